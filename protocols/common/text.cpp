@@ -1,0 +1,28 @@
+#include "common/text.hpp"
+
+namespace sealwatch {
+
+std::string located(std::string_view file, unsigned line, std::string_view msg) {
+    std::string out(file);
+    out += ':';
+    out += std::to_string(line);
+    out += ": ";
+    out += msg;
+    return out;
+}
+
+std::string located(std::string_view file, const toml::source_region& where, std::string_view msg) {
+    return located(file, static_cast<unsigned>(where.begin.line), msg);
+}
+
+bool is_valid_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+}  // namespace sealwatch

@@ -1,0 +1,48 @@
+#pragma once
+// A meter profile: where a meter model keeps each canonical quantity, as data (TOML), so a
+// user adds a model without recompiling. File format: docs/profiles.md.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "modbus/block_plan.hpp"
+#include "modbus/registers.hpp"
+
+namespace sealwatch::profiles {
+
+struct Field {
+    std::string quantity;  // a name from common/quantities.hpp, or "serial" for identity
+    modbus::Table table = modbus::Table::holding;
+    uint16_t address = 0;  // 0-based protocol address
+    modbus::Encoding encoding;
+    double scale = 1.0;  // value = raw * scale + offset
+    double offset = 0.0;
+};
+
+struct Profile {
+    std::string id;  // e.g. "eastron-sdm630"
+    std::string manufacturer;
+    std::string model;
+    std::string source;  // where the register map comes from (document, version)
+    std::string origin;  // file it was read from ("builtin:eastron-sdm630.toml" or a path)
+    std::vector<Field> fields;
+    std::optional<Field> serial;  // identity register, read separately
+    modbus::PlanOptions plan;     // max_gap, barriers
+};
+
+// Parses one profile file. Every problem is reported as "FILE:LINE: message"; all of them.
+tl::expected<Profile, std::vector<std::string>> parse_profile(std::string_view text,
+                                                              std::string_view file_name);
+
+// The decoded value of a field from the registers it occupies, with scale and offset applied;
+// nullopt where the meter says "not available" (NaN, or the all-ones pattern of an integer
+// field that the profile marks as such).
+std::optional<double> field_value(const Field& field, std::span<const uint16_t> regs);
+
+// Read plan for a profile: spans of its fields (not the serial), grouped into blocks.
+std::vector<modbus::Block> plan_reads(const Profile& profile);
+
+}  // namespace sealwatch::profiles
