@@ -31,6 +31,10 @@ int register_count(ValueType type);
 // Floats that are NaN or infinite come back as they are; the caller decides what they mean.
 double decode(std::span<const uint16_t> regs, const Encoding& enc);
 
+// The value's bits in host order, right-aligned (16, 32 or 64 of them), after word_swap and
+// byte_swap: what a "not available" pattern is compared against (e.g. 0xFFC00000 for a f32 NaN).
+uint64_t raw_bits(std::span<const uint16_t> regs, const Encoding& enc);
+
 // The inverse of decode, for the simulator and tests. Integers are rounded and clamped to the
 // type's range.
 void encode(double value, const Encoding& enc, std::span<uint16_t> out);
