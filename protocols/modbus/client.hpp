@@ -52,7 +52,7 @@ struct ReadError {
 std::string_view to_string(ErrorKind kind);
 
 class Client {
-public:
+  public:
     Client(std::variant<TcpLink, RtuLink> link, LinkOptions options);
     ~Client();
     Client(const Client&) = delete;
@@ -68,7 +68,7 @@ public:
 
     std::string describe() const;  // "tcp 127.0.0.1:502" or "rtu /dev/ttyS1 9600 8N1"
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,102 @@
+#include "common/clock.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace sealwatch {
+
+WallMs wall_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+MonoNs mono_now_ns() {
+    using namespace std::chrono;
+    return duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string format_rfc3339(WallMs t) {
+    int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
+    int ms = static_cast<int>(t - secs * 1000);
+    time_t tt = static_cast<time_t>(secs);
+    struct tm tm {};
+    gmtime_r(&tt, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    return buf;
+}
+
+namespace {
+
+bool digits(std::string_view s, size_t pos, size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    auto r = std::from_chars(s.data() + pos, s.data() + pos + n, out);
+    return r.ec == std::errc() && r.ptr == s.data() + pos + n;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+std::optional<WallMs> parse_time(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    // Unix seconds (optionally with a fraction).
+    if (s.find_first_not_of("0123456789.-") == std::string_view::npos) {
+        double v = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+        return static_cast<WallMs>(v * 1000.0);
+    }
+    int Y, M, D, h, m, sec;
+    if (s.size() < 20 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+        return std::nullopt;
+    if (!digits(s, 0, 4, Y) || !digits(s, 5, 2, M) || !digits(s, 8, 2, D) || !digits(s, 11, 2, h) ||
+        !digits(s, 14, 2, m) || !digits(s, 17, 2, sec))
+        return std::nullopt;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+    size_t pos = 19;
+    int64_t ms = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        int64_t scale = 100;
+        size_t start = pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            ms += (s[pos] - '0') * scale;
+            scale /= 10;
+            ++pos;
+        }
+        if (pos == start) return std::nullopt;
+    }
+    int64_t offset_min = 0;
+    if (pos >= s.size()) return std::nullopt;
+    if (s[pos] == 'Z' || s[pos] == 'z') {
+        ++pos;
+    } else if (s[pos] == '+' || s[pos] == '-') {
+        int oh, om;
+        if (pos + 6 != s.size() || s[pos + 3] != ':' || !digits(s, pos + 1, 2, oh) ||
+            !digits(s, pos + 4, 2, om))
+            return std::nullopt;
+        offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+        pos += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (pos != s.size()) return std::nullopt;
+    int64_t days = days_from_civil(Y, static_cast<unsigned>(M), static_cast<unsigned>(D));
+    int64_t secs = days * 86400 + h * 3600 + m * 60 + sec - offset_min * 60;
+    return secs * 1000 + ms;
+}
+
+}  // namespace sealwatch

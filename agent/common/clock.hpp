@@ -1,0 +1,23 @@
+#pragma once
+// Time, the two kinds: wall-clock time for timestamps (it may jump: a gateway often boots with
+// no RTC and is set later), monotonic time for intervals and durations (it never jumps).
+// Times are plain integers so that they pass through queues, SQLite and JSON unchanged.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sealwatch {
+
+using WallMs = int64_t;  // milliseconds since the Unix epoch, UTC
+using MonoNs = int64_t;  // nanoseconds of CLOCK_MONOTONIC
+
+WallMs wall_now_ms();
+MonoNs mono_now_ns();
+
+// RFC 3339 in UTC with milliseconds: "2026-11-21T22:00:00.123Z".
+std::string format_rfc3339(WallMs t);
+// RFC 3339 with any offset ("2026-11-21T22:00:00+08:00", fractions optional) or Unix seconds.
+std::optional<WallMs> parse_time(std::string_view text);
+
+}  // namespace sealwatch

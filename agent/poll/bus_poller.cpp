@@ -1,0 +1,168 @@
+#include "poll/bus_poller.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "common/log.hpp"
+#include "common/quantities.hpp"
+
+namespace sealwatch::poll {
+
+std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bus) {
+    std::vector<MeterPlan> plans;
+    for (const auto& m : cfg.meters) {
+        if (m.bus != bus.id) continue;
+        const auto* profile = cfg.profiles.find(m.profile);
+        if (!profile) continue;  // config validation has already reported it
+        plans.push_back({m, *profile, profiles::plan_reads(*profile)});
+    }
+    return plans;
+}
+
+modbus::Client make_client(const config::Bus& bus) {
+    modbus::LinkOptions opts;
+    opts.response_timeout = std::chrono::milliseconds(bus.timeout_ms);
+    opts.byte_timeout = std::chrono::milliseconds(bus.byte_timeout_ms);
+    opts.inter_frame_delay = std::chrono::milliseconds(bus.inter_frame_ms);
+    if (bus.kind == config::BusKind::tcp)
+        return modbus::Client(modbus::TcpLink{bus.host, bus.port}, opts);
+    return modbus::Client(modbus::RtuLink{bus.device, bus.baud, bus.parity, bus.data_bits,
+                                          bus.stop_bits, bus.rs485_ioctl},
+                          opts);
+}
+
+namespace {
+
+uint8_t quantity_index(const std::string& name) {
+    for (size_t i = 0; i < kQuantities.size(); ++i)
+        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
+    return 0xff;  // profiles are validated against the same list, so this does not happen
+}
+
+std::string describe(const modbus::ReadError& e) {
+    std::string s(modbus::to_string(e.kind));
+    if (e.kind == modbus::ErrorKind::exception) s += " " + std::to_string(e.exception_code);
+    return s + " (" + e.message + ")";
+}
+
+std::string serial_text(double v) {
+    if (std::isfinite(v) && v >= 0 && v < 1e18 && v == std::floor(v))
+        return std::to_string(static_cast<long long>(v));
+    return std::to_string(v);
+}
+
+}  // namespace
+
+BusPoller::BusPoller(const config::Bus& bus, std::vector<MeterPlan> meters, Queue<PollOutput>& out)
+    : bus_id_(bus.id),
+      client_(make_client(bus)),
+      meters_(std::move(meters)),
+      out_(out),
+      need_serial_(meters_.size(), true) {}
+
+BusPoller::~BusPoller() {
+    stop();
+}
+
+void BusPoller::start() {
+    std::vector<MeterTiming> timings;
+    for (const auto& m : meters_)
+        timings.push_back(
+            {m.meter.id, m.meter.interval_ms, m.meter.offline_after, m.meter.backoff_max_ms});
+    schedule_ = std::make_unique<Schedule>(std::move(timings), mono_now_ns());
+    stopping_ = false;
+    if (!meters_.empty()) thread_ = std::thread([this] { run(); });
+}
+
+void BusPoller::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    client_.disconnect();
+}
+
+BusPoller::PollResult BusPoller::poll_once(size_t i, bool with_serial) {
+    const auto& plan = meters_[i];
+    PollResult result{Outcome::ok, {}, {}};
+    Reading& r = result.reading;
+    r.meter = plan.meter.id;
+    r.wall_ms = wall_now_ms();
+    r.mono_ns = mono_now_ns();
+
+    bool any_answer = false;
+    for (const auto& block : plan.blocks) {
+        auto regs = client_.read(plan.meter.unit, block.table, block.address, block.count);
+        if (!regs) {
+            const auto& e = regs.error();
+            result.reason = describe(e);
+            if (e.kind != modbus::ErrorKind::exception) {
+                result.outcome = Outcome::failed;
+                r.values.clear();
+                return result;
+            }
+            // The meter refused this block (profile mismatch?): it is alive; keep the rest.
+            result.outcome = Outcome::refused;
+            continue;
+        }
+        any_answer = true;
+        for (const auto& field : plan.profile.fields) {
+            if (field.table != block.table) continue;
+            int n = modbus::register_count(field.encoding.type);
+            if (field.address < block.address || field.address + n > block.address + block.count)
+                continue;
+            auto v = profiles::field_value(
+                field, std::span<const uint16_t>(regs->data() + (field.address - block.address),
+                                                 static_cast<size_t>(n)));
+            if (v) r.values.push_back({quantity_index(field.quantity), *v});
+        }
+    }
+    if (with_serial && plan.profile.serial) {
+        const auto& f = *plan.profile.serial;
+        auto n = static_cast<uint16_t>(modbus::register_count(f.encoding.type));
+        auto regs = client_.read(plan.meter.unit, f.table, f.address, n);
+        if (regs) {
+            if (auto v = profiles::field_value(f, *regs)) r.serial = serial_text(*v);
+        } else if (regs.error().kind != modbus::ErrorKind::exception) {
+            result.outcome = Outcome::failed;
+            result.reason = describe(regs.error());
+            return result;
+        }
+    }
+    if (!any_answer && result.outcome == Outcome::refused) r.values.clear();
+    return result;
+}
+
+void BusPoller::run() {
+    while (true) {
+        auto next = schedule_->next();
+        {
+            std::unique_lock lock(mutex_);
+            auto due = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next.due));
+            if (wake_.wait_until(lock, due, [&] { return stopping_; })) return;
+        }
+        const auto& s = schedule_->stats(next.meter);
+        bool with_serial = need_serial_[next.meter] || (s.polls % kSerialEveryPolls) == 0;
+        MonoNs started = mono_now_ns();
+        auto result = poll_once(next.meter, with_serial);
+        if (result.outcome != Outcome::failed && with_serial) need_serial_[next.meter] = false;
+        if (result.outcome == Outcome::failed) need_serial_[next.meter] = true;
+        auto change = schedule_->record(next.meter, result.outcome, started, result.reading.wall_ms,
+                                        result.reason);
+        if (change) {
+            const auto& id = meters_[next.meter].meter.id;
+            if (change->health == Health::online)
+                log::info("meter ", id, " on bus ", bus_id_, " is online again");
+            else
+                log::warning("meter ", id, " on bus ", bus_id_, " is ", to_string(change->health),
+                             ": ", change->reason);
+            out_.push(std::move(*change));
+        }
+        if (!result.reading.values.empty() || result.reading.serial)
+            out_.push(std::move(result.reading));
+    }
+}
+
+}  // namespace sealwatch::poll

@@ -1,0 +1,161 @@
+"""Real processes for integration tests: sealwatch-sim, socat pty pairs, sealwatchd.
+
+Standard library only. Every process started here is stopped by the Harness (TERM, then KILL),
+also when a test fails. Nothing listens outside 127.0.0.1.
+"""
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+BIN = os.environ.get("SEALWATCH_BIN", os.path.join(os.path.dirname(__file__), "../../build/dev/bin"))
+SOURCE = os.environ.get("SEALWATCH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+
+
+def binary(name):
+    path = os.path.join(BIN, name)
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest(f"{path} not built")
+    return path
+
+
+class Proc:
+    """A child process whose stdout lines are collected with their arrival time."""
+
+    def __init__(self, args, name, workdir, env=None):
+        self.name = name
+        self.args = args
+        self.stderr_path = os.path.join(workdir, f"{name}.stderr")
+        self._stderr = open(self.stderr_path, "wb")
+        self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr,
+                                  stdin=subprocess.DEVNULL, env=env)
+        self.lines = queue.Queue()
+        self.all_lines = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.p.stdout:
+            item = (time.monotonic(), raw.decode("utf-8", "replace").rstrip("\n"))
+            self.all_lines.append(item)
+            self.lines.put(item)
+
+    def wait_line(self, predicate, timeout):
+        """Next stdout line matching predicate, or raise after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.name}: no matching line in {timeout}s; "
+                                     f"stderr:\n{self.stderr()[-3000:]}")
+            try:
+                _, line = self.lines.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                if self.p.poll() is not None and self.lines.empty():
+                    raise AssertionError(f"{self.name} exited with {self.p.returncode}; "
+                                         f"stderr:\n{self.stderr()[-3000:]}")
+                continue
+            if predicate(line):
+                return line
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def signal(self, sig):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+
+    def stop(self, timeout=10):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self._stderr.close()
+        return self.p.returncode
+
+
+class Harness:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sealwatch-it-")
+        self.procs = []
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start(self, args, name, env=None):
+        proc = Proc(args, name, self.dir, env)
+        self.procs.append(proc)
+        return proc
+
+    def sim(self, scenario_path, *extra, name="sim"):
+        """Starts sealwatch-sim; returns (proc, {"tcp": [ports], "rtu": [devices]})."""
+        proc = self.start([binary("sealwatch-sim"), "--scenario", scenario_path, *extra], name)
+        listening = {"tcp": [], "rtu": []}
+        while True:
+            line = proc.wait_line(lambda l: l.startswith("listening") or l == "ready", 20)
+            if line == "ready":
+                return proc, listening
+            parts = line.split()
+            if parts[1] == "tcp":
+                listening["tcp"].append(int(parts[2].rsplit(":", 1)[1]))
+            else:
+                listening["rtu"].append(parts[2])
+
+    def pty_pair(self, name="tty"):
+        """A socat pseudo-terminal pair: (agent side, simulator side)."""
+        if not shutil.which("socat"):
+            raise unittest.SkipTest("socat not installed")
+        a, b = self.path(f"{name}-agent"), self.path(f"{name}-sim")
+        self.start(["socat", "-d", "-d", f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
+                   f"socat-{name}")
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(a) and os.path.exists(b)):
+            if time.monotonic() > deadline:
+                raise AssertionError("socat did not create the pty pair")
+            time.sleep(0.05)
+        return a, b
+
+    def agent(self, config_path, *extra, name="agent"):
+        return self.start([binary("sealwatchd"), "--config", config_path, *extra], name)
+
+    def close(self):
+        for proc in reversed(self.procs):
+            proc.stop()
+        if os.environ.get("SEALWATCH_KEEP_TEST_DIR"):
+            print(f"kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def readings(proc, seconds):
+    """Collects the agent's JSON lines for `seconds`: list of (arrival, object)."""
+    out = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            t, line = proc.lines.get(timeout=0.2)
+        except queue.Empty:
+            if proc.p.poll() is not None:
+                raise AssertionError(f"agent exited with {proc.p.returncode}:\n{proc.stderr()[-3000:]}")
+            continue
+        try:
+            out.append((t, json.loads(line)))
+        except json.JSONDecodeError:
+            raise AssertionError(f"agent printed a line that is not JSON: {line!r}")
+    return out

@@ -1,0 +1,214 @@
+// Config validation: one test per kind of problem, asserting the message and its line.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "config/config.hpp"
+
+using namespace sealwatch;
+
+namespace {
+
+// A valid config; tests append or alter lines. Line numbers below count from here.
+const std::string kGood = R"(# line 1
+[gateway]
+id = "gw-001"
+site = "plant-03"
+data_dir = "/tmp/sw"
+timezone = "Asia/Shanghai"
+
+[uplink]
+host = "127.0.0.1"
+port = 1883
+insecure = true
+
+[[bus]]
+id = "rs485-1"
+kind = "rtu"
+device = "/dev/ttyS1"
+baud = 9600
+parity = "even"
+
+[[bus]]
+id = "lan"
+kind = "tcp"
+host = "10.0.0.5"
+
+[[meter]]
+id = "m1"
+bus = "rs485-1"
+unit = 1
+profile = "eastron-sdm630"
+
+[[meter]]
+id = "m2"
+bus = "lan"
+unit = 2
+profile = "chint-dtsu666"
+interval_ms = 5000
+
+[[asset]]
+id = "furnace-2"
+kind = "induction_furnace"
+state = "sealed"
+meters = ["m1"]
+standby_w = 300
+
+[[balance]]
+main = "m2"
+subs = ["m1"]
+tolerance_pct = 5
+)";
+
+config::Problems problems_of(const std::string& text) {
+    auto r = config::parse(text, "t.toml");
+    if (r) return {};
+    return r.error();
+}
+
+bool has(const config::Problems& ps, const std::string& needle) {
+    return std::any_of(ps.begin(), ps.end(),
+                       [&](const std::string& p) { return p.find(needle) != std::string::npos; });
+}
+
+std::string join(const config::Problems& ps) {
+    std::string s;
+    for (const auto& p : ps) s += p + "\n";
+    return s;
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+    auto pos = text.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return text.replace(pos, from.size(), to);
+}
+
+}  // namespace
+
+TEST(Config, GoodConfigParses) {
+    auto r = config::parse(kGood, "t.toml");
+    ASSERT_TRUE(r) << join(r.error());
+    EXPECT_EQ(r->gateway.id, "gw-001");
+    ASSERT_EQ(r->buses.size(), 2u);
+    EXPECT_EQ(r->buses[0].kind, config::BusKind::rtu);
+    EXPECT_EQ(r->buses[0].parity, 'E');
+    EXPECT_EQ(r->buses[0].timeout_ms, 800);  // the evidence-based default
+    EXPECT_EQ(r->buses[1].port, 502);
+    EXPECT_EQ(r->meters[1].interval_ms, 5000);
+    EXPECT_EQ(r->meters[0].interval_ms, 1000);
+    EXPECT_EQ(r->assets[0].state, config::AssetState::sealed);
+    EXPECT_DOUBLE_EQ(r->assets[0].standby_w, 300);
+    EXPECT_TRUE(r->uplink.insecure);
+}
+
+TEST(Config, SyntaxErrorNamesLine) {
+    auto ps = problems_of(replace(kGood, "unit = 1\n", "unit = = 1\n"));
+    ASSERT_EQ(ps.size(), 1u);
+    EXPECT_EQ(ps[0].rfind("t.toml:28:", 0), 0u) << ps[0];
+}
+
+TEST(Config, UnknownKeyIsAnError) {
+    auto ps = problems_of(replace(kGood, "unit = 1\n", "unit = 1\nuint = 3\n"));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:29: unknown key 'uint' in [[meter]]");
+}
+
+TEST(Config, UnknownTopLevelTable) {
+    auto ps = problems_of(kGood + "[storage_typo]\nbudget_mb = 3\n");
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_TRUE(has(ps, "t.toml:60: unknown key 'storage_typo' in the top level")) << join(ps);
+}
+
+TEST(Config, WrongType) {
+    auto ps = problems_of(replace(kGood, "baud = 9600", "baud = \"9600\""));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:17: 'baud' must be an integer");
+}
+
+TEST(Config, OutOfRange) {
+    auto ps = problems_of(replace(kGood, "interval_ms = 5000", "interval_ms = 5"));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:36: 'interval_ms' = 5 is out of range [100, 3600000]");
+}
+
+TEST(Config, BadEnumValue) {
+    auto ps = problems_of(replace(kGood, "state = \"sealed\"", "state = \"seald\""));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_TRUE(has(ps, "t.toml:41: 'state' must be one of")) << join(ps);
+}
+
+TEST(Config, InvalidId) {
+    auto ps = problems_of(replace(kGood, "id = \"gw-001\"", "id = \"gw 001\""));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:3: 'id' = \"gw 001\" is not a valid id ([A-Za-z0-9_-]{1,64})");
+}
+
+TEST(Config, DuplicateId) {
+    auto ps = problems_of(replace(kGood, "id = \"m2\"", "id = \"m1\""));
+    EXPECT_TRUE(has(ps, "t.toml:31: duplicate meter id \"m1\" (first at line 25)")) << join(ps);
+}
+
+TEST(Config, DanglingBus) {
+    auto ps = problems_of(replace(kGood, "bus = \"lan\"", "bus = \"lan2\""));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:31: meter \"m2\": no bus \"lan2\"");
+}
+
+TEST(Config, UnknownProfile) {
+    auto ps = problems_of(replace(kGood, "\"chint-dtsu666\"", "\"chint-dtsu999\""));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:31: meter \"m2\": no profile \"chint-dtsu999\"");
+}
+
+TEST(Config, DanglingAssetMeterAndBalance) {
+    auto text = replace(kGood, "meters = [\"m1\"]", "meters = [\"m9\"]");
+    text = replace(text, "main = \"m2\"", "main = \"m7\"");
+    auto ps = problems_of(text);
+    EXPECT_TRUE(has(ps, "t.toml:38: asset \"furnace-2\": no meter \"m9\"")) << join(ps);
+    EXPECT_TRUE(has(ps, "t.toml:45: balance: no meter \"m7\"")) << join(ps);
+}
+
+TEST(Config, RtuUnitRangeAndDuplicateUnit) {
+    auto text = replace(kGood, "unit = 1\n", "unit = 248\n");
+    auto ps = problems_of(text);
+    EXPECT_TRUE(has(ps, "t.toml:25: meter \"m1\": unit 248 out of range [1, 247] on an RTU bus"))
+        << join(ps);
+    text = replace(kGood, "bus = \"lan\"\nunit = 2", "bus = \"rs485-1\"\nunit = 1");
+    ps = problems_of(text);
+    EXPECT_TRUE(
+        has(ps, "t.toml:31: meter \"m2\": unit 1 on bus \"rs485-1\" is already meter \"m1\""))
+        << join(ps);
+}
+
+TEST(Config, KeysOfTheOtherBusKind) {
+    auto ps =
+        problems_of(replace(kGood, "host = \"10.0.0.5\"", "host = \"10.0.0.5\"\nbaud = 9600"));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:23: 'baud' belongs to an rtu bus, not tcp");
+}
+
+TEST(Config, MissingRequiredKey) {
+    auto ps = problems_of(replace(kGood, "profile = \"eastron-sdm630\"\n", ""));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:24: [[meter]]: missing 'profile'");
+}
+
+TEST(Config, PlainMqttNeedsInsecure) {
+    auto ps = problems_of(replace(kGood, "insecure = true\n", ""));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_TRUE(has(ps, "t.toml:8: [uplink]: no [uplink.tls] table")) << join(ps);
+}
+
+TEST(Config, AllProblemsInOneRun) {
+    auto text = replace(kGood, "baud = 9600", "baud = 1");
+    text = replace(text, "unit = 2", "unit = 2\ncolour = \"red\"");
+    text = replace(text, "standby_w = 300", "standby_w = -1");
+    auto ps = problems_of(text);
+    EXPECT_EQ(ps.size(), 3u) << join(ps);
+}
+
+TEST(Config, MissingFile) {
+    auto r = config::load("/nonexistent/sealwatch.toml");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error()[0], "/nonexistent/sealwatch.toml:0: cannot open the file");
+}
