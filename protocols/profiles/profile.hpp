@@ -3,6 +3,7 @@
 // user adds a model without recompiling. File format: docs/profiles.md.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,9 @@ struct Field {
     modbus::Encoding encoding;
     double scale = 1.0;  // value = raw * scale + offset
     double offset = 0.0;
+    // Raw bits (as raw_bits() returns them) that mean "not available", e.g. 0xFFC00000 for a
+    // Schneider float or 0x8000000000000000 for its int64 energies. NaN always means it.
+    std::optional<uint64_t> not_available;
 };
 
 struct Profile {
