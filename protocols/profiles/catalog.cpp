@@ -33,7 +33,7 @@ void Catalog::add_folder(const std::string& dir, std::vector<std::string>& probl
     std::vector<fs::path> files;
     fs::directory_iterator it(dir, ec);
     if (ec) {
-        problems.push_back(dir + ": cannot read profile folder: " + ec.message());
+        problems.push_back(dir + ":0: cannot read profile folder: " + ec.message());
         return;
     }
     for (const auto& entry : it) {
@@ -50,7 +50,7 @@ void Catalog::add_folder(const std::string& dir, std::vector<std::string>& probl
         std::ostringstream text;
         text << in.rdbuf();
         if (!in) {
-            problems.push_back(name + ": cannot read");
+            problems.push_back(name + ":0: cannot read the file");
             continue;
         }
         auto parsed = parse_profile(text.str(), name);
