@@ -167,13 +167,13 @@ class Parser {
             r.boolean("rs485_ioctl", b.rs485_ioctl);
             for (auto key : {"host", "port"})
                 if (t.contains(key))
-                    r.problem(key, std::string("'") + key + "' belongs to a tcp bus, not rtu");
+                    r.reject(key, std::string("'") + key + "' belongs to a tcp bus, not rtu");
         } else {
             r.string("host", b.host, true);
             r.integer("port", b.port, 1, 65535);
             for (auto key : {"device", "baud", "parity", "data_bits", "stop_bits", "rs485_ioctl"})
                 if (t.contains(key))
-                    r.problem(key, std::string("'") + key + "' belongs to an rtu bus, not tcp");
+                    r.reject(key, std::string("'") + key + "' belongs to an rtu bus, not tcp");
         }
         return b;
     }

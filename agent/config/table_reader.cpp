@@ -35,6 +35,11 @@ void TableReader::problem_here(std::string_view message) {
     problems_.push_back(located(file_, line(), message));
 }
 
+void TableReader::reject(std::string_view key, std::string_view message) {
+    seen_.emplace(key);
+    problem(key, message);
+}
+
 const toml::node* TableReader::take(std::string_view key) {
     seen_.emplace(key);
     return table_.get(key);

@@ -38,6 +38,8 @@ class TableReader {
     unsigned line_of(std::string_view key) const;                  // the key's line, or the table's
     void problem(std::string_view key, std::string_view message);  // at the key's line
     void problem_here(std::string_view message);                   // at the table's line
+    // A key that is known but not allowed here: reported with `message`, not as unknown.
+    void reject(std::string_view key, std::string_view message);
 
   private:
     const toml::node* take(std::string_view key);

@@ -116,7 +116,7 @@ TEST(Config, UnknownKeyIsAnError) {
 TEST(Config, UnknownTopLevelTable) {
     auto ps = problems_of(kGood + "[storage_typo]\nbudget_mb = 3\n");
     ASSERT_EQ(ps.size(), 1u) << join(ps);
-    EXPECT_TRUE(has(ps, "t.toml:60: unknown key 'storage_typo' in the top level")) << join(ps);
+    EXPECT_TRUE(has(ps, "t.toml:49: unknown key 'storage_typo' in the top level")) << join(ps);
 }
 
 TEST(Config, WrongType) {
@@ -184,13 +184,13 @@ TEST(Config, KeysOfTheOtherBusKind) {
     auto ps =
         problems_of(replace(kGood, "host = \"10.0.0.5\"", "host = \"10.0.0.5\"\nbaud = 9600"));
     ASSERT_EQ(ps.size(), 1u) << join(ps);
-    EXPECT_EQ(ps[0], "t.toml:23: 'baud' belongs to an rtu bus, not tcp");
+    EXPECT_EQ(ps[0], "t.toml:24: 'baud' belongs to an rtu bus, not tcp");
 }
 
 TEST(Config, MissingRequiredKey) {
     auto ps = problems_of(replace(kGood, "profile = \"eastron-sdm630\"\n", ""));
     ASSERT_EQ(ps.size(), 1u) << join(ps);
-    EXPECT_EQ(ps[0], "t.toml:24: [[meter]]: missing 'profile'");
+    EXPECT_EQ(ps[0], "t.toml:25: [[meter]]: missing 'profile'");
 }
 
 TEST(Config, PlainMqttNeedsInsecure) {
