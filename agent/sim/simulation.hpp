@@ -1,0 +1,73 @@
+#pragma once
+// The simulated meters of a run and the one decision every listener asks for: how does unit U
+// on listener L answer this request at simulated time t? Thread-safe (one mutex): listener
+// threads call answer(), the main thread calls reload().
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "profiles/catalog.hpp"
+#include "sim/meter_model.hpp"
+#include "sim/scenario.hpp"
+
+namespace sealwatch::sim {
+
+struct Request {
+    uint8_t unit = 0;
+    uint8_t function = 0;
+    uint16_t address = 0;
+    uint16_t count = 0;
+    bool well_formed = true;  // false: the PDU length does not fit the function code
+};
+
+struct Decision {
+    enum class Kind {
+        unknown_unit,  // no meter with that unit on this listener (TCP: exception 0x0B; RTU:
+                       // silence)
+        silent,        // the meter does not answer (fault)
+        exception,     // Modbus exception `exception`
+        registers,     // `words`, starting at the request's address
+    };
+    Kind kind = Kind::silent;
+    int exception = 0;
+    std::vector<uint16_t> words;
+    int delay_ms = 0;      // send this much later (real time)
+    bool corrupt = false;  // garble the frame
+    std::string meter;     // meter id, for logs
+};
+
+class Simulation {
+  public:
+    // The scenario must have passed check_scenario() against the same catalog.
+    Simulation(const Scenario& scenario, const profiles::Catalog& catalog);
+
+    Decision answer(std::string_view listener, const Request& request, double now);
+
+    // Swaps in a new scenario at simulated time `now`: meters keep their counters and serials
+    // by id; new meters start counting now; meters gone from the file are dropped. The new
+    // scenario must have passed check_scenario().
+    void reload(const Scenario& scenario, const profiles::Catalog& catalog, double now);
+
+    // "id unit N profile P on L1,L2" lines, for the start-up log.
+    std::vector<std::string> describe() const;
+
+    // Values of one meter at now (tests, logs); empty when no such meter.
+    Values values(std::string_view meter_id, double now);
+
+  private:
+    struct Meter {
+        MeterModel model;
+        profiles::Profile profile;
+        std::vector<std::string> listeners;
+    };
+    Meter make_meter(const MeterSpec& spec, const profiles::Catalog& catalog, double start) const;
+
+    mutable std::mutex mu_;
+    std::vector<std::string> all_listeners_;
+    uint64_t seed_ = 1;
+    std::vector<Meter> meters_;
+};
+
+}  // namespace sealwatch::sim
