@@ -87,10 +87,24 @@ std::optional<std::vector<uint8_t>> RtuFramer::next(bool silence) {
                 drop_one();
                 continue;
             }
-        } else if (need < 0 && silence) {
-            if (crc_ok(buf_)) return take(buf_.size());
-            drop_one();
-            continue;
+        } else if (need < 0) {
+            if (silence) {
+                if (crc_ok(buf_)) return take(buf_.size());
+                drop_one();
+                continue;
+            }
+            // Noise, or a function code we do not know: a complete, CRC-valid request further
+            // on need not wait for the silence.
+            std::span<const uint8_t> all(buf_);
+            for (size_t i = 1; i + 4 <= all.size(); ++i) {
+                int n = rtu_request_length(all.subspan(i));
+                if (n <= 0 || all.size() - i < static_cast<size_t>(n)) continue;
+                if (!crc_ok(all.subspan(i, static_cast<size_t>(n)))) continue;
+                buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(i));
+                discarded_ += i;
+                return take(static_cast<size_t>(n));
+            }
+            return std::nullopt;
         }
         // Incomplete: wait for more bytes, unless the line went quiet (then it was noise).
         if (!silence) return std::nullopt;
