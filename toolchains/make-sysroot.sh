@@ -94,6 +94,10 @@ stamp="$OUTDIR/.sealwatch-sysroot.stamp"
 want_stamp="version=$SCRIPT_VERSION arch=$ARCH packages=$(printf '%s ' "${PACKAGES[@]}" | sha256sum | cut -c1-16)"
 if [ "$refresh" = 0 ] && [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$want_stamp" ]; then
     say "up to date: $OUTDIR (built $(sed -n 's/^built=//p' "$stamp"); --refresh to rebuild)"
+    if grep -q '^degraded:' "$stamp"; then
+        warn "this sysroot was $(sed -n 's/^degraded: //p' "$stamp") — some $ARCH packages are
+    older than the newest (harmless for build and test); '$0 $ARCH --refresh' retries."
+    fi
     exit 0
 fi
 
@@ -163,23 +167,28 @@ lists_fresh() {
     f=$(find "$A/lists" -maxdepth 1 -name "*_dists_${codename}_main_binary-${ARCH}_Packages*" -mmin -1440 2>/dev/null | head -n1)
     [ -n "$f" ]
 }
-failed_indexes=""
+failed_indexes=""; degraded=""
 update_lists() {
     local tries=${SEALWATCH_APT_RETRIES:-3} i out rc
     for ((i = 1; i <= tries; i++)); do
         say "apt-get update ($ARCH indexes, private lists under $A/lists), try $i/$tries"
         set +e
-        out=$(papt apt-get update -o APT::Update::Error-Mode=any 2>&1); rc=$?
+        # From the second try on, fetch indexes by hash: a stale copy of Packages.xz at a
+        # caching proxy/mirror ("File has unexpected size") is sometimes bypassed that way.
+        local byhash=(); [ "$i" -gt 1 ] && byhash=(-o Acquire::By-Hash=force)
+        out=$(papt apt-get update "${byhash[@]}" 2>&1); rc=$?
         set -e
         printf '%s\n' "$out" > "$A/update.log"
         # Which indexes failed? (Err: lines and "Failed to fetch" warnings name the URL)
-        failed_indexes=$(printf '%s\n' "$out" | grep -E '^(Err:|W: Failed to fetch|E: Failed to fetch)' \
-            | grep -oE 'https?://[^ ]+' | sed -E 's#/(InRelease|Release(\.gpg)?)$##' | sort -u || true)
+        # Which indexes failed? "Err:6 http://... bookworm-security/main armhf Packages"
+        failed_indexes=$(printf '%s\n' "$out" | sed -n 's/^Err:[0-9]* //p' | sort -u)
+        [ -n "$failed_indexes" ] || failed_indexes=$(printf '%s\n' "$out" \
+            | grep -E '^[EW]: Failed to fetch' | grep -oE 'https?://[^ ]+' | sort -u || true)
         if [ "$rc" = 0 ] && [ -z "$failed_indexes" ]; then return 0; fi
         warn "apt-get update did not fully succeed (exit $rc); failed:"
         printf '%s\n' "${failed_indexes:-  (see $A/update.log)}" | sed 's/^/    /' >&2
         printf '%s\n' "$out" | grep -E '^(E:|W:)' | sed 's/^/    /' | head -n 8 >&2 || true
-        if [ "$i" -lt "$tries" ]; then sleep $((i * 10)); fi
+        if [ "$i" -lt "$tries" ]; then sleep $((i * 5)); fi
     done
     return 1
 }
@@ -199,6 +208,7 @@ if [ "$refresh" = 1 ] || ! lists_fresh; then
     re-run later with --refresh. SEALWATCH_SYSROOT_STRICT=1 makes this an error."
         [ "${SEALWATCH_SYSROOT_STRICT:-0}" = 1 ] && die "$msg"
         warn "$msg"
+        degraded=$failed_indexes
     fi
 else
     say "private $ARCH package lists are less than a day old; not updating (--refresh forces it)"
@@ -297,6 +307,7 @@ $broken"
     echo "$want_stamp"
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "mirror=$mirror security=$secmirror suite=$codename"
+    [ -z "$degraded" ] || printf 'degraded: built without these indexes: %s\n' "$(echo $degraded)"
     echo "packages:"
     printf '%s\n' "$manifest"
 } > "$stamp"
