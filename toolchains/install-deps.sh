@@ -180,6 +180,28 @@ else
     say "installed: ${missing[*]}"
 fi
 
+# ---- foreign architectures on the host (multiarch): warn about version skew -----------------
+# sealwatch does not use them, but if someone added one, a lagging index shows up here first.
+foreign=$(dpkg --print-foreign-architectures 2>/dev/null | tr '\n' ' ')
+if [ -n "${foreign// /}" ]; then
+    skew=""
+    for fa in $foreign; do
+        for p in libc6 libssl3 libsystemd0 libmodbus5; do
+            nv=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/{print $2}')
+            fv=$(apt-cache policy "$p:$fa" 2>/dev/null | awk '/Candidate:/{print $2}')
+            if [ -n "$fv" ] && [ "$fv" != "(none)" ] && [ "${fv%+b[0-9]*}" != "${nv%+b[0-9]*}" ]; then
+                skew+="      $p: native $nv, $fa $fv"$'\n'
+            fi
+        done
+    done
+    if [ -n "$skew" ]; then
+        warn "the host has foreign architectures ($foreign) and their index lags the native one:
+$skew    Installing '<pkg>:ARCH' -dev packages next to the native ones (multiarch) will fail
+    until they agree (usually: that architecture's security index failed to download).
+    sealwatch does not need this: its cross sysroots come from toolchains/make-sysroot.sh."
+    fi
+fi
+
 # ---- cross sysroots ---------------------------------------------------------------------------
 if [ "$cross" = 1 ]; then
     for arch in $cross_arches; do
