@@ -534,7 +534,7 @@ tl::expected<Scenario, Problems> parse_scenario(std::string_view text, std::stri
 
 tl::expected<Scenario, Problems> load_scenario(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return tl::unexpected(Problems{path + ":0: cannot read the file"});
+    if (!in) return tl::unexpected(Problems{path + ": cannot read the file"});
     std::stringstream buffer;
     buffer << in.rdbuf();
     return parse_scenario(buffer.str(), path);
