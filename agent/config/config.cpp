@@ -60,10 +60,12 @@ class Parser {
             r.problem_here("missing [gateway] table");
         }
         if (const auto* t = r.table("uplink")) uplink(*t, cfg.uplink);
+        if (const auto* t = r.table("storage")) storage(*t, cfg.storage);
         for (const auto* t : r.tables("bus")) cfg.buses.push_back(bus(*t));
         for (const auto* t : r.tables("meter")) cfg.meters.push_back(meter(*t));
         for (const auto* t : r.tables("asset")) cfg.assets.push_back(asset(*t));
         for (const auto* t : r.tables("balance")) cfg.balances.push_back(balance(*t));
+        if (const auto* t = r.table("detect")) detect(*t, cfg.detect);
     }
 
   private:
@@ -106,6 +108,9 @@ class Parser {
         r.string("username", u.username);
         r.string("password", u.password);
         r.integer("keepalive_s", u.keepalive_s, 5, 3600);
+        r.integer("batch_max_readings", u.batch_max_readings, 1, 10000);
+        r.integer("batch_max_delay_ms", u.batch_max_delay_ms, 0, 600000);
+        r.integer("max_inflight", u.max_inflight, 1, 1000);
         if (const auto* tt = r.table("tls")) {
             Tls tls;
             TableReader tr(*tt, file_, "[uplink.tls]", problems_);
@@ -129,6 +134,13 @@ class Parser {
                 "explicitly");
         if (u.insecure && u.tls)
             r.problem("insecure", "'insecure = true' with [uplink.tls]: pick one");
+    }
+
+    void storage(const toml::table& t, Storage& s) {
+        TableReader r(t, file_, "[storage]", problems_);
+        r.integer("budget_mb", s.budget_mb, 1, 1024 * 1024);
+        r.integer("raw_retention_days", s.raw_retention_days, 1, 36500);
+        r.integer("flush_ms", s.flush_ms, 10, 60000);
     }
 
     Bus bus(const toml::table& t) {
@@ -210,7 +222,55 @@ class Parser {
         }
         r.strings("meters", a.meters, true);
         r.number("standby_w", a.standby_w, 0, 1e9);
+        // Absent: the [detect] default applies (the detector resolves it).
+        auto opt_number = [&](std::string_view key, std::optional<double>& out) {
+            if (!t.contains(key)) return;
+            double v = 0;
+            r.number(key, v, 0, 1e9);
+            out = v;
+        };
+        auto opt_integer = [&](std::string_view key, std::optional<int>& out) {
+            if (!t.contains(key)) return;
+            int v = 0;
+            r.integer(key, v, 0, 86400);
+            out = v;
+        };
+        opt_number("production_w", a.production_w);
+        opt_number("heat_w", a.heat_w);
+        opt_integer("min_on_s", a.min_on_s);
+        opt_integer("min_off_s", a.min_off_s);
+        r.boolean("export_allowed", a.export_allowed);
         return a;
+    }
+
+    void detect(const toml::table& t, Detect& d) {
+        TableReader r(t, file_, "[detect]", problems_);
+        r.number("margin_w", d.margin_w, 0, 1e9);
+        r.number("margin_pct", d.margin_pct, 0, 1000);
+        r.integer("min_on_s", d.min_on_s, 0, 86400);
+        r.integer("min_samples", d.min_samples, 1, 1000);
+        r.integer("min_off_s", d.min_off_s, 0, 86400);
+        r.number("production_w", d.production_w, 0, 1e9);
+        r.number("heat_w", d.heat_w, 1, 1e9);
+        r.integer("heat_min_s", d.heat_min_s, 60, 86400);
+        r.integer("heat_max_s", d.heat_max_s, 60, 86400);
+        r.integer("heat_gap_max_s", d.heat_gap_max_s, 60, 7 * 86400);
+        r.integer("heats_min", d.heats_min, 1, 100);
+        r.number("thd_i_min_pct", d.thd_i_min_pct, 0, 100);
+        r.integer("night_start_h", d.night_start_h, 0, 23);
+        r.integer("night_end_h", d.night_end_h, 0, 23);
+        r.number("reverse_w", d.reverse_w, 0, 1e9);
+        r.number("phase_min_a", d.phase_min_a, 0, 1e6);
+        r.number("phase_loss_pct", d.phase_loss_pct, 0, 100);
+        r.integer("balance_window_s", d.balance_window_s, 10, 86400);
+        r.integer("balance_windows", d.balance_windows, 1, 100);
+        r.number("balance_floor_w", d.balance_floor_w, 0, 1e9);
+        r.number("counter_floor_kwh", d.counter_floor_kwh, 0, 1e6);
+        r.number("rollback_tolerance_kwh", d.rollback_tolerance_kwh, 0, 1e6);
+        r.number("max_power_w", d.max_power_w, 1, 1e12);
+        r.integer("offline_min_s", d.offline_min_s, 1, 86400);
+        if (d.heat_max_s < d.heat_min_s)
+            r.problem("heat_max_s", "'heat_max_s' must not be less than 'heat_min_s'");
     }
 
     Balance balance(const toml::table& t) {

@@ -36,6 +36,15 @@ struct Uplink {
     std::string password;
     bool insecure = false;  // plain MQTT, no TLS: only when asked for in so many words
     int keepalive_s = 30;
+    int batch_max_readings = 200;  // readings per telemetry message
+    int batch_max_delay_ms = 1000;  // a smaller batch leaves once its oldest reading is this old
+    int max_inflight = 32;          // messages handed over and not yet acknowledged
+};
+
+struct Storage {
+    int budget_mb = 512;           // database + WAL on the flash card
+    int raw_retention_days = 90;   // delivered raw readings older than this become minute rollups
+    int flush_ms = 1000;           // readings are committed in one transaction per this period
 };
 
 enum class BusKind { rtu, tcp };
@@ -80,6 +89,12 @@ struct Asset {
     AssetState state = AssetState::operating;
     std::vector<std::string> meters;
     double standby_w = 0;
+    // Detection overrides of the [detect] defaults for this asset (docs/detection.md).
+    std::optional<double> production_w;  // shut asset: above this is production
+    std::optional<double> heat_w;        // furnace signature: a heat draws at least this
+    std::optional<int> min_on_s;         // a condition must last this long to raise
+    std::optional<int> min_off_s;        // and be gone this long to clear
+    bool export_allowed = false;         // true: the asset may feed the grid (no reverse_energy)
 };
 
 struct Balance {
@@ -89,14 +104,44 @@ struct Balance {
     double tolerance_pct = 5;
 };
 
+// Detection defaults, the optional [detect] table; docs/detection.md says why these values.
+struct Detect {
+    double margin_w = 100;        // sealed: raise above standby_w + max(margin_w, margin_pct)
+    double margin_pct = 20;       //   ... clear at or below standby_w
+    int min_on_s = 60;            // a condition must hold this long (data time) to raise
+    int min_samples = 3;          //   ... and over at least this many evaluations
+    int min_off_s = 1800;         // and be gone this long to clear (spans the gap between heats)
+    double production_w = 50000;  // shut asset: production-level draw
+    double heat_w = 100000;       // furnace heat: draw at least this
+    int heat_min_s = 1200;        // a heat lasts at least
+    int heat_max_s = 10800;       //   ... and at most (longer is a continuous process)
+    int heat_gap_max_s = 10800;   // heats further apart than this are not one series
+    int heats_min = 2;            // heats in a series to raise furnace_signature
+    double thd_i_min_pct = 10;    // where the meter has THD-I: below this, not an induction load
+    int night_start_h = 20;       // local night, for the time-of-day evidence
+    int night_end_h = 6;
+    double reverse_w = 100;        // negative power (total or a phase) beyond this is reverse
+    double phase_min_a = 5;        // phase_loss: the loaded phases carry at least this
+    double phase_loss_pct = 5;     //   ... and the dead one less than this % of the largest
+    int balance_window_s = 900;    // unmetered_load: compare mean powers over windows this long
+    int balance_windows = 2;       //   ... this many in a row to raise (and to clear)
+    double balance_floor_w = 1000; //   ... an excess must also exceed this
+    double counter_floor_kwh = 0.1;      // consumption_while_offline: at least this much energy
+    double rollback_tolerance_kwh = 0.1; // counter_rollback: a decrease larger than this
+    double max_power_w = 1e8;            // a counter step implying more than this is a glitch
+    int offline_min_s = 60;              // meter silent for max(3 intervals, this): offline
+};
+
 struct Config {
     std::string file;
     Gateway gateway;
     Uplink uplink;
+    Storage storage;
     std::vector<Bus> buses;
     std::vector<Meter> meters;
     std::vector<Asset> assets;
     std::vector<Balance> balances;
+    Detect detect;
     profiles::Catalog profiles;
 
     const Bus* find_bus(std::string_view id) const;

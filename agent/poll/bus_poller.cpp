@@ -53,11 +53,11 @@ std::string serial_text(double v) {
 
 }  // namespace
 
-BusPoller::BusPoller(const config::Bus& bus, std::vector<MeterPlan> meters, Queue<PollOutput>& out)
+BusPoller::BusPoller(const config::Bus& bus, std::vector<MeterPlan> meters, Sink out)
     : bus_id_(bus.id),
       client_(make_client(bus)),
       meters_(std::move(meters)),
-      out_(out),
+      out_(std::move(out)),
       need_serial_(meters_.size(), true) {}
 
 BusPoller::~BusPoller() {
@@ -158,10 +158,10 @@ void BusPoller::run() {
             else
                 log::warning("meter ", id, " on bus ", bus_id_, " is ", to_string(change->health),
                              ": ", change->reason);
-            out_.push(std::move(*change));
+            out_(std::move(*change));
         }
         if (!result.reading.values.empty() || result.reading.serial)
-            out_.push(std::move(result.reading));
+            out_(std::move(result.reading));
     }
 }
 

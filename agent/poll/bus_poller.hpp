@@ -3,6 +3,7 @@
 // answer once into canonical quantities and pushes readings and health changes to the queue.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -10,7 +11,6 @@
 
 #include "config/config.hpp"
 #include "modbus/client.hpp"
-#include "poll/queue.hpp"
 #include "poll/reading.hpp"
 #include "poll/schedule.hpp"
 
@@ -30,9 +30,12 @@ inline constexpr uint64_t kSerialEveryPolls = 60;
 std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bus);
 modbus::Client make_client(const config::Bus& bus);
 
+// Where a bus thread hands its output; called on the bus thread.
+using Sink = std::function<void(PollOutput)>;
+
 class BusPoller {
   public:
-    BusPoller(const config::Bus& bus, std::vector<MeterPlan> meters, Queue<PollOutput>& out);
+    BusPoller(const config::Bus& bus, std::vector<MeterPlan> meters, Sink out);
     ~BusPoller();  // stops and joins
     BusPoller(const BusPoller&) = delete;
     BusPoller& operator=(const BusPoller&) = delete;
@@ -54,7 +57,7 @@ class BusPoller {
     std::string bus_id_;
     modbus::Client client_;
     std::vector<MeterPlan> meters_;
-    Queue<PollOutput>& out_;
+    Sink out_;
     std::unique_ptr<Schedule> schedule_;
     std::vector<bool> need_serial_;
 

@@ -3,6 +3,7 @@
 // meter's health. Plain values; they cross threads through a queue.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,7 +38,13 @@ struct HealthChange {
 using PollOutput = std::variant<Reading, HealthChange>;
 
 std::string_view to_string(Health health);
-// {"meter":"m1","ts":"…","values":{"p_w":…},"serial":"…"} — the contract's reading object.
+// {"meter":"m1","ts":"…","values":{"p_w":…},"serial":"…"} — the contract's reading object,
+// appended to `out`. Hand-written because telemetry drains build millions of these.
+void append_reading_json(std::string& out, std::string_view meter, WallMs ts,
+                         std::span<const Value> values, const std::string* serial);
 std::string reading_json(const Reading& reading);
+// A JSON number: shortest text that reads back to the same double; null for NaN/inf.
+void append_json_number(std::string& out, double v);
+void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace sealwatch::poll

@@ -1,6 +1,7 @@
 #include "profiles/profile.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -360,14 +361,37 @@ tl::expected<Profile, std::vector<std::string>> parse_profile(std::string_view t
     return prof;
 }
 
+namespace {
+
+// The double nearest to `v` written with `digits` significant digits.
+double round_significant(double v, int digits) {
+    char buf[40];
+    auto w = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, digits);
+    double out = v;
+    std::from_chars(buf, w.ptr, out);
+    return out;
+}
+
+}  // namespace
+
 std::optional<double> field_value(const Field& field, std::span<const uint16_t> regs) {
     if (regs.size() < static_cast<size_t>(modbus::register_count(field.encoding.type)))
         return std::nullopt;
     if (field.not_available && modbus::raw_bits(regs, field.encoding) == *field.not_available)
         return std::nullopt;
-    const double raw = modbus::decode(regs, field.encoding);
+    double raw = modbus::decode(regs, field.encoding);
     if (!std::isfinite(raw)) return std::nullopt;
-    return raw * field.scale + field.offset;
+    // Decode once into the value the meter meant: a float32 230.1 is 230.1, not
+    // 230.10000610351562, and 1234567 x 0.01 kWh is 12345.67, not 12345.670000000002. Telemetry,
+    // exports and evidence then carry the meter's own digits.
+    const bool is_f32 = field.encoding.type == modbus::ValueType::f32;
+    if (is_f32) {
+        char buf[32];
+        auto w = std::to_chars(buf, buf + sizeof buf, static_cast<float>(raw));  // shortest
+        std::from_chars(buf, w.ptr, raw);
+    }
+    if (field.scale == 1.0 && field.offset == 0.0) return raw;
+    return round_significant(raw * field.scale + field.offset, is_f32 ? 9 : 15);
 }
 
 std::vector<modbus::Block> plan_reads(const Profile& profile) {

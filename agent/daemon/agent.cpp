@@ -1,0 +1,280 @@
+#include "daemon/agent.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <variant>
+#include <vector>
+
+#include "common/log.hpp"
+#include "config/config.hpp"
+#include "poll/bus_poller.hpp"
+#include "poll/queue.hpp"
+#include "store/store.hpp"
+#include "uplink/uplink.hpp"
+
+namespace sealwatch::daemon {
+
+namespace {
+
+using Input = std::variant<poll::Reading, poll::HealthChange, uplink::LinkNote>;
+
+// Readings kept in memory when the store refuses them (disk full, I/O error) before the oldest
+// are dropped: about ten minutes of 32 meters at 1 s.
+constexpr size_t kMaxPendingReadings = 20000;
+constexpr int64_t kRetentionEveryMs = 60000;
+
+std::string status_payload(bool online, int64_t boot) {
+    return std::string("{\"online\":") + (online ? "true" : "false") + ",\"ts\":\"" +
+           format_rfc3339(wall_now_ms()) + "\",\"version\":\"" + SEALWATCH_VERSION +
+           "\",\"boot\":" + std::to_string(boot) + "}";
+}
+
+// Everything that is rebuilt when the config is reloaded.
+class Running {
+  public:
+    Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue, int64_t boot)
+        : topics_(uplink::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site,
+                                              cfg.gateway.id)),
+          offline_(status_payload(false, boot)) {
+        uplink::LinkSettings ls;
+        ls.host = cfg.uplink.host;
+        ls.port = cfg.uplink.port;
+        ls.client_id = "sealwatch-" + cfg.gateway.site + "-" + cfg.gateway.id;
+        ls.keepalive_s = cfg.uplink.keepalive_s;
+        ls.username = cfg.uplink.username;
+        ls.password = cfg.uplink.password;
+        if (cfg.uplink.tls) {
+            ls.tls = true;
+            ls.ca_file = cfg.uplink.tls->ca_file;
+            ls.cert_file = cfg.uplink.tls->cert_file;
+            ls.key_file = cfg.uplink.tls->key_file;
+        }
+        ls.status_topic = topics_.status;
+        ls.online_payload = status_payload(true, boot);
+        ls.will_payload = offline_;
+        ls.max_inflight = cfg.uplink.max_inflight;
+        link_ = std::make_unique<uplink::MqttLink>(
+            ls, [&queue](const uplink::LinkNote& n) { queue.push(n); });
+        uplink::PumpOptions po;
+        po.batch_max_readings = static_cast<size_t>(cfg.uplink.batch_max_readings);
+        po.batch_max_delay_ms = cfg.uplink.batch_max_delay_ms;
+        po.window = static_cast<size_t>(cfg.uplink.max_inflight);
+        uplink_ = std::make_unique<uplink::Uplink>(store, *link_, topics_, po);
+        if (auto r = link_->start(); !r) log::error("uplink: ", r.error().message);
+
+        for (const auto& bus : cfg.buses) {
+            auto plans = poll::plan_bus(cfg, bus);
+            log::info("bus ", bus.id, ": ", plans.size(), " meter(s), ",
+                      bus.kind == config::BusKind::tcp
+                          ? "tcp " + bus.host + ":" + std::to_string(bus.port)
+                          : "rtu " + bus.device,
+                      ", timeout ", bus.timeout_ms, " ms");
+            pollers_.push_back(std::make_unique<poll::BusPoller>(
+                bus, std::move(plans), [&queue](poll::PollOutput o) {
+                    std::visit([&queue](auto&& v) { queue.push(Input(std::move(v))); },
+                               std::move(o));
+                }));
+        }
+        for (auto& p : pollers_) p->start();
+    }
+
+    ~Running() {
+        pollers_.clear();  // joins the bus threads first: nothing new arrives
+        link_->stop(offline_);
+    }
+
+    uplink::Uplink& uplink() { return *uplink_; }
+
+  private:
+    uplink::Topics topics_;
+    std::string offline_;
+    std::unique_ptr<uplink::MqttLink> link_;
+    std::unique_ptr<uplink::Uplink> uplink_;
+    std::vector<std::unique_ptr<poll::BusPoller>> pollers_;
+};
+
+store::Options store_options(const config::Config& cfg) {
+    store::Options o;
+    o.budget_bytes = static_cast<int64_t>(cfg.storage.budget_mb) * 1024 * 1024;
+    o.raw_retention_days = cfg.storage.raw_retention_days;
+    return o;
+}
+
+std::string db_path(const config::Config& cfg) {
+    return (std::filesystem::path(cfg.gateway.data_dir) / "sealwatch.db").string();
+}
+
+class MainLoop {
+  public:
+    MainLoop(const RunOptions& options, config::Config cfg, store::Store store)
+        : options_(options), cfg_(std::move(cfg)), store_(std::move(store)) {}
+
+    int run(std::atomic<Request>& request) {
+        boot_ = next_boot();
+        (void)store_.set_meta("running", "1");
+        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
+        int64_t last_flush = wall_now_ms();
+        int64_t last_retention = 0;
+        while (true) {
+            if (auto item = queue_.pop(std::chrono::milliseconds(100))) {
+                handle(std::move(*item));
+                for (int i = 0; i < 10000; ++i) {  // take what is already there, then act
+                    auto more = queue_.pop(std::chrono::milliseconds(0));
+                    if (!more) break;
+                    handle(std::move(*more));
+                }
+            }
+            int64_t now = wall_now_ms();
+            if (pending_.size() >= 1000 || now - last_flush >= cfg_.storage.flush_ms) {
+                flush();
+                last_flush = now;
+            }
+            if (auto r = running_->uplink().pump(now); !r) log_once("uplink", r.error().message);
+            if (now - last_retention >= kRetentionEveryMs) {
+                retention(now);
+                last_retention = now;
+            }
+            Request req = request.exchange(Request::none);
+            if (req == Request::stop) break;
+            if (req == Request::reload) reload();
+        }
+        log::info("stopping");
+        running_.reset();
+        flush();
+        // Acknowledgements that arrived while stopping are applied: nothing acknowledged is
+        // sent again after a clean stop.
+        while (auto item = queue_.pop(std::chrono::milliseconds(0))) handle(std::move(*item));
+        (void)store_.set_meta("running", "0");
+        return 0;
+    }
+
+  private:
+    int64_t next_boot() {
+        auto prev = store_.meta("boot");
+        int64_t boot = (prev && *prev) ? std::stoll(**prev) + 1 : 1;
+        (void)store_.set_meta("boot", std::to_string(boot));
+        return boot;
+    }
+
+    void handle(Input item) {
+        if (auto* r = std::get_if<poll::Reading>(&item)) {
+            if (options_.print_readings) print(poll::reading_json(*r));
+            if (pending_.size() >= kMaxPendingReadings) {
+                pending_.erase(pending_.begin());
+                ++dropped_;
+            }
+            pending_.push_back(std::move(*r));
+        } else if (auto* h = std::get_if<poll::HealthChange>(&item)) {
+            if (options_.print_readings)
+                print("{\"meter\":\"" + h->meter + "\",\"health\":\"" +
+                      std::string(poll::to_string(h->health)) + "\",\"ts\":\"" +
+                      format_rfc3339(h->wall_ms) + "\"}");
+            if (auto ok = store_.set_meter_health(*h); !ok) log_once("store", ok.error().message);
+        } else if (auto* n = std::get_if<uplink::LinkNote>(&item)) {
+            if (running_) running_->uplink().on_note(*n);
+        }
+    }
+
+    void flush() {
+        if (pending_.empty()) return;
+        if (auto r = store_.append_readings(pending_); !r) {
+            log_once("store",
+                     "cannot store readings (kept in memory, retrying): " + r.error().message);
+            return;
+        }
+        if (!last_error_["store"].empty()) log::info("store: writing again");
+        last_error_["store"].clear();
+        if (dropped_ > 0) {
+            log::warning("store: ", dropped_,
+                         " reading(s) were dropped while the store refused them");
+            dropped_ = 0;
+        }
+        pending_.clear();
+    }
+
+    void retention(int64_t now) {
+        auto r = store_.enforce_retention(now);
+        if (!r) {
+            log_once("retention", r.error().message);
+            return;
+        }
+        if (r->readings_rolled_up > 0)
+            log::info("storage: ", r->readings_rolled_up,
+                      " raw reading(s) rolled up into minutes (", r->unsent_rolled_up,
+                      " never sent), ", r->bytes_before, " -> ", r->bytes_after, " bytes");
+        if (r->over_budget) log_once("budget", "storage: over budget with only events left");
+    }
+
+    void reload() {
+        auto fresh = config::load(options_.config_path);
+        if (!fresh) {
+            log::error("reload: ", options_.config_path,
+                       " has problems; keeping the running config");
+            for (const auto& p : fresh.error()) log::error(p);
+            return;
+        }
+        log::info("reload: applying ", options_.config_path);
+        running_.reset();
+        flush();
+        if (db_path(*fresh) != db_path(cfg_)) {
+            auto s = store::Store::open(db_path(*fresh), store_options(*fresh));
+            if (!s) {
+                log::error("reload: cannot open the new store: ", s.error().message,
+                           "; keeping the old data_dir");
+                fresh->gateway.data_dir = cfg_.gateway.data_dir;
+            } else {
+                store_ = std::move(*s);
+            }
+        }
+        cfg_ = std::move(*fresh);
+        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
+    }
+
+    void print(const std::string& line) {
+        std::string l = line + "\n";
+        std::fwrite(l.data(), 1, l.size(), stdout);
+        std::fflush(stdout);
+    }
+
+    // Logs an error once until it changes or clears: a full disk is one line, not one a second.
+    void log_once(const std::string& what, const std::string& message) {
+        auto& last = last_error_[what];
+        if (last != message) log::error(what, ": ", message);
+        last = message;
+    }
+
+    RunOptions options_;
+    config::Config cfg_;
+    store::Store store_;
+    poll::Queue<Input> queue_;
+    std::unique_ptr<Running> running_;
+    std::vector<poll::Reading> pending_;
+    size_t dropped_ = 0;
+    int64_t boot_ = 0;
+    std::map<std::string, std::string> last_error_;
+};
+
+}  // namespace
+
+int run(const RunOptions& options, std::atomic<Request>& request) {
+    auto loaded = config::load(options.config_path);
+    if (!loaded) {
+        for (const auto& p : loaded.error()) std::cerr << p << '\n';
+        return 2;
+    }
+    auto store = store::Store::open(db_path(*loaded), store_options(*loaded));
+    if (!store) {
+        log::error("store: ", store.error().message);
+        return 1;
+    }
+    log::info("sealwatchd ", SEALWATCH_VERSION, " starting: gateway ", loaded->gateway.id, " site ",
+              loaded->gateway.site, ", ", loaded->meters.size(), " meter(s) on ",
+              loaded->buses.size(), " bus(es), data in ", db_path(*loaded));
+    MainLoop loop(options, std::move(*loaded), std::move(*store));
+    return loop.run(request);
+}
+
+}  // namespace sealwatch::daemon

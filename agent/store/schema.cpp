@@ -1,0 +1,71 @@
+#include "store/schema.hpp"
+
+#include <string>
+
+namespace sealwatch::store {
+
+namespace {
+
+// Migration N takes the schema from version N-1 to N. Append; never edit a shipped one.
+constexpr const char* kMigrations[] = {
+    // 1: readings packed per poll, events as their JSON, the outbox naming rows by id.
+    R"sql(
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE meters(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        health TEXT NOT NULL DEFAULT 'unknown',
+        health_since_ms INTEGER NOT NULL DEFAULT 0,
+        last_reading_ms INTEGER NOT NULL DEFAULT 0,
+        serial TEXT NOT NULL DEFAULT '');
+    CREATE TABLE readings(
+        id INTEGER PRIMARY KEY,
+        meter INTEGER NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        vals BLOB NOT NULL,
+        serial TEXT);
+    CREATE TABLE events(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, body TEXT NOT NULL);
+    CREATE INDEX events_ts ON events(ts_ms);
+    CREATE TABLE rollups(
+        id INTEGER PRIMARY KEY,
+        meter INTEGER NOT NULL,
+        minute_ms INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        p_min_w REAL, p_avg_w REAL, p_max_w REAL,
+        e_imp_kwh REAL, e_exp_kwh REAL,
+        pending INTEGER NOT NULL);
+    CREATE TABLE outbox(
+        seq INTEGER PRIMARY KEY,
+        kind INTEGER NOT NULL,
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL);
+    )sql",
+};
+
+}  // namespace
+
+Result<void> migrate(sqlite::Db& db) {
+    auto version = db.scalar("PRAGMA user_version");
+    if (!version) return tl::unexpected(version.error());
+    if (*version > kSchemaVersion)
+        return fail("database schema version " + std::to_string(*version) +
+                    " is newer than this build (" + std::to_string(kSchemaVersion) + ")");
+    if (*version == 0) {
+        // Only takes effect before the first table exists: lets the budget reclaim pages.
+        if (auto r = db.exec("PRAGMA auto_vacuum = INCREMENTAL"); !r) return r;
+    }
+    auto mode = db.exec("PRAGMA journal_mode = WAL");
+    if (!mode) return mode;
+    if (auto r = db.exec("PRAGMA synchronous = NORMAL"); !r) return r;
+    for (int v = static_cast<int>(*version) + 1; v <= kSchemaVersion; ++v) {
+        sqlite::Transaction tx(db);
+        if (auto b = tx.begun(); !b) return b;
+        if (auto r = db.exec(kMigrations[v - 1]); !r)
+            return fail("migration " + std::to_string(v) + ": " + r.error().message);
+        if (auto r = db.exec("PRAGMA user_version = " + std::to_string(v)); !r) return r;
+        if (auto r = tx.commit(); !r) return r;
+    }
+    return {};
+}
+
+}  // namespace sealwatch::store

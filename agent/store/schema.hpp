@@ -1,0 +1,14 @@
+#pragma once
+// The database schema and its numbered migrations (PRAGMA user_version).
+#include "common/error.hpp"
+#include "store/sqlite.hpp"
+
+namespace sealwatch::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Sets the connection up (WAL, synchronous=NORMAL, incremental auto-vacuum on a new file) and
+// brings the schema to kSchemaVersion. A database newer than this build is refused.
+Result<void> migrate(sqlite::Db& db);
+
+}  // namespace sealwatch::store

@@ -1,0 +1,346 @@
+#include "store/store.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "common/quantities.hpp"
+#include "store/internal.hpp"
+#include "store/schema.hpp"
+
+namespace sealwatch::store {
+
+static_assert(std::endian::native == std::endian::little,
+              "the packed value format is written as little-endian by memcpy");
+
+std::vector<uint8_t> pack_values(std::span<const poll::Value> values) {
+    std::vector<uint8_t> out(values.size() * 9);
+    uint8_t* p = out.data();
+    for (const auto& v : values) {
+        *p++ = v.quantity;
+        std::memcpy(p, &v.value, 8);
+        p += 8;
+    }
+    return out;
+}
+
+std::vector<poll::Value> unpack_values(std::span<const uint8_t> blob) {
+    std::vector<poll::Value> out;
+    out.reserve(blob.size() / 9);
+    for (size_t i = 0; i + 9 <= blob.size(); i += 9) {
+        poll::Value v{blob[i], 0.0};
+        std::memcpy(&v.value, blob.data() + i + 1, 8);
+        if (v.quantity < kQuantities.size()) out.push_back(v);
+    }
+    return out;
+}
+
+using namespace internal;
+
+Result<Store> Store::open(const std::string& path, const Options& options) {
+    std::error_code ec;
+    auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    auto db = sqlite::Db::open(path);
+    if (!db) return pass(db);
+    Store s;
+    s.path_ = path;
+    s.db_ = std::move(*db);
+    s.options_ = options;
+    if (auto r = migrate(s.db_); !r) return pass(r);
+    if (auto r = s.prepare_statements(); !r) return pass(r);
+    return s;
+}
+
+Result<Store> Store::open_read_only(const std::string& path) {
+    auto db = sqlite::Db::open(path, sqlite::Db::Mode::read_only);
+    if (!db) return pass(db);
+    Store s;
+    s.path_ = path;
+    s.db_ = std::move(*db);
+    if (auto r = s.db_.exec("PRAGMA query_only = ON"); !r) return pass(r);
+    auto version = s.db_.scalar("PRAGMA user_version");
+    if (!version) return pass(version);
+    if (*version != kSchemaVersion)
+        return fail(path + ": schema version " + std::to_string(*version) + ", this build reads " +
+                    std::to_string(kSchemaVersion));
+    return s;
+}
+
+Result<void> Store::prepare_statements() {
+    auto ins = db_.prepare("INSERT INTO readings(meter, ts_ms, vals, serial) VALUES(?, ?, ?, ?)");
+    if (!ins) return pass(ins);
+    insert_reading_ = std::move(*ins);
+    auto seen = db_.prepare(
+        "UPDATE meters SET last_reading_ms = max(last_reading_ms, ?), "
+        "serial = coalesce(?, serial) WHERE id = ?");
+    if (!seen) return pass(seen);
+    upsert_meter_seen_ = std::move(*seen);
+    return {};
+}
+
+Result<int64_t> Store::meter_key(const std::string& meter) {
+    for (const auto& [name, key] : meter_keys_)
+        if (name == meter) return key;
+    auto st = db_.prepare("INSERT INTO meters(name) VALUES(?) ON CONFLICT(name) DO NOTHING");
+    if (!st) return pass(st);
+    st->bind(1, std::string_view(meter));
+    if (auto r = st->run(); !r) return pass(r);
+    auto q = db_.prepare("SELECT id FROM meters WHERE name = ?");
+    if (!q) return pass(q);
+    q->bind(1, std::string_view(meter));
+    auto row = q->step();
+    if (!row) return pass(row);
+    if (!*row) return fail("meter row vanished");
+    int64_t key = q->int64(0);
+    meter_keys_.emplace_back(meter, key);
+    return key;
+}
+
+Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
+    if (readings.empty()) return {};
+    sqlite::Transaction tx(db_);
+    if (auto b = tx.begun(); !b) return b;
+    std::map<int64_t, std::pair<WallMs, const std::string*>> seen;
+    for (const auto& r : readings) {
+        auto key = meter_key(r.meter);
+        if (!key) return pass(key);
+        auto blob = pack_values(r.values);
+        insert_reading_.bind(1, *key)
+            .bind(2, static_cast<int64_t>(r.wall_ms))
+            .bind(3, std::span<const uint8_t>(blob));
+        if (r.serial) {
+            insert_reading_.bind(4, std::string_view(*r.serial));
+        } else {
+            insert_reading_.bind_null(4);
+        }
+        if (auto s = insert_reading_.run(); !s) return s;
+        auto& last = seen[*key];
+        last.first = std::max(last.first, r.wall_ms);
+        if (r.serial) last.second = &*r.serial;
+    }
+    for (const auto& [key, last] : seen) {
+        upsert_meter_seen_.bind(1, static_cast<int64_t>(last.first));
+        if (last.second) {
+            upsert_meter_seen_.bind(2, std::string_view(*last.second));
+        } else {
+            upsert_meter_seen_.bind_null(2);
+        }
+        upsert_meter_seen_.bind(3, key);
+        if (auto s = upsert_meter_seen_.run(); !s) return s;
+    }
+    return tx.commit();
+}
+
+Result<int64_t> Store::append_event(const detect::Event& event) {
+    auto st = db_.prepare("INSERT INTO events(ts_ms, body) VALUES(?, ?)");
+    if (!st) return pass(st);
+    st->bind(1, static_cast<int64_t>(event.ts))
+        .bind(2, std::string_view(detect::to_json(event).dump()));
+    if (auto r = st->run(); !r) return pass(r);
+    return db_.last_insert_rowid();
+}
+
+Result<void> Store::set_meter_health(const poll::HealthChange& change) {
+    auto key = meter_key(change.meter);
+    if (!key) return pass(key);
+    auto st = db_.prepare("UPDATE meters SET health = ?, health_since_ms = ? WHERE id = ?");
+    if (!st) return pass(st);
+    st->bind(1, poll::to_string(change.health))
+        .bind(2, static_cast<int64_t>(change.wall_ms))
+        .bind(3, *key);
+    return st->run();
+}
+
+Result<OutboxRow> Store::commit_outbox_row(MessageKind kind, int64_t first, int64_t last,
+                                           const char* watermark_key) {
+    // The seq must be on stable storage before the message can leave: FULL makes this commit
+    // (and every WAL frame before it) survive a power cut, not just a killed process.
+    if (auto r = db_.exec("PRAGMA synchronous = FULL"); !r) return pass(r);
+    struct Restore {
+        sqlite::Db& db;
+        ~Restore() { (void)db.exec("PRAGMA synchronous = NORMAL"); }
+    } restore{db_};
+    sqlite::Transaction tx(db_);
+    if (auto b = tx.begun(); !b) return pass(b);
+    auto next = meta_int(db_, kNextSeq, 1);
+    if (!next) return pass(next);
+    auto st = db_.prepare("INSERT INTO outbox(seq, kind, first_id, last_id) VALUES(?, ?, ?, ?)");
+    if (!st) return pass(st);
+    st->bind(1, *next).bind(2, static_cast<int64_t>(kind)).bind(3, first).bind(4, last);
+    if (auto r = st->run(); !r) return pass(r);
+    if (auto r = set_meta_int(db_, kNextSeq, *next + 1); !r) return pass(r);
+    if (auto r = set_meta_int(db_, watermark_key, last); !r) return pass(r);
+    if (auto r = tx.commit(); !r) return pass(r);
+    return OutboxRow{static_cast<uint64_t>(*next), kind, first, last};
+}
+
+Result<std::optional<OutboxRow>> Store::form_event_message() {
+    auto sent = meta_int(db_, kSentEvents, 0);
+    if (!sent) return pass(sent);
+    auto st = db_.prepare("SELECT id FROM events WHERE id > ? ORDER BY id LIMIT 1");
+    if (!st) return pass(st);
+    st->bind(1, *sent);
+    auto row = st->step();
+    if (!row) return pass(row);
+    if (!*row) return std::optional<OutboxRow>();
+    int64_t id = st->int64(0);
+    auto out = commit_outbox_row(MessageKind::event, id, id, kSentEvents);
+    if (!out) return pass(out);
+    return std::optional<OutboxRow>(*out);
+}
+
+Result<std::optional<OutboxRow>> Store::form_rollup_message(size_t max_rows) {
+    auto sent = meta_int(db_, kSentRollups, 0);
+    if (!sent) return pass(sent);
+    auto st =
+        db_.prepare("SELECT id FROM rollups WHERE id > ? AND pending = 1 ORDER BY id LIMIT ?");
+    if (!st) return pass(st);
+    st->bind(1, *sent).bind(2, static_cast<int64_t>(max_rows));
+    int64_t first = 0, last = 0;
+    while (true) {
+        auto row = st->step();
+        if (!row) return pass(row);
+        if (!*row) break;
+        if (first == 0) first = st->int64(0);
+        last = st->int64(0);
+    }
+    if (first == 0) return std::optional<OutboxRow>();
+    auto out = commit_outbox_row(MessageKind::rollup, first, last, kSentRollups);
+    if (!out) return pass(out);
+    return std::optional<OutboxRow>(*out);
+}
+
+Result<std::optional<OutboxRow>> Store::form_telemetry_message(size_t max_readings,
+                                                               WallMs flush_before) {
+    auto sent = meta_int(db_, kSentReadings, 0);
+    if (!sent) return pass(sent);
+    auto st = db_.prepare("SELECT id, ts_ms FROM readings WHERE id > ? ORDER BY id LIMIT ?");
+    if (!st) return pass(st);
+    st->bind(1, *sent).bind(2, static_cast<int64_t>(max_readings));
+    int64_t first = 0, last = 0;
+    WallMs oldest = 0;
+    size_t n = 0;
+    while (true) {
+        auto row = st->step();
+        if (!row) return pass(row);
+        if (!*row) break;
+        if (n == 0) {
+            first = st->int64(0);
+            oldest = st->int64(1);
+        }
+        last = st->int64(0);
+        ++n;
+    }
+    if (n == 0 || (n < max_readings && oldest >= flush_before)) return std::optional<OutboxRow>();
+    auto out = commit_outbox_row(MessageKind::telemetry, first, last, kSentReadings);
+    if (!out) return pass(out);
+    return std::optional<OutboxRow>(*out);
+}
+
+Result<std::vector<OutboxRow>> Store::unacked() {
+    auto st = db_.prepare("SELECT seq, kind, first_id, last_id FROM outbox ORDER BY seq");
+    if (!st) return pass(st);
+    std::vector<OutboxRow> rows;
+    while (true) {
+        auto row = st->step();
+        if (!row) return pass(row);
+        if (!*row) break;
+        rows.push_back({static_cast<uint64_t>(st->int64(0)), static_cast<MessageKind>(st->int64(1)),
+                        st->int64(2), st->int64(3)});
+    }
+    return rows;
+}
+
+Result<void> Store::acked(std::span<const uint64_t> seqs) {
+    if (seqs.empty()) return {};
+    sqlite::Transaction tx(db_);
+    if (auto b = tx.begun(); !b) return b;
+    auto st = db_.prepare("DELETE FROM outbox WHERE seq = ?");
+    if (!st) return pass(st);
+    for (auto seq : seqs) {
+        st->bind(1, static_cast<int64_t>(seq));
+        if (auto r = st->run(); !r) return r;
+    }
+    return tx.commit();
+}
+
+Result<Backlog> Store::backlog() {
+    Backlog b;
+    auto sr = meta_int(db_, kSentReadings, 0);
+    auto se = meta_int(db_, kSentEvents, 0);
+    auto so = meta_int(db_, kSentRollups, 0);
+    auto ns = meta_int(db_, kNextSeq, 1);
+    if (!sr || !se || !so || !ns) return fail("cannot read the outbox state: " + db_.message());
+    auto count = [&](const char* sql, int64_t after) -> Result<int64_t> {
+        auto st = db_.prepare(sql);
+        if (!st) return pass(st);
+        st->bind(1, after);
+        auto row = st->step();
+        if (!row) return pass(row);
+        return *row ? st->int64(0) : 0;
+    };
+    auto r1 = count("SELECT count(*) FROM readings WHERE id > ?", *sr);
+    auto r2 = count("SELECT count(*) FROM events WHERE id > ?", *se);
+    auto r3 = count("SELECT count(*) FROM rollups WHERE id > ? AND pending = 1", *so);
+    auto r4 = count("SELECT count(*) FROM outbox WHERE seq >= ?", 0);
+    if (!r1 || !r2 || !r3 || !r4) return fail("cannot count the backlog: " + db_.message());
+    b.unsent_readings = *r1;
+    b.unsent_events = *r2;
+    b.unsent_rollups = *r3;
+    b.unacked_messages = *r4;
+    b.next_seq = static_cast<uint64_t>(*ns);
+    return b;
+}
+
+Result<std::vector<MeterStatus>> Store::meter_status() {
+    auto st = db_.prepare(
+        "SELECT name, health, health_since_ms, last_reading_ms, serial FROM meters ORDER BY name");
+    if (!st) return pass(st);
+    std::vector<MeterStatus> out;
+    while (true) {
+        auto row = st->step();
+        if (!row) return pass(row);
+        if (!*row) break;
+        out.push_back({st->text(0), st->text(1), st->int64(2), st->int64(3), st->text(4)});
+    }
+    return out;
+}
+
+Result<std::vector<detect::Event>> Store::events_between(WallMs from, WallMs to) {
+    auto st = db_.prepare("SELECT body FROM events WHERE ts_ms >= ? AND ts_ms < ? ORDER BY id");
+    if (!st) return pass(st);
+    st->bind(1, static_cast<int64_t>(from)).bind(2, static_cast<int64_t>(to));
+    std::vector<detect::Event> out;
+    while (true) {
+        auto row = st->step();
+        if (!row) return pass(row);
+        if (!*row) break;
+        auto j = nlohmann::ordered_json::parse(st->text(0), nullptr, false);
+        if (auto e = detect::event_from_json(j)) out.push_back(std::move(*e));
+    }
+    return out;
+}
+
+Result<std::optional<std::string>> Store::meta(const std::string& key) {
+    auto st = db_.prepare("SELECT value FROM meta WHERE key = ?");
+    if (!st) return pass(st);
+    st->bind(1, std::string_view(key));
+    auto row = st->step();
+    if (!row) return pass(row);
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>(st->text(0));
+}
+
+Result<void> Store::set_meta(const std::string& key, const std::string& value) {
+    auto st = db_.prepare(
+        "INSERT INTO meta(key, value) VALUES(?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    if (!st) return pass(st);
+    st->bind(1, std::string_view(key)).bind(2, std::string_view(value));
+    return st->run();
+}
+
+}  // namespace sealwatch::store

@@ -1,0 +1,123 @@
+#pragma once
+// The agent's durable local store (SQLite, WAL): readings, events, the outbox of MQTT messages
+// with their seq, per-meter status, metadata, and minute rollups of old raw data.
+//
+// The outbox is formed lazily: a message gets its seq only when the uplink is ready to send it,
+// committed with synchronous=FULL before it leaves, so a seq is never reused after a power cut
+// and never skipped when raw data had to be dropped before it was sent. A message's content is
+// rebuilt from the rows it names (reading ids, an event id), which stay until it is acknowledged:
+// a re-sent seq carries the same content.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "detect/event.hpp"
+#include "poll/reading.hpp"
+#include "store/sqlite.hpp"
+
+namespace sealwatch::store {
+
+struct Options {
+    int64_t budget_bytes = 512LL * 1024 * 1024;  // database + WAL
+    int raw_retention_days = 90;                 // raw readings older than this become rollups
+};
+
+enum class MessageKind { telemetry = 1, event = 2, rollup = 3 };
+
+struct OutboxRow {
+    uint64_t seq = 0;
+    MessageKind kind = MessageKind::telemetry;
+    int64_t first = 0;  // first reading / event / rollup row id
+    int64_t last = 0;
+};
+
+struct Backlog {
+    int64_t unsent_readings = 0;  // not yet in any message
+    int64_t unsent_events = 0;
+    int64_t unsent_rollups = 0;
+    int64_t unacked_messages = 0;  // in the outbox, waiting for PUBACK
+    uint64_t next_seq = 1;
+};
+
+struct MeterStatus {
+    std::string meter;
+    std::string health;  // "online" | "offline" | "misconfigured" | "unknown"
+    WallMs health_since_ms = 0;
+    WallMs last_reading_ms = 0;
+    std::string serial;
+};
+
+struct RetentionReport {
+    int64_t readings_rolled_up = 0;  // raw readings replaced by minute rollups
+    int64_t unsent_rolled_up = 0;    // of which had never been sent (rollups go out instead)
+    int64_t bytes_before = 0;
+    int64_t bytes_after = 0;
+    bool over_budget = false;  // still over after doing all it may (events are never dropped)
+};
+
+class Store {
+  public:
+    static Result<Store> open(const std::string& path, const Options& options);
+    // Read-only access for the CLI while the daemon runs.
+    static Result<Store> open_read_only(const std::string& path);
+
+    Result<void> append_readings(std::span<const poll::Reading> readings);
+    Result<int64_t> append_event(const detect::Event& event);
+    Result<void> set_meter_health(const poll::HealthChange& change);
+
+    // Outbox. Each form_* commits one new outbox row (seq = next) or returns nullopt when there
+    // is nothing to send. Telemetry takes at most max_readings of the oldest unsent readings,
+    // but only when there are that many or the oldest is older than `flush_before`.
+    Result<std::optional<OutboxRow>> form_event_message();
+    Result<std::optional<OutboxRow>> form_rollup_message(size_t max_rows);
+    Result<std::optional<OutboxRow>> form_telemetry_message(size_t max_readings,
+                                                            WallMs flush_before);
+    Result<std::string> payload(const OutboxRow& row);
+    Result<std::vector<OutboxRow>> unacked();
+    Result<void> acked(std::span<const uint64_t> seqs);
+
+    Result<Backlog> backlog();
+    Result<std::vector<MeterStatus>> meter_status();
+    Result<std::vector<detect::Event>> events_between(WallMs from, WallMs to);
+
+    Result<std::optional<std::string>> meta(const std::string& key);
+    Result<void> set_meta(const std::string& key, const std::string& value);
+
+    Result<int64_t> size_bytes();
+    Result<RetentionReport> enforce_retention(WallMs now);
+
+    sqlite::Db& db() { return db_; }
+
+  private:
+    Store() = default;
+    Result<void> prepare_statements();
+    Result<int64_t> meter_key(const std::string& meter);
+    Result<OutboxRow> commit_outbox_row(MessageKind kind, int64_t first, int64_t last,
+                                        const char* watermark_key);
+
+    struct RollUp {
+        int64_t after_id = 0;  // readings with id > after_id ...
+        int64_t up_to_id = 0;  // ... and id <= up_to_id
+        WallMs before_ms = 0;  // ... and ts < before_ms (0: any age)
+        int64_t max_rows = 0;
+        bool pending = false;  // the rollups go out as telemetry (their raw rows never did)
+    };
+    Result<int64_t> roll_up(const RollUp& what);  // rows rolled up
+
+    std::string path_;
+    sqlite::Db db_;
+    Options options_;
+    std::vector<std::pair<std::string, int64_t>> meter_keys_;
+    sqlite::Stmt insert_reading_;
+    sqlite::Stmt upsert_meter_seen_;
+};
+
+// The packed form of a reading's values: (u8 quantity, f64 little-endian) pairs, 9 bytes each.
+std::vector<uint8_t> pack_values(std::span<const poll::Value> values);
+std::vector<poll::Value> unpack_values(std::span<const uint8_t> blob);
+
+}  // namespace sealwatch::store

@@ -1,0 +1,83 @@
+#pragma once
+// The MQTT connection to the county office, over libmosquitto, with a network thread of its own
+// that connects, reconnects with jittered exponential backoff, and reports what happens through
+// a callback (called on that thread: keep it short, e.g. push to a queue).
+//
+// Publishing is thread-safe. QoS 1 messages handed over stay in libmosquitto until PUBACK and
+// are re-sent by it after a reconnect, so the caller must not hand them over again while this
+// object lives; after a restart only the caller's outbox knows them.
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/error.hpp"
+
+struct mosquitto;
+
+namespace sealwatch::uplink {
+
+struct LinkSettings {
+    std::string host;
+    int port = 8883;
+    std::string client_id;
+    int keepalive_s = 30;
+    std::string username, password;
+    bool tls = false;
+    std::string ca_file, cert_file, key_file;
+    std::string status_topic;    // P/status: retained; the will says offline
+    std::string online_payload;  // published retained after every CONNACK
+    std::string will_payload;
+    int max_inflight = 32;
+    int backoff_min_ms = 1000;
+    int backoff_max_ms = 60000;
+};
+
+struct LinkNote {
+    enum class Kind { connected, disconnected, acked, refused };
+    Kind kind;
+    int mid = 0;         // acked
+    std::string reason;  // disconnected, refused
+};
+
+class MqttLink {
+  public:
+    using Notify = std::function<void(const LinkNote&)>;
+    MqttLink(LinkSettings settings, Notify notify);
+    ~MqttLink();  // stop()
+    MqttLink(const MqttLink&) = delete;
+    MqttLink& operator=(const MqttLink&) = delete;
+
+    Result<void> start();  // sets up TLS and the will; the thread then connects in the background
+    // Publishes "offline" (retained), disconnects cleanly, joins the thread.
+    void stop(const std::string& offline_payload = {});
+
+    // QoS 1 publish; returns the message id whose PUBACK will be reported as acked.
+    Result<int> publish(const std::string& topic, const std::string& payload, bool retain = false);
+    bool connected() const { return connected_; }
+
+  private:
+    void run();
+    void sleep_backoff();
+    void on_connect(int rc);
+    void on_disconnect(int rc);
+    void on_publish(int mid);
+    void on_log(int level, const char* text);
+
+    LinkSettings settings_;
+    Notify notify_;
+    mosquitto* mosq_ = nullptr;
+    std::atomic<bool> connected_{false};
+    std::atomic<bool> stopping_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::thread thread_;
+    int backoff_ms_ = 0;
+    std::string last_error_;  // logged once until it changes
+    std::string last_lib_error_;
+};
+
+}  // namespace sealwatch::uplink
