@@ -49,6 +49,8 @@ int rtu_request_length(std::span<const uint8_t> buf) {
 
 namespace {
 
+constexpr size_t kMaxAdu = 256;  // the longest RTU frame there is
+
 bool crc_ok(std::span<const uint8_t> frame) {
     if (frame.size() < 4) return false;
     uint16_t crc = crc16(frame.first(frame.size() - 2));
@@ -60,7 +62,7 @@ bool crc_ok(std::span<const uint8_t> frame) {
 void RtuFramer::feed(std::span<const uint8_t> bytes) {
     buf_.insert(buf_.end(), bytes.begin(), bytes.end());
     // A master never sends this much at once; a flood of noise must not grow without bound.
-    constexpr size_t kMaxBuffer = 4096;
+    constexpr size_t kMaxBuffer = 4 * kMaxAdu;
     if (buf_.size() > kMaxBuffer) {
         size_t drop = buf_.size() - kMaxBuffer;
         buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(drop));
@@ -89,7 +91,7 @@ std::optional<std::vector<uint8_t>> RtuFramer::next(bool silence) {
             }
         } else if (need < 0) {
             if (silence) {
-                if (crc_ok(buf_)) return take(buf_.size());
+                if (buf_.size() <= kMaxAdu && crc_ok(buf_)) return take(buf_.size());
                 drop_one();
                 continue;
             }

@@ -72,6 +72,8 @@ void TcpServer::send_now(int fd, const std::vector<uint8_t>& bytes) {
 }
 
 void TcpServer::close_client(size_t index) {
+    // Held-back answers must not reach a later client that gets the same fd number.
+    pending_.drop_fd(clients_[index]->fd);
     ::close(clients_[index]->fd);
     clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(index));
 }
@@ -99,20 +101,19 @@ void TcpServer::run() {
         log_line("tcp " + spec_.id + ": " + encoder.error().message);
         return;
     }
-    PendingReplies pending;
     std::vector<pollfd> fds;
     while (!stop_.stopped()) {
         fds.clear();
         fds.push_back({stop_.fd(), POLLIN, 0});
         fds.push_back({listen_fd_, POLLIN, 0});
         for (auto& c : clients_) fds.push_back({c->fd, POLLIN, 0});
-        int timeout = pending.wait_ms(std::chrono::steady_clock::now(), 1000);
+        int timeout = pending_.wait_ms(std::chrono::steady_clock::now(), 1000);
         int rc = ::poll(fds.data(), fds.size(), timeout);
         if (rc < 0 && errno != EINTR) {
             log_line("tcp " + spec_.id + ": poll: " + std::strerror(errno));
             return;
         }
-        for (auto& reply : pending.take_due(std::chrono::steady_clock::now()))
+        for (auto& reply : pending_.take_due(std::chrono::steady_clock::now()))
             send_now(reply.fd, reply.bytes);
         if (rc <= 0) continue;
         if (fds[0].revents) break;
@@ -128,7 +129,6 @@ void TcpServer::run() {
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
             if (n <= 0) {
                 if (verbose_) log_line("tcp " + spec_.id + ": client " + c.peer + " left");
-                pending.drop_fd(c.fd);
                 close_client(ci);
                 continue;
             }
@@ -179,7 +179,7 @@ void TcpServer::run() {
                     (*bytes)[1] ^= 0x5A;
                 }
                 if (d.delay_ms > 0)
-                    pending.add(
+                    pending_.add(
                         {std::chrono::steady_clock::now() + std::chrono::milliseconds(d.delay_ms),
                          c.fd, std::move(*bytes)});
                 else
@@ -190,7 +190,6 @@ void TcpServer::run() {
             if (garbage && ci < clients_.size() && clients_[ci].get() == &c) {
                 log_line("tcp " + spec_.id + ": client " + c.peer +
                          " sent a malformed MBAP header; closing the connection");
-                pending.drop_fd(c.fd);
                 close_client(ci);
             }
         }

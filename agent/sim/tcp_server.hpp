@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "sim/clock.hpp"
+#include "sim/pending.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulation.hpp"
 #include "sim/stop.hpp"
@@ -47,6 +48,7 @@ class TcpServer {
     int listen_fd_ = -1;
     uint16_t port_ = 0;
     std::vector<std::unique_ptr<Client>> clients_;
+    PendingReplies pending_;  // slow_ms answers, per client fd
 };
 
 }  // namespace sealwatch::sim
