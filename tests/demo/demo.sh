@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The demo: simulated meters (sealwatch-sim on Modbus TCP and, through a socat pty pair, RTU),
-# the agent polling them and printing each reading as it arrives. Stops after DEMO_SECONDS
-# (default 20) or Ctrl-C, and stops everything it started.
+# The demo: simulated meters (sealwatch-sim over Modbus TCP, and over RTU through a socat pty
+# pair), a real local mosquitto broker on a free loopback port, the agent, and a subscriber
+# showing what the county office receives. Stops after DEMO_SECONDS (default 30) or Ctrl-C,
+# and stops everything it started.
 #
-#   tests/demo/demo.sh            # builds the dev preset if needed, then runs
-#   DEMO_SECONDS=60 tests/demo/demo.sh
+#   tests/demo/demo.sh                 # builds the dev preset if needed, then runs
+#   DEMO_SECONDS=120 tests/demo/demo.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$top/build/dev}
-seconds=${DEMO_SECONDS:-20}
+seconds=${DEMO_SECONDS:-30}
 
 if [ ! -x "$build/bin/sealwatchd" ] || [ ! -x "$build/bin/sealwatch-sim" ]; then
     (cd "$top" && cmake --preset dev >/dev/null && cmake --build --preset dev -j2)
@@ -24,24 +25,46 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# RTU: a pty pair; the simulator serves one end, the agent polls the other.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() {  # file pattern
+    for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    echo "timed out waiting for '$2' in $1"; cat "$1" "${1%.out}.log" 2>/dev/null; exit 1
+}
+
+# The county office's broker, here on loopback.
+mqtt_port=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mqtt_port" >"$work/mosquitto.conf"
+mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+pids+=($!)
+
+# Modbus TCP: three meters on one port.
+"$build/bin/sealwatch-sim" --scenario "$top/tests/scenarios/sim/demo.toml" --tcp 127.0.0.1:0 \
+    >"$work/sim-tcp.out" 2>"$work/sim-tcp.log" &
+pids+=($!)
+wait_for "$work/sim-tcp.out" '^ready'
+tcp_port=$(sed -n 's/^listening tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$work/sim-tcp.out" | head -1)
+
+# Modbus RTU: a pty pair; the simulator serves one end, the agent polls the other.
 socat pty,raw,echo=0,link="$work/tty-agent" pty,raw,echo=0,link="$work/tty-sim" 2>"$work/socat.log" &
 pids+=($!)
 for _ in $(seq 50); do [ -e "$work/tty-sim" ] && break; sleep 0.1; done
-
-"$build/bin/sealwatch-sim" --scenario "$top/tests/scenarios/sim/demo.toml" \
-    --tcp 127.0.0.1:0 --rtu "$work/tty-sim" --baud 9600 >"$work/sim.out" 2>"$work/sim.log" &
+"$build/bin/sealwatch-sim" --scenario "$here/rtu.toml" --rtu "$work/tty-sim" --baud 9600 \
+    >"$work/sim-rtu.out" 2>"$work/sim-rtu.log" &
 pids+=($!)
-for _ in $(seq 100); do grep -q '^ready' "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/^listening tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$work/sim.out" | head -1)
-[ -n "$port" ] || { echo "simulator did not start:"; cat "$work/sim.log"; exit 1; }
+wait_for "$work/sim-rtu.out" '^ready'
 
-sed -e "s|@PORT@|$port|" -e "s|@TTY@|$work/tty-agent|" -e "s|@DATA@|$work/data|" \
-    "$here/demo.toml.in" >"$work/sealwatch.toml"
-echo "== config: $work/sealwatch.toml"
+sed -e "s|@PORT@|$tcp_port|" -e "s|@TTY@|$work/tty-agent|" -e "s|@DATA@|$work/data|" \
+    -e "s|@MQTT_PORT@|$mqtt_port|" "$here/demo.toml.in" >"$work/sealwatch.toml"
+echo "== config $work/sealwatch.toml:"
 "$build/bin/sealwatch" config check --config "$work/sealwatch.toml"
-echo "== simulator: Modbus TCP on 127.0.0.1:$port, RTU on $work/tty-sim; agent readings for ${seconds}s:"
-"$build/bin/sealwatchd" --config "$work/sealwatch.toml" --print-readings &
+
+echo "== broker 127.0.0.1:$mqtt_port; meters on Modbus TCP 127.0.0.1:$tcp_port and RTU $work/tty-sim"
+echo "== what the county office receives (first 160 characters of each message), for ${seconds}s:"
+mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t 'sealwatch/#' -v -q 1 | awk '{ print substr($0, 1, 160); fflush() }' &
+pids+=($!)
+"$build/bin/sealwatchd" --config "$work/sealwatch.toml" 2>"$work/agent.log" &
 pids+=($!)
 sleep "$seconds"
+echo "== agent log:"
+cat "$work/agent.log"
 echo "== demo done"

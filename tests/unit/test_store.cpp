@@ -1,0 +1,245 @@
+// The store on real SQLite files in a temporary folder.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "common/quantities.hpp"
+#include "store/store.hpp"
+
+using namespace sealwatch;
+
+namespace {
+
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/sealwatch-store-XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    std::string db() const { return (path / "sw.db").string(); }
+};
+
+uint8_t q(std::string_view name) {
+    for (size_t i = 0; i < kQuantities.size(); ++i)
+        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
+    return 0;
+}
+
+poll::Reading reading(const std::string& meter, WallMs ts, double p, double e) {
+    poll::Reading r;
+    r.meter = meter;
+    r.wall_ms = ts;
+    r.values = {{q("p_w"), p}, {q("e_imp_kwh"), e}};
+    return r;
+}
+
+detect::Event event(const std::string& id, WallMs ts) {
+    detect::Event e;
+    e.id = id;
+    e.type = "reenergized";
+    e.state = detect::EventState::raised;
+    e.severity = detect::Severity::critical;
+    e.asset = "furnace-2";
+    e.meter = "m1";
+    e.ts = ts;
+    e.started = ts - 60000;
+    e.details["peak_w"] = 812000.5;
+    return e;
+}
+
+store::Store open(const TempDir& dir, store::Options o = {}) {
+    auto s = store::Store::open(dir.db(), o);
+    EXPECT_TRUE(s) << s.error().message;
+    return std::move(*s);
+}
+
+}  // namespace
+
+TEST(Store, PacksValuesLosslessly) {
+    std::vector<poll::Value> v = {
+        {q("p_w"), -1234.5}, {q("e_imp_kwh"), 182340.51}, {q("pf"), 0.92}};
+    auto back = store::unpack_values(store::pack_values(v));
+    ASSERT_EQ(back.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(back[i].quantity, v[i].quantity);
+        EXPECT_EQ(back[i].value, v[i].value);
+    }
+}
+
+TEST(Store, TelemetryBatchesBySizeOrAge) {
+    TempDir dir;
+    auto s = open(dir);
+    std::vector<poll::Reading> batch;
+    for (int i = 0; i < 5; ++i) batch.push_back(reading("m1", 1000 + i * 1000, 100 + i, 10 + i));
+    ASSERT_TRUE(s.append_readings(batch));
+    // 5 readings, batches of 10, oldest (1000) not older than the flush time (500): wait.
+    auto none = s.form_telemetry_message(10, 500);
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+    // Batches of 3: one full message now.
+    auto m = s.form_telemetry_message(3, 500);
+    ASSERT_TRUE(m && *m);
+    EXPECT_EQ((*m)->seq, 1u);
+    EXPECT_EQ((*m)->last - (*m)->first, 2);
+    // The rest (2) goes once old enough.
+    auto rest = s.form_telemetry_message(3, 100000);
+    ASSERT_TRUE(rest && *rest);
+    EXPECT_EQ((*rest)->seq, 2u);
+    auto payload = s.payload(**rest);
+    ASSERT_TRUE(payload);
+    auto j = nlohmann::json::parse(*payload);
+    EXPECT_EQ(j["seq"], 2);
+    ASSERT_EQ(j["readings"].size(), 2u);
+    EXPECT_EQ(j["readings"][0]["meter"], "m1");
+    EXPECT_EQ(j["readings"][0]["ts"], "1970-01-01T00:00:04.000Z");
+    EXPECT_EQ(j["readings"][0]["values"]["p_w"], 103.0);
+    EXPECT_EQ(j["readings"][1]["values"]["e_imp_kwh"], 14.0);
+}
+
+TEST(Store, SeqSurvivesReopenAndResendIsIdentical) {
+    TempDir dir;
+    std::string first_payload;
+    {
+        auto s = open(dir);
+        ASSERT_TRUE(s.append_readings(std::vector{reading("m1", 1000, 1, 1)}));
+        ASSERT_TRUE(s.append_event(event("a1", 2000)));
+        auto ev = s.form_event_message();
+        ASSERT_TRUE(ev && *ev);
+        EXPECT_EQ((*ev)->seq, 1u);
+        first_payload = *s.payload(**ev);
+        auto te = s.form_telemetry_message(100, 1000000);
+        ASSERT_TRUE(te && *te);
+        EXPECT_EQ((*te)->seq, 2u);
+        std::vector<uint64_t> acked = {2};
+        ASSERT_TRUE(s.acked(acked));
+    }
+    auto s = open(dir);
+    auto rows = s.unacked();
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].seq, 1u);
+    EXPECT_EQ(*s.payload((*rows)[0]), first_payload);
+    auto j = nlohmann::ordered_json::parse(first_payload);
+    EXPECT_EQ(j.begin().key(), "seq");  // seq first, then the event object
+    EXPECT_EQ(j["id"], "a1");
+    EXPECT_EQ(j["details"]["peak_w"], 812000.5);
+    ASSERT_TRUE(s.append_event(event("a2", 3000)));
+    auto next = s.form_event_message();
+    ASSERT_TRUE(next && *next);
+    EXPECT_EQ((*next)->seq, 3u);  // never reused
+    auto b = s.backlog();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->unacked_messages, 2);
+    EXPECT_EQ(b->next_seq, 4u);
+}
+
+TEST(Store, EventsAreFormedOneByOneInOrder) {
+    TempDir dir;
+    auto s = open(dir);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.append_event(event("e" + std::to_string(i), i)));
+    for (int i = 0; i < 3; ++i) {
+        auto m = s.form_event_message();
+        ASSERT_TRUE(m && *m);
+        auto j = nlohmann::json::parse(*s.payload(**m));
+        EXPECT_EQ(j["id"], "e" + std::to_string(i));
+    }
+    auto none = s.form_event_message();
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+}
+
+TEST(Store, MeterStatusFollowsReadingsAndHealth) {
+    TempDir dir;
+    auto s = open(dir);
+    auto r = reading("m1", 5000, 1, 1);
+    r.serial = "630001";
+    ASSERT_TRUE(s.append_readings(std::vector{r}));
+    ASSERT_TRUE(s.set_meter_health({"m1", 6000, 0, poll::Health::offline, "timeout"}));
+    auto st = s.meter_status();
+    ASSERT_TRUE(st);
+    ASSERT_EQ(st->size(), 1u);
+    EXPECT_EQ((*st)[0].health, "offline");
+    EXPECT_EQ((*st)[0].last_reading_ms, 5000);
+    EXPECT_EQ((*st)[0].serial, "630001");
+}
+
+TEST(Store, ReadOnlyOpenSeesTheDaemonsData) {
+    TempDir dir;
+    auto s = open(dir);
+    ASSERT_TRUE(s.append_readings(std::vector{reading("m1", 1000, 1, 1)}));
+    auto ro = store::Store::open_read_only(dir.db());
+    ASSERT_TRUE(ro) << ro.error().message;
+    auto b = ro->backlog();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->unsent_readings, 1);
+    EXPECT_FALSE(ro->set_meta("x", "y"));  // query_only
+}
+
+TEST(Store, RetentionRollsUpOldDeliveredReadingsOnly) {
+    TempDir dir;
+    store::Options o;
+    o.raw_retention_days = 1;
+    auto s = open(dir, o);
+    const WallMs day = 86400000;
+    std::vector<poll::Reading> old_batch;
+    for (int i = 0; i < 120; ++i) old_batch.push_back(reading("m1", i * 1000, 100 + i, i));
+    ASSERT_TRUE(s.append_readings(old_batch));
+    // Deliver the first 60 only.
+    auto m = s.form_telemetry_message(60, 0);
+    ASSERT_TRUE(m && *m);
+    std::vector<uint64_t> acked = {(*m)->seq};
+    ASSERT_TRUE(s.acked(acked));
+    auto report = s.enforce_retention(3 * day);
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->readings_rolled_up, 60);
+    EXPECT_EQ(report->unsent_rolled_up, 0);
+    auto left = s.db().scalar("SELECT count(*) FROM readings");
+    EXPECT_EQ(*left, 60);
+    auto rollup =
+        s.db().prepare("SELECT n, p_min_w, p_avg_w, p_max_w, e_imp_kwh, pending FROM rollups");
+    ASSERT_TRUE(rollup);
+    ASSERT_TRUE(*rollup->step());
+    EXPECT_EQ(rollup->int64(0), 60);
+    EXPECT_EQ(rollup->real(1), 100);
+    EXPECT_EQ(rollup->real(2), 129.5);
+    EXPECT_EQ(rollup->real(3), 159);
+    EXPECT_EQ(rollup->real(4), 59);
+    EXPECT_EQ(rollup->int64(5), 0);  // delivered raw: the rollup need not be sent
+}
+
+TEST(Store, BudgetRollsUpUnsentAndKeepsEvents) {
+    TempDir dir;
+    store::Options o;
+    o.budget_bytes = 256 * 1024;
+    auto s = open(dir, o);
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(s.append_event(event("e" + std::to_string(i), i)));
+    for (int chunk = 0; chunk < 20; ++chunk) {
+        std::vector<poll::Reading> batch;
+        for (int i = 0; i < 1000; ++i) {
+            auto r = reading("m" + std::to_string(i % 8), (chunk * 1000 + i) * 1000, i, i);
+            for (int k = 0; k < 10; ++k) r.values.push_back({static_cast<uint8_t>(k), 230.0 + k});
+            batch.push_back(r);
+        }
+        ASSERT_TRUE(s.append_readings(batch));
+    }
+    auto before = s.size_bytes();
+    ASSERT_GT(*before, o.budget_bytes);
+    auto report = s.enforce_retention(20000 * 1000);
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_GT(report->unsent_rolled_up, 0);
+    EXPECT_LE(report->bytes_after, o.budget_bytes);
+    EXPECT_FALSE(report->over_budget);
+    EXPECT_EQ(*s.db().scalar("SELECT count(*) FROM events"), 50);
+    auto b = s.backlog();
+    EXPECT_GT(b->unsent_rollups, 0);
+    // The rollups of never-sent data go out as telemetry.
+    auto m = s.form_rollup_message(100);
+    ASSERT_TRUE(m && *m);
+    auto j = nlohmann::json::parse(*s.payload(**m));
+    ASSERT_FALSE(j["rollups"].empty());
+    EXPECT_TRUE(j["rollups"][0].contains("p_max_w"));
+    EXPECT_EQ(*s.db().scalar("PRAGMA integrity_check"), 0);  // "ok" reads as 0
+}
