@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -382,7 +384,16 @@ tl::expected<Config, Problems> parse(std::string_view text, const std::string& f
     cfg.profiles = profiles::Catalog::builtin();
     for (const auto& dir : cfg.gateway.profile_dirs) cfg.profiles.add_folder(dir, problems);
     cross_check(cfg, problems);
-    if (!problems.empty()) return tl::unexpected(problems);
+    if (!problems.empty()) {
+        // In file order, as an engineer fixes them; problems of other files (profiles) first.
+        auto line_of = [&](const std::string& p) -> long {
+            if (p.compare(0, file_name.size() + 1, file_name + ":") != 0) return -1;
+            return std::strtol(p.c_str() + file_name.size() + 1, nullptr, 10);
+        };
+        std::stable_sort(problems.begin(), problems.end(),
+                         [&](const auto& a, const auto& b) { return line_of(a) < line_of(b); });
+        return tl::unexpected(problems);
+    }
     return cfg;
 }
 
