@@ -1,0 +1,239 @@
+#include "detect/replay.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+namespace sealwatch::detect {
+
+namespace {
+
+enum class Col : uint8_t { ts, meter, serial, quantity };
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::string_view unquote(std::string_view s) {
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+    return s;
+}
+
+// One pass over lines; no allocation per row.
+class Replayer {
+  public:
+    Replayer(std::string_view name, Detector& det, const EventSink& sink)
+        : name_(name), det_(det), sink_(sink) {
+        events_.reserve(16);
+    }
+
+    // false on error (message in error_)
+    bool line(std::string_view text) {
+        ++lineno_;
+        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        if (lineno_ == 1) return header(text);
+        if (trim(text).empty()) return true;
+        return row(text);
+    }
+
+    bool finish() {
+        if (lineno_ == 0) return fail("empty file: no header row");
+        return true;
+    }
+
+    std::string error_;
+    ReplayStats stats_;
+
+  private:
+    bool fail(std::string_view msg) {
+        error_ = std::string(name_) + ":" + std::to_string(lineno_) + ": " + std::string(msg);
+        return false;
+    }
+
+    bool header(std::string_view text) {
+        if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) text.remove_prefix(3);
+        bool have_ts = false, have_meter = false;
+        size_t pos = 0;
+        while (true) {
+            size_t comma = text.find(',', pos);
+            auto name = unquote(
+                trim(text.substr(pos, comma == std::string_view::npos ? comma : comma - pos)));
+            Col c = Col::quantity;
+            uint8_t q = 0;
+            if (name == "ts") {
+                c = Col::ts;
+                if (have_ts) return fail("column 'ts' appears twice");
+                have_ts = true;
+            } else if (name == "meter") {
+                c = Col::meter;
+                if (have_meter) return fail("column 'meter' appears twice");
+                have_meter = true;
+            } else if (name == "serial") {
+                c = Col::serial;
+            } else {
+                bool found = false;
+                for (size_t i = 0; i < kQuantities.size(); ++i)
+                    if (kQuantities[i] == name) q = static_cast<uint8_t>(i), found = true;
+                if (!found)
+                    return fail("unknown column '" + std::string(name) +
+                                "' (expected ts, meter, serial or a quantity such as p_w)");
+                for (size_t i = 0; i < cols_.size(); ++i)
+                    if (cols_[i] == Col::quantity && qs_[i] == q)
+                        return fail("column '" + std::string(name) + "' appears twice");
+            }
+            cols_.push_back(c);
+            qs_.push_back(q);
+            if (comma == std::string_view::npos) break;
+            pos = comma + 1;
+        }
+        if (!have_ts || !have_meter)
+            return fail("the header must name the columns 'ts' and 'meter'");
+        return true;
+    }
+
+    bool row(std::string_view text) {
+        sample_.clear();
+        WallMs ts = 0;
+        int meter = -1;
+        size_t pos = 0, col = 0;
+        const size_t n = cols_.size();
+        while (true) {
+            const char* start = text.data() + pos;
+            const void* hit = std::memchr(start, ',', text.size() - pos);
+            size_t end = hit ? static_cast<size_t>(static_cast<const char*>(hit) - text.data())
+                             : text.size();
+            if (col >= n)
+                return fail("more cells than the header's " + std::to_string(n) + " columns");
+            std::string_view cell(start, end - pos);
+            switch (cols_[col]) {
+                case Col::ts: {
+                    auto t = parse_time(unquote(trim(cell)));
+                    if (!t)
+                        return fail("bad time '" + std::string(cell) +
+                                    "' (RFC 3339 or Unix seconds)");
+                    ts = *t;
+                    break;
+                }
+                case Col::meter: {
+                    auto id = unquote(trim(cell));
+                    if (id != last_meter_name_) {
+                        meter = det_.meter_index(id);
+                        if (meter < 0)
+                            return fail("meter '" + std::string(id) + "' is not in the config");
+                        last_meter_name_.assign(id);
+                        last_meter_ = meter;
+                    } else {
+                        meter = last_meter_;
+                    }
+                    break;
+                }
+                case Col::serial:
+                    sample_.serial = unquote(trim(cell));
+                    break;
+                case Col::quantity: {
+                    if (cell.empty()) break;
+                    const char* b = cell.data();
+                    const char* e = b + cell.size();
+                    while (b < e && *b == ' ') ++b;
+                    while (e > b && e[-1] == ' ') --e;
+                    if (b == e) break;
+                    if (*b == '+') ++b;
+                    double v = 0;
+                    auto r = std::from_chars(b, e, v);
+                    if (r.ec != std::errc() || r.ptr != e || !std::isfinite(v))
+                        return fail("bad number '" + std::string(cell) + "' in column '" +
+                                    std::string(kQuantities[qs_[col]]) + "'");
+                    sample_.v[qs_[col]] = v;
+                    break;
+                }
+            }
+            ++col;
+            if (!hit) break;
+            pos = end + 1;
+        }
+        if (col != n)
+            return fail(std::to_string(col) + " cells, the header has " + std::to_string(n));
+        if (meter < 0) return fail("empty meter");
+        if (ts < last_ts_)
+            return fail("rows out of time order: " + format_rfc3339(ts) + " after " +
+                        format_rfc3339(last_ts_));
+        last_ts_ = ts;
+        ++stats_.rows;
+        events_.clear();
+        det_.on_sample(meter, ts, sample_, events_);
+        for (const auto& e : events_) sink_(e);
+        stats_.events += events_.size();
+        return true;
+    }
+
+    std::string_view name_;
+    Detector& det_;
+    const EventSink& sink_;
+    size_t lineno_ = 0;
+    std::vector<Col> cols_;
+    std::vector<uint8_t> qs_;
+    Sample sample_;
+    std::vector<Event> events_;
+    std::string last_meter_name_;
+    int last_meter_ = -1;
+    WallMs last_ts_ = std::numeric_limits<WallMs>::min();
+};
+
+}  // namespace
+
+tl::expected<ReplayStats, std::string> replay_csv_text(std::string_view text, std::string_view name,
+                                                       Detector& detector, const EventSink& sink) {
+    Replayer r(name, detector, sink);
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        if (!r.line(text.substr(pos, nl - pos))) return tl::unexpected(r.error_);
+        pos = nl + 1;
+    }
+    if (!r.finish()) return tl::unexpected(r.error_);
+    return r.stats_;
+}
+
+tl::expected<ReplayStats, std::string> replay_csv(const std::string& path, Detector& detector,
+                                                  const EventSink& sink) {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f) return tl::unexpected(path + ":0: cannot open the file: " + std::strerror(errno));
+    Replayer r(path, detector, sink);
+    constexpr size_t kChunk = 1 << 22;
+    std::vector<char> buf(kChunk);
+    size_t have = 0;  // bytes of an unfinished line at the start of buf
+    while (true) {
+        if (have == buf.size()) buf.resize(buf.size() * 2);  // a line longer than the buffer
+        size_t got = std::fread(buf.data() + have, 1, buf.size() - have, f.get());
+        size_t end = have + got;
+        size_t pos = 0;
+        while (true) {
+            const void* hit = std::memchr(buf.data() + pos, '\n', end - pos);
+            if (!hit) break;
+            size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - buf.data());
+            if (!r.line(std::string_view(buf.data() + pos, nl - pos)))
+                return tl::unexpected(r.error_);
+            pos = nl + 1;
+        }
+        if (got == 0) {
+            if (pos < end && !r.line(std::string_view(buf.data() + pos, end - pos)))
+                return tl::unexpected(r.error_);
+            break;
+        }
+        std::memmove(buf.data(), buf.data() + pos, end - pos);
+        have = end - pos;
+    }
+    if (std::ferror(f.get())) return tl::unexpected(path + ":0: read error");
+    if (!r.finish()) return tl::unexpected(r.error_);
+    return r.stats_;
+}
+
+}  // namespace sealwatch::detect
