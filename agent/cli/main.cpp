@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/analyze.hpp"
 #include "config/config.hpp"
 
 using namespace sealwatch;
@@ -49,7 +50,16 @@ int main(int argc, char** argv) {
     auto* list = prof_cmd->add_subcommand("list", "list known profiles (built-in and user)");
     list->add_option("-c,--config", config_path, "configuration file (for profile_dirs)");
 
+    std::string csv_path;
+    bool analyze_stats = false;
+    auto* analyze = app.add_subcommand(
+        "analyze", "replay readings from a CSV through the detector; events as JSON lines");
+    analyze->add_option("-c,--config", config_path, "configuration file");
+    analyze->add_option("--csv", csv_path, "readings: ts,meter,<quantities...>")->required();
+    analyze->add_flag("--stats", analyze_stats, "print rows, events and throughput on stderr");
+
     CLI11_PARSE(app, argc, argv);
+    if (analyze->parsed()) return cli::run_analyze(config_path, csv_path, analyze_stats);
     if (check->parsed()) return config_check(config_path);
     if (list->parsed()) return profiles_list(config_path);
     return 1;
