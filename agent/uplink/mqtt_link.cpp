@@ -128,6 +128,17 @@ void MqttLink::sleep_backoff() {
     wake_.wait_for(lock, std::chrono::milliseconds(pick(rng)), [&] { return stopping_.load(); });
 }
 
+void MqttLink::connect_failed(const std::string& reason) {
+    std::string why = reason;
+    if (!last_lib_error_.empty()) why += ": " + last_lib_error_;
+    if (why != last_error_) {
+        log::warning("uplink: cannot connect to ", settings_.host, ":", settings_.port, ": ", why,
+                     " (keeps buffering; retrying with backoff)");
+        last_error_ = why;
+        notify_({LinkNote::Kind::refused, 0, why});
+    }
+}
+
 void MqttLink::run() {
     bool ever_tried = false;
     bool socket_up = false;
@@ -139,15 +150,8 @@ void MqttLink::run() {
                                                     settings_.keepalive_s);
             ever_tried = true;
             if (rc != MOSQ_ERR_SUCCESS) {
-                std::string why =
-                    rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
-                if (!last_lib_error_.empty()) why += ": " + last_lib_error_;
-                if (why != last_error_) {
-                    log::warning("uplink: cannot connect to ", settings_.host, ":", settings_.port,
-                                 ": ", why, " (keeps buffering; retrying with backoff)");
-                    last_error_ = why;
-                    notify_({LinkNote::Kind::refused, 0, why});
-                }
+                connect_failed(rc == MOSQ_ERR_ERRNO ? std::strerror(errno)
+                                                    : mosquitto_strerror(rc));
                 sleep_backoff();
                 continue;
             }
@@ -156,11 +160,14 @@ void MqttLink::run() {
         int rc = mosquitto_loop(mosq_, 200, 1);
         if (rc != MOSQ_ERR_SUCCESS && !stopping_) {
             socket_up = false;
+            std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
             if (connected_.exchange(false)) {
-                std::string why =
-                    rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
                 log::warning("uplink: connection lost: ", why);
                 notify_({LinkNote::Kind::disconnected, 0, why});
+            } else {
+                // Lost before any CONNACK: a TLS handshake that failed, or a broker that closed
+                // the socket on us (a client certificate it does not accept).
+                connect_failed(why);
             }
             sleep_backoff();
         }

@@ -62,6 +62,7 @@ class MqttLink {
   private:
     void run();
     void sleep_backoff();
+    void connect_failed(const std::string& reason);  // logged once per distinct reason
     void on_connect(int rc);
     void on_disconnect(int rc);
     void on_publish(int mid);

@@ -186,6 +186,10 @@ class Broker:
         lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence true",
                  f"persistence_location {self.dir}/", "autosave_interval 1",
                  "max_queued_messages 0", "set_tcp_nodelay true"]
+        if os.geteuid() == 0:
+            # mosquitto started as root drops to user "mosquitto", who cannot read the test's
+            # private temp folder and keys.
+            lines.append("user root")
         if tls:
             lines += [f"cafile {tls['ca']}", f"certfile {tls['cert']}", f"keyfile {tls['key']}",
                       "require_certificate true", "use_identity_as_username true"]
@@ -226,6 +230,11 @@ class Subscriber:
         self.proc = self.h.start(self.args, self.name)
         # mosquitto_sub prints nothing until a message comes: give it a moment to subscribe.
         time.sleep(0.3)
+
+    def stop(self):
+        self.collect()
+        self.proc.stop()
+        self.collect()
 
     def collect(self):
         while True:
