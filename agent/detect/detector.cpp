@@ -960,6 +960,12 @@ Detector::~Detector() = default;
 int Detector::meter_index(std::string_view id) const {
     return impl_->index(id);
 }
+int Detector::meter_count() const {
+    return static_cast<int>(impl_->meters.size());
+}
+const std::string& Detector::meter_id(int index) const {
+    return impl_->meters.at(static_cast<size_t>(index)).id;
+}
 
 void Detector::on_sample(int meter, WallMs ts, const Sample& sample, std::vector<Event>& out) {
     if (meter < 0 || static_cast<size_t>(meter) >= impl_->meters.size()) return;

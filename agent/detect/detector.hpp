@@ -50,6 +50,8 @@ class Detector {
     // The fast path used by analyze: meter index from meter_index().
     void on_sample(int meter, WallMs ts, const Sample& sample, std::vector<Event>& out);
     int meter_index(std::string_view id) const;  // -1 when not in the config
+    int meter_count() const;
+    const std::string& meter_id(int index) const;
 
     // The poller's word on a meter: offline and misconfigured raise meter_offline, online
     // (or the next reading) clears it.

@@ -4,19 +4,26 @@ namespace sealwatch::detect {
 
 std::string_view to_string(EventState state) {
     switch (state) {
-        case EventState::raised: return "raised";
-        case EventState::cleared: return "cleared";
-        case EventState::info: return "info";
+        case EventState::raised:
+            return "raised";
+        case EventState::cleared:
+            return "cleared";
+        case EventState::info:
+            return "info";
     }
     return "info";
 }
 
 std::string_view to_string(Severity severity) {
     switch (severity) {
-        case Severity::critical: return "critical";
-        case Severity::major: return "major";
-        case Severity::minor: return "minor";
-        case Severity::info: return "info";
+        case Severity::critical:
+            return "critical";
+        case Severity::major:
+            return "major";
+        case Severity::minor:
+            return "minor";
+        case Severity::info:
+            return "info";
     }
     return "info";
 }

@@ -21,8 +21,8 @@ struct Event {
     std::string type;  // contract event type: "reenergized", "meter_offline", ...
     EventState state = EventState::info;
     Severity severity = Severity::info;
-    std::string asset;  // may be empty (e.g. a gateway-level event)
-    std::string meter;  // may be empty
+    std::string asset;   // may be empty (e.g. a gateway-level event)
+    std::string meter;   // may be empty
     WallMs ts = 0;       // the data time the event refers to
     WallMs started = 0;  // when the condition began (data time)
     nlohmann::ordered_json details = nlohmann::ordered_json::object();

@@ -26,12 +26,49 @@ std::string_view unquote(std::string_view s) {
     return s;
 }
 
+// Plain decimals ("-123.45", the bulk of any export) parsed exactly: an integer mantissa of at
+// most 15 digits and a power of ten up to 1e15 are both exact doubles, so one division is
+// correctly rounded (Clinger's fast path) and the result equals std::from_chars'. Anything
+// else (exponents, long mantissas) goes to std::from_chars.
+bool parse_number(const char* b, const char* e, double& out) {
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const char* p = b;
+    bool neg = false;
+    if (p < e && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    uint64_t mant = 0;
+    int digits = 0, frac = 0;
+    bool dot = false, any = false;
+    for (; p < e; ++p) {
+        char c = *p;
+        if (c >= '0' && c <= '9') {
+            mant = mant * 10 + static_cast<uint64_t>(c - '0');
+            any = true;
+            if (mant) ++digits;
+            if (dot) ++frac;
+        } else if (c == '.' && !dot) {
+            dot = true;
+        } else {
+            break;
+        }
+    }
+    if (p == e && any && digits <= 15 && frac <= 15) {
+        double v = static_cast<double>(mant) / kPow10[frac];
+        out = neg ? -v : v;
+        return true;
+    }
+    if (*b == '+') ++b;
+    auto r = std::from_chars(b, e, out);
+    return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
+}
+
 // One pass over lines; no allocation per row.
 class Replayer {
   public:
     Replayer(std::string_view name, Detector& det, const EventSink& sink)
         : name_(name), det_(det), sink_(sink) {
         events_.reserve(16);
+        for (int i = 0; i < det.meter_count(); ++i) names_.emplace_back(det.meter_id(i));
     }
 
     // false on error (message in error_)
@@ -106,48 +143,60 @@ class Replayer {
         const size_t n = cols_.size();
         while (true) {
             const char* start = text.data() + pos;
-            const void* hit = std::memchr(start, ',', text.size() - pos);
-            size_t end = hit ? static_cast<size_t>(static_cast<const char*>(hit) - text.data())
-                             : text.size();
+            size_t end = pos;
+            while (end < text.size() && text[end] != ',') ++end;  // cells are short: no memchr
+            const bool last = end == text.size();
             if (col >= n)
                 return fail("more cells than the header's " + std::to_string(n) + " columns");
             std::string_view cell(start, end - pos);
             switch (cols_[col]) {
                 case Col::ts: {
+                    // Rows of one poll share a timestamp: parse it once.
+                    if (ts_len_ && cell.size() == ts_len_ &&
+                        std::memcmp(cell.data(), ts_text_, ts_len_) == 0) {
+                        ts = ts_value_;
+                        break;
+                    }
                     auto t = parse_time(unquote(trim(cell)));
                     if (!t)
                         return fail("bad time '" + std::string(cell) +
                                     "' (RFC 3339 or Unix seconds)");
                     ts = *t;
+                    if (cell.size() <= sizeof(ts_text_)) {
+                        std::memcpy(ts_text_, cell.data(), cell.size());
+                        ts_len_ = cell.size();
+                        ts_value_ = ts;
+                    }
                     break;
                 }
                 case Col::meter: {
                     auto id = unquote(trim(cell));
-                    if (id != last_meter_name_) {
+                    // Exports list the meters in the same order at every poll: try the one
+                    // after the last, then the last, before hashing.
+                    auto next = static_cast<size_t>(last_meter_ + 1);
+                    if (next < names_.size() && names_[next] == id) {
+                        meter = static_cast<int>(next);
+                    } else if (last_meter_ >= 0 && names_[static_cast<size_t>(last_meter_)] == id) {
+                        meter = last_meter_;
+                    } else {
                         meter = det_.meter_index(id);
                         if (meter < 0)
                             return fail("meter '" + std::string(id) + "' is not in the config");
-                        last_meter_name_.assign(id);
-                        last_meter_ = meter;
-                    } else {
-                        meter = last_meter_;
                     }
+                    last_meter_ = meter;
                     break;
                 }
                 case Col::serial:
                     sample_.serial = unquote(trim(cell));
                     break;
                 case Col::quantity: {
-                    if (cell.empty()) break;
                     const char* b = cell.data();
                     const char* e = b + cell.size();
                     while (b < e && *b == ' ') ++b;
                     while (e > b && e[-1] == ' ') --e;
-                    if (b == e) break;
-                    if (*b == '+') ++b;
+                    if (b == e) break;  // empty: no value
                     double v = 0;
-                    auto r = std::from_chars(b, e, v);
-                    if (r.ec != std::errc() || r.ptr != e || !std::isfinite(v))
+                    if (!parse_number(b, e, v))
                         return fail("bad number '" + std::string(cell) + "' in column '" +
                                     std::string(kQuantities[qs_[col]]) + "'");
                     sample_.v[qs_[col]] = v;
@@ -155,7 +204,7 @@ class Replayer {
                 }
             }
             ++col;
-            if (!hit) break;
+            if (last) break;
             pos = end + 1;
         }
         if (col != n)
@@ -181,8 +230,11 @@ class Replayer {
     std::vector<uint8_t> qs_;
     Sample sample_;
     std::vector<Event> events_;
-    std::string last_meter_name_;
+    std::vector<std::string> names_;  // meter ids by index
     int last_meter_ = -1;
+    char ts_text_[40] = {};
+    size_t ts_len_ = 0;
+    WallMs ts_value_ = 0;
     WallMs last_ts_ = std::numeric_limits<WallMs>::min();
 };
 

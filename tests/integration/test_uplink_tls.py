@@ -103,7 +103,7 @@ class Tls(unittest.TestCase):
 
     def test_wrong_client_certificate_refused_then_fixed(self):
         self.fixed_after_reload(self.pki["ca"], self.pki["rogue_cert"], self.pki["rogue_key"],
-                                "cannot connect")
+                                "alert unknown ca")
 
 
 if __name__ == "__main__":
