@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/analyze.hpp"
+#include "cli/status.hpp"
 #include "config/config.hpp"
 
 using namespace sealwatch;
@@ -58,7 +59,12 @@ int main(int argc, char** argv) {
     analyze->add_option("--csv", csv_path, "readings: ts,meter,<quantities...>")->required();
     analyze->add_flag("--stats", analyze_stats, "print rows, events and throughput on stderr");
 
+    auto* status = app.add_subcommand(
+        "status", "meters, assets, open alarms, uplink backlog (read-only; works while the agent runs)");
+    status->add_option("-c,--config", config_path, "configuration file");
+
     CLI11_PARSE(app, argc, argv);
+    if (status->parsed()) return cli::run_status(config_path);
     if (analyze->parsed()) return cli::run_analyze(config_path, csv_path, analyze_stats);
     if (check->parsed()) return config_check(config_path);
     if (list->parsed()) return profiles_list(config_path);

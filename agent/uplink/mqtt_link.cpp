@@ -156,14 +156,18 @@ void MqttLink::run() {
                 continue;
             }
             socket_up = true;
+            got_connack_ = false;
         }
         int rc = mosquitto_loop(mosq_, 200, 1);
         if (rc != MOSQ_ERR_SUCCESS && !stopping_) {
             socket_up = false;
             std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
-            if (connected_.exchange(false)) {
-                log::warning("uplink: connection lost: ", why);
-                notify_({LinkNote::Kind::disconnected, 0, why});
+            if (got_connack_) {
+                // Usually on_disconnect has said so already; if not, say it here.
+                if (connected_.exchange(false)) {
+                    log::warning("uplink: connection lost: ", why);
+                    notify_({LinkNote::Kind::disconnected, 0, why});
+                }
             } else {
                 // Lost before any CONNACK: a TLS handshake that failed, or a broker that closed
                 // the socket on us (a client certificate it does not accept).
@@ -187,6 +191,7 @@ void MqttLink::on_connect(int rc) {
         return;
     }
     backoff_ms_ = 0;
+    got_connack_ = true;
     last_error_.clear();
     int mid = 0;
     mosquitto_publish(mosq_, &mid, settings_.status_topic.c_str(),

@@ -77,7 +77,8 @@ class MqttLink {
     std::condition_variable wake_;
     std::thread thread_;
     int backoff_ms_ = 0;
-    std::string last_error_;  // logged once until it changes
+    bool got_connack_ = false;  // on this socket; network thread only
+    std::string last_error_;    // logged once until it changes
     std::string last_lib_error_;
 };
 

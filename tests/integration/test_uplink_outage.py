@@ -2,13 +2,15 @@
 comes back: every message arrives, seq has no gap, nothing is duplicated beyond what QoS 1
 allows (a repeat carries the same content)."""
 import os
+import re
+import subprocess
 import signal
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Broker, Harness, Subscriber  # noqa: E402
+from harness import Broker, Harness, Subscriber, binary  # noqa: E402
 import uplink_common as uc  # noqa: E402
 
 
@@ -37,6 +39,14 @@ class Outage(unittest.TestCase):
         broker.stop()
         sub.stop()
         time.sleep(5)  # readings pile up in the store meanwhile
+        # The operator sees the backlog, read-only, while the agent runs.
+        st = subprocess.run([binary("sealwatch"), "status", "--config", cfg], capture_output=True,
+                            text=True, timeout=30)
+        self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+        waiting = re.search(r"waiting to be sent: (\d+) reading", st.stdout)
+        self.assertTrue(waiting, st.stdout)
+        self.assertGreater(int(waiting.group(1)), 20, st.stdout)
+        self.assertRegex(st.stdout, r"m-a +online")
         broker.start()
         sub.start()
         time.sleep(2)

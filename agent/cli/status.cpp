@@ -1,0 +1,157 @@
+#include "cli/status.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "common/clock.hpp"
+#include "common/quantities.hpp"
+#include "config/config.hpp"
+#include "store/store.hpp"
+
+namespace sealwatch::cli {
+
+namespace {
+
+std::string age(WallMs then, WallMs now) {
+    if (then <= 0) return "never";
+    int64_t s = (now - then) / 1000;
+    if (s < 0) return "in the future";
+    char buf[32];
+    if (s < 120) {
+        std::snprintf(buf, sizeof buf, "%llds ago", static_cast<long long>(s));
+    } else if (s < 7200) {
+        std::snprintf(buf, sizeof buf, "%lldm ago", static_cast<long long>(s / 60));
+    } else if (s < 172800) {
+        std::snprintf(buf, sizeof buf, "%lldh ago", static_cast<long long>(s / 3600));
+    } else {
+        std::snprintf(buf, sizeof buf, "%lldd ago", static_cast<long long>(s / 86400));
+    }
+    return buf;
+}
+
+std::string watts(std::optional<double> w) {
+    if (!w) return "-";
+    char buf[32];
+    double a = *w < 0 ? -*w : *w;
+    if (a >= 1e6) {
+        std::snprintf(buf, sizeof buf, "%.2f MW", *w / 1e6);
+    } else if (a >= 1e3) {
+        std::snprintf(buf, sizeof buf, "%.1f kW", *w / 1e3);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.0f W", *w);
+    }
+    return buf;
+}
+
+std::string cut(const std::string& s, size_t n) {
+    return s.size() <= n ? s : s.substr(0, n - 1) + "~";
+}
+
+// The latest p_w of a meter, from its newest reading that has one.
+std::optional<double> latest_power(store::Store& st, const std::string& meter) {
+    static const uint8_t p_w = [] {
+        for (size_t i = 0; i < kQuantities.size(); ++i)
+            if (kQuantities[i] == "p_w") return static_cast<uint8_t>(i);
+        return uint8_t{0};
+    }();
+    auto q = st.db().prepare(
+        "SELECT r.vals FROM readings r JOIN meters m ON m.id = r.meter WHERE m.name = ? "
+        "ORDER BY r.id DESC LIMIT 5");
+    if (!q) return std::nullopt;
+    q->bind(1, std::string_view(meter));
+    while (true) {
+        auto row = q->step();
+        if (!row || !*row) return std::nullopt;
+        for (const auto& v : store::unpack_values(q->blob(0)))
+            if (v.quantity == p_w) return v.value;
+    }
+}
+
+}  // namespace
+
+int run_status(const std::string& config_path) {
+    auto cfg = config::load(config_path);
+    if (!cfg) {
+        for (const auto& p : cfg.error()) std::cout << p << '\n';
+        return 2;
+    }
+    auto path = (std::filesystem::path(cfg->gateway.data_dir) / "sealwatch.db").string();
+    if (!std::filesystem::exists(path)) {
+        std::cout << "no database at " << path << " yet: has sealwatchd run with this config?\n";
+        return 1;
+    }
+    auto st = store::Store::open_read_only(path);
+    if (!st) {
+        std::cout << "cannot read " << path << ": " << st.error().message << '\n';
+        return 1;
+    }
+    const WallMs now = wall_now_ms();
+    std::cout << "gateway " << cfg->gateway.id << " at " << cfg->gateway.site << ", "
+              << format_rfc3339(now) << "\n\n";
+
+    std::cout << "METER            HEALTH         SINCE          LAST READING   SERIAL\n";
+    std::map<std::string, store::MeterStatus> by_meter;
+    if (auto ms = st->meter_status())
+        for (auto& m : *ms) by_meter[m.meter] = m;
+    for (const auto& m : cfg->meters) {
+        auto it = by_meter.find(m.id);
+        store::MeterStatus s =
+            it != by_meter.end() ? it->second : store::MeterStatus{m.id, "unknown", 0, 0, ""};
+        std::string health = s.health;
+        if (health == "unknown" && s.last_reading_ms > 0) health = "online";
+        char line[160];
+        std::snprintf(line, sizeof line, "%-16s %-14s %-14s %-14s %s", cut(m.id, 16).c_str(),
+                      health.c_str(), s.health_since_ms ? age(s.health_since_ms, now).c_str() : "-",
+                      age(s.last_reading_ms, now).c_str(), cut(s.serial, 14).c_str());
+        std::cout << line << '\n';
+    }
+
+    std::cout << "\nASSET            STATE        POWER        STANDBY      METERS\n";
+    for (const auto& a : cfg->assets) {
+        std::optional<double> total;
+        for (const auto& m : a.meters)
+            if (auto p = latest_power(*st, m)) total = total.value_or(0) + *p;
+        std::string meters;
+        for (const auto& m : a.meters) meters += (meters.empty() ? "" : ",") + m;
+        char line[160];
+        std::snprintf(line, sizeof line, "%-16s %-12s %-12s %-12s %s", cut(a.id, 16).c_str(),
+                      std::string(config::to_string(a.state)).c_str(), watts(total).c_str(),
+                      watts(a.standby_w).c_str(), cut(meters, 20).c_str());
+        std::cout << line << '\n';
+    }
+
+    // Open alarms: raised and not (yet) cleared, by alarm id.
+    std::map<std::string, detect::Event> open;
+    if (auto events = st->events_between(0, INT64_MAX)) {
+        for (auto& e : *events) {
+            if (e.state == detect::EventState::raised) open[e.id] = e;
+            if (e.state == detect::EventState::cleared) open.erase(e.id);
+        }
+    }
+    std::cout << "\nOPEN ALARMS: " << open.size() << '\n';
+    for (const auto& [id, e] : open) {
+        char line[160];
+        std::snprintf(line, sizeof line, "  %-8s %-24s %-16s since %s",
+                      std::string(detect::to_string(e.severity)).c_str(), cut(e.type, 24).c_str(),
+                      cut(e.asset.empty() ? e.meter : e.asset, 16).c_str(),
+                      format_rfc3339(e.started).substr(0, 19).c_str());
+        std::cout << line << '\n';
+    }
+
+    std::cout << "\nUPLINK " << cfg->uplink.host << ":" << cfg->uplink.port << '\n';
+    if (auto b = st->backlog()) {
+        std::cout << "  waiting to be sent: " << b->unsent_readings << " reading(s), "
+                  << b->unsent_events << " event(s), " << b->unsent_rollups << " rollup(s)\n"
+                  << "  sent, awaiting acknowledgement: " << b->unacked_messages
+                  << " message(s); next seq " << b->next_seq << '\n';
+    }
+    if (auto size = st->size_bytes())
+        std::cout << "  database: " << (*size + 512 * 1024) / (1024 * 1024) << " MiB of "
+                  << cfg->storage.budget_mb << " MiB budget\n";
+    return 0;
+}
+
+}  // namespace sealwatch::cli
