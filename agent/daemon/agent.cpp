@@ -10,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "config/config.hpp"
+#include "detect/detector.hpp"
 #include "poll/bus_poller.hpp"
 #include "poll/queue.hpp"
 #include "store/store.hpp"
@@ -25,6 +26,11 @@ using Input = std::variant<poll::Reading, poll::HealthChange, uplink::LinkNote>;
 // are dropped: about ten minutes of 32 meters at 1 s.
 constexpr size_t kMaxPendingReadings = 20000;
 constexpr int64_t kRetentionEveryMs = 60000;
+// How often the detector's state (open alarms, last counters) is saved besides after every
+// event and at a clean stop: what a kill -9 can cost is this much of "last seen" freshness,
+// never an alarm's identity.
+constexpr int64_t kSnapshotEveryMs = 30000;
+constexpr const char* kSnapshotKey = "detector.snapshot";
 
 std::string status_payload(bool online, int64_t boot) {
     return std::string("{\"online\":") + (online ? "true" : "false") + ",\"ts\":\"" +
@@ -115,6 +121,7 @@ class MainLoop {
     int run(std::atomic<Request>& request) {
         boot_ = next_boot();
         (void)store_.set_meta("running", "1");
+        make_detector();
         running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
         int64_t last_flush = wall_now_ms();
         int64_t last_retention = 0;
@@ -128,6 +135,12 @@ class MainLoop {
                 }
             }
             int64_t now = wall_now_ms();
+            if (now - last_tick_ >= 1000) {
+                detector_->on_time(now, events_);
+                last_tick_ = now;
+            }
+            if (!events_.empty()) record_events();
+            if (now - last_snapshot_ >= kSnapshotEveryMs) save_snapshot(now);
             if (pending_.size() >= 1000 || now - last_flush >= cfg_.storage.flush_ms) {
                 flush();
                 last_flush = now;
@@ -144,6 +157,8 @@ class MainLoop {
         log::info("stopping");
         running_.reset();
         flush();
+        if (!events_.empty()) record_events();
+        save_snapshot(wall_now_ms());
         // Acknowledgements that arrived while stopping are applied: nothing acknowledged is
         // sent again after a clean stop.
         while (auto item = queue_.pop(std::chrono::milliseconds(0))) handle(std::move(*item));
@@ -159,9 +174,55 @@ class MainLoop {
         return boot;
     }
 
+    void make_detector() {
+        bool tz_ok = true;
+        auto tz = detect::TimeZone::load(cfg_.gateway.timezone, &tz_ok);
+        if (!tz_ok)
+            log::warning("timezone ", cfg_.gateway.timezone,
+                         " cannot be read; time-of-day rules use UTC");
+        detector_ = std::make_unique<detect::Detector>(cfg_, std::move(tz));
+        if (auto snap = store_.meta(kSnapshotKey); snap && *snap) {
+            auto j = nlohmann::json::parse(**snap, nullptr, false);
+            if (!j.is_discarded() && detector_->restore(j)) {
+                auto open = detector_->open_alarms().size();
+                if (open > 0) log::info("detector: ", open, " alarm(s) still open from before");
+            } else {
+                log::warning("detector: saved state unreadable; starting fresh");
+            }
+        }
+        last_tick_ = 0;
+    }
+
+    // Events go to the store at once (not with the next readings batch) and the uplink is
+    // pumped right away: an alarm does not wait for the flush period.
+    void record_events() {
+        for (const auto& e : events_) {
+            if (options_.print_readings) print(detect::to_json(e).dump());
+            if (auto r = store_.append_event(e); !r) {
+                log_once("store", "cannot store an event: " + r.error().message);
+                return;  // kept in events_; tried again on the next turn
+            }
+            log::info("event ", e.type, " ", detect::to_string(e.state), " ",
+                      e.asset.empty() ? e.meter : e.asset, " (", e.id, ")");
+        }
+        events_.clear();
+        save_snapshot(wall_now_ms());
+        if (running_)
+            if (auto r = running_->uplink().pump(wall_now_ms()); !r)
+                log_once("uplink", r.error().message);
+    }
+
+    void save_snapshot(int64_t now) {
+        if (!detector_) return;
+        if (auto r = store_.set_meta(kSnapshotKey, detector_->snapshot().dump()); !r)
+            log_once("store", "cannot save the detector state: " + r.error().message);
+        last_snapshot_ = now;
+    }
+
     void handle(Input item) {
         if (auto* r = std::get_if<poll::Reading>(&item)) {
             if (options_.print_readings) print(poll::reading_json(*r));
+            detector_->on_reading(*r, events_);
             if (pending_.size() >= kMaxPendingReadings) {
                 pending_.erase(pending_.begin());
                 ++dropped_;
@@ -173,6 +234,7 @@ class MainLoop {
                       std::string(poll::to_string(h->health)) + "\",\"ts\":\"" +
                       format_rfc3339(h->wall_ms) + "\"}");
             if (auto ok = store_.set_meter_health(*h); !ok) log_once("store", ok.error().message);
+            detector_->on_health(*h, events_);
         } else if (auto* n = std::get_if<uplink::LinkNote>(&item)) {
             if (running_) running_->uplink().on_note(*n);
         }
@@ -219,6 +281,8 @@ class MainLoop {
         log::info("reload: applying ", options_.config_path);
         running_.reset();
         flush();
+        if (!events_.empty()) record_events();
+        save_snapshot(wall_now_ms());
         if (db_path(*fresh) != db_path(cfg_)) {
             auto s = store::Store::open(db_path(*fresh), store_options(*fresh));
             if (!s) {
@@ -230,6 +294,7 @@ class MainLoop {
             }
         }
         cfg_ = std::move(*fresh);
+        make_detector();  // the new assets and thresholds; open alarms carry over by snapshot
         running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
     }
 
@@ -251,6 +316,10 @@ class MainLoop {
     store::Store store_;
     poll::Queue<Input> queue_;
     std::unique_ptr<Running> running_;
+    std::unique_ptr<detect::Detector> detector_;
+    std::vector<detect::Event> events_;
+    int64_t last_tick_ = 0;
+    int64_t last_snapshot_ = 0;
     std::vector<poll::Reading> pending_;
     size_t dropped_ = 0;
     int64_t boot_ = 0;

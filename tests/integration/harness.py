@@ -80,6 +80,9 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
+        self._reader.join(timeout=5)
+        if self.p.stdout:
+            self.p.stdout.close()
         self._stderr.close()
         return self.p.returncode
 
