@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$top/build/dev}
 seconds=${DEMO_SECONDS:-30}
+furnace_on_after=${DEMO_FURNACE_ON_AFTER:-8}
 
 if [ ! -x "$build/bin/sealwatchd" ] || [ ! -x "$build/bin/sealwatch-sim" ]; then
     (cd "$top" && cmake --preset dev >/dev/null && cmake --build --preset dev -j2)
@@ -37,10 +38,13 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mqtt
 mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
 
-# Modbus TCP: three meters on one port.
-"$build/bin/sealwatch-sim" --scenario "$top/tests/scenarios/sim/demo.toml" --tcp 127.0.0.1:0 \
+# Modbus TCP: three meters on one port. A copy of the scenario, so the demo can switch the
+# sealed furnace on by rewriting it and sending the simulator SIGHUP.
+cp "$top/tests/scenarios/sim/demo.toml" "$work/meters.toml"
+"$build/bin/sealwatch-sim" --scenario "$work/meters.toml" --tcp 127.0.0.1:0 \
     >"$work/sim-tcp.out" 2>"$work/sim-tcp.log" &
-pids+=($!)
+sim_tcp=$!
+pids+=($sim_tcp)
 wait_for "$work/sim-tcp.out" '^ready'
 tcp_port=$(sed -n 's/^listening tcp 127.0.0.1:\([0-9]*\)$/\1/p' "$work/sim-tcp.out" | head -1)
 
@@ -64,7 +68,13 @@ mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t 'sealwatch/#' -v -q 1 | awk '{ pri
 pids+=($!)
 "$build/bin/sealwatchd" --config "$work/sealwatch.toml" 2>"$work/agent.log" &
 pids+=($!)
-sleep "$seconds"
+sleep "$furnace_on_after"
+echo "== $(date +%T) someone switches the sealed furnace-2 on (800 kW): watch for the event"
+sed -i 's/^program = \[{ at = "0s", p_w = 180 }\].*/program = [{ at = "0s", p_w = 800_000 }]/' "$work/meters.toml"
+kill -HUP "$sim_tcp"
+sleep $(( seconds > furnace_on_after ? seconds - furnace_on_after : 1 ))
+echo "== sealwatch status:"
+"$build/bin/sealwatch" status --config "$work/sealwatch.toml" || true
 echo "== agent log:"
 cat "$work/agent.log"
 echo "== demo done"
