@@ -30,9 +30,10 @@ std::string_view unquote(std::string_view s) {
 // most 15 digits and a power of ten up to 1e15 are both exact doubles, so one division is
 // correctly rounded (Clinger's fast path) and the result equals std::from_chars'. Anything
 // else (exponents, long mantissas) goes to std::from_chars.
+constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
 bool parse_number(const char* b, const char* e, double& out) {
-    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     const char* p = b;
     bool neg = false;
     if (p < e && (*p == '-' || *p == '+')) neg = *p++ == '-';
@@ -139,18 +140,25 @@ class Replayer {
         sample_.clear();
         WallMs ts = 0;
         int meter = -1;
-        size_t pos = 0, col = 0;
+        const char* p = text.data();
+        const char* const end = p + text.size();
+        auto cell_end = [&](const char* from) {
+            while (from < end && *from != ',') ++from;
+            return from;
+        };
         const size_t n = cols_.size();
-        while (true) {
-            const char* start = text.data() + pos;
-            size_t end = pos;
-            while (end < text.size() && text[end] != ',') ++end;  // cells are short: no memchr
-            const bool last = end == text.size();
-            if (col >= n)
-                return fail("more cells than the header's " + std::to_string(n) + " columns");
-            std::string_view cell(start, end - pos);
+        for (size_t col = 0; col < n; ++col) {
+            if (col) {
+                if (p == end)
+                    return fail(std::to_string(col) + " cells, the header has " +
+                                std::to_string(n));
+                ++p;  // the comma
+            }
+            const char* start = p;
             switch (cols_[col]) {
                 case Col::ts: {
+                    p = cell_end(p);
+                    std::string_view cell(start, static_cast<size_t>(p - start));
                     // Rows of one poll share a timestamp: parse it once.
                     if (ts_len_ && cell.size() == ts_len_ &&
                         std::memcmp(cell.data(), ts_text_, ts_len_) == 0) {
@@ -170,7 +178,9 @@ class Replayer {
                     break;
                 }
                 case Col::meter: {
-                    auto id = unquote(trim(cell));
+                    p = cell_end(p);
+                    auto id =
+                        unquote(trim(std::string_view(start, static_cast<size_t>(p - start))));
                     // Exports list the meters in the same order at every poll: try the one
                     // after the last, then the last, before hashing.
                     auto next = static_cast<size_t>(last_meter_ + 1);
@@ -187,28 +197,55 @@ class Replayer {
                     break;
                 }
                 case Col::serial:
-                    sample_.serial = unquote(trim(cell));
+                    p = cell_end(p);
+                    sample_.serial =
+                        unquote(trim(std::string_view(start, static_cast<size_t>(p - start))));
                     break;
                 case Col::quantity: {
-                    const char* b = cell.data();
-                    const char* e = b + cell.size();
+                    // Plain decimals in one pass (see parse_number); the rest the slow way.
+                    bool neg = false;
+                    if (p < end && *p == '-') neg = true, ++p;
+                    uint64_t mant = 0;
+                    int digits = 0, frac = 0;
+                    bool dot = false, any = false;
+                    for (; p < end; ++p) {
+                        char c = *p;
+                        if (c >= '0' && c <= '9') {
+                            mant = mant * 10 + static_cast<uint64_t>(c - '0');
+                            any = true;
+                            digits += mant != 0;
+                            frac += dot;
+                        } else if (c == '.' && !dot) {
+                            dot = true;
+                        } else {
+                            break;
+                        }
+                    }
+                    if (p == end || *p == ',') {
+                        if (p == start) break;  // empty: no value
+                        if (any && digits <= 15 && frac <= 15) {
+                            double v = static_cast<double>(mant) / kPow10[frac];
+                            sample_.v[qs_[col]] = neg ? -v : v;
+                            break;
+                        }
+                    }
+                    p = cell_end(p);
+                    const char* b = start;
+                    const char* e = p;
                     while (b < e && *b == ' ') ++b;
                     while (e > b && e[-1] == ' ') --e;
-                    if (b == e) break;  // empty: no value
+                    if (b == e) break;  // blank: no value
                     double v = 0;
                     if (!parse_number(b, e, v))
-                        return fail("bad number '" + std::string(cell) + "' in column '" +
-                                    std::string(kQuantities[qs_[col]]) + "'");
+                        return fail("bad number '" +
+                                    std::string(start, static_cast<size_t>(p - start)) +
+                                    "' in column '" + std::string(kQuantities[qs_[col]]) + "'");
                     sample_.v[qs_[col]] = v;
                     break;
                 }
             }
-            ++col;
-            if (last) break;
-            pos = end + 1;
         }
-        if (col != n)
-            return fail(std::to_string(col) + " cells, the header has " + std::to_string(n));
+        if (p != end) return fail("more cells than the header's " + std::to_string(n) + " columns");
         if (meter < 0) return fail("empty meter");
         if (ts < last_ts_)
             return fail("rows out of time order: " + format_rfc3339(ts) + " after " +
