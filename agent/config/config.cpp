@@ -143,6 +143,7 @@ class Parser {
         r.integer("budget_mb", s.budget_mb, 1, 1024 * 1024);
         r.integer("raw_retention_days", s.raw_retention_days, 1, 36500);
         r.integer("flush_ms", s.flush_ms, 10, 60000);
+        r.integer("check_interval_s", s.check_interval_s, 1, 86400);
     }
 
     Bus bus(const toml::table& t) {

@@ -36,15 +36,16 @@ struct Uplink {
     std::string password;
     bool insecure = false;  // plain MQTT, no TLS: only when asked for in so many words
     int keepalive_s = 30;
-    int batch_max_readings = 200;  // readings per telemetry message
+    int batch_max_readings = 200;   // readings per telemetry message
     int batch_max_delay_ms = 1000;  // a smaller batch leaves once its oldest reading is this old
     int max_inflight = 32;          // messages handed over and not yet acknowledged
 };
 
 struct Storage {
-    int budget_mb = 512;           // database + WAL on the flash card
-    int raw_retention_days = 90;   // delivered raw readings older than this become minute rollups
-    int flush_ms = 1000;           // readings are committed in one transaction per this period
+    int budget_mb = 512;          // database + WAL on the flash card
+    int raw_retention_days = 90;  // delivered raw readings older than this become minute rollups
+    int flush_ms = 1000;          // readings are committed in one transaction per this period
+    int check_interval_s = 60;    // how often retention and the budget are enforced
 };
 
 enum class BusKind { rtu, tcp };
@@ -120,16 +121,16 @@ struct Detect {
     double thd_i_min_pct = 10;    // where the meter has THD-I: below this, not an induction load
     int night_start_h = 20;       // local night, for the time-of-day evidence
     int night_end_h = 6;
-    double reverse_w = 100;        // negative power (total or a phase) beyond this is reverse
-    double phase_min_a = 5;        // phase_loss: the loaded phases carry at least this
-    double phase_loss_pct = 5;     //   ... and the dead one less than this % of the largest
-    int balance_window_s = 900;    // unmetered_load: compare mean powers over windows this long
-    int balance_windows = 2;       //   ... this many in a row to raise (and to clear)
-    double balance_floor_w = 1000; //   ... an excess must also exceed this
-    double counter_floor_kwh = 0.1;      // consumption_while_offline: at least this much energy
-    double rollback_tolerance_kwh = 0.1; // counter_rollback: a decrease larger than this
-    double max_power_w = 1e8;            // a counter step implying more than this is a glitch
-    int offline_min_s = 60;              // meter silent for max(3 intervals, this): offline
+    double reverse_w = 100;          // negative power (total or a phase) beyond this is reverse
+    double phase_min_a = 5;          // phase_loss: the loaded phases carry at least this
+    double phase_loss_pct = 5;       //   ... and the dead one less than this % of the largest
+    int balance_window_s = 900;      // unmetered_load: compare mean powers over windows this long
+    int balance_windows = 2;         //   ... this many in a row to raise (and to clear)
+    double balance_floor_w = 1000;   //   ... an excess must also exceed this
+    double counter_floor_kwh = 0.1;  // consumption_while_offline: at least this much energy
+    double rollback_tolerance_kwh = 0.1;  // counter_rollback: a decrease larger than this
+    double max_power_w = 1e8;             // a counter step implying more than this is a glitch
+    int offline_min_s = 60;               // meter silent for max(3 intervals, this): offline
 };
 
 struct Config {

@@ -25,7 +25,6 @@ using Input = std::variant<poll::Reading, poll::HealthChange, uplink::LinkNote>;
 // Readings kept in memory when the store refuses them (disk full, I/O error) before the oldest
 // are dropped: about ten minutes of 32 meters at 1 s.
 constexpr size_t kMaxPendingReadings = 20000;
-constexpr int64_t kRetentionEveryMs = 60000;
 // How often the detector's state (open alarms, last counters) is saved besides after every
 // event and at a clean stop: what a kill -9 can cost is this much of "last seen" freshness,
 // never an alarm's identity.
@@ -146,7 +145,7 @@ class MainLoop {
                 last_flush = now;
             }
             if (auto r = running_->uplink().pump(now); !r) log_once("uplink", r.error().message);
-            if (now - last_retention >= kRetentionEveryMs) {
+            if (now - last_retention >= int64_t{cfg_.storage.check_interval_s} * 1000) {
                 retention(now);
                 last_retention = now;
             }
@@ -268,6 +267,22 @@ class MainLoop {
                       " raw reading(s) rolled up into minutes (", r->unsent_rolled_up,
                       " never sent), ", r->bytes_before, " -> ", r->bytes_after, " bytes");
         if (r->over_budget) log_once("budget", "storage: over budget with only events left");
+        if (r->budget_rolled_up > 0) {
+            // The county office must know that raw data was reduced to minute rollups.
+            detect::Event e;
+            e.type = "storage_budget";
+            e.id = cfg_.gateway.id + ":storage_budget:" + std::to_string(now);
+            e.state = detect::EventState::info;
+            e.severity =
+                r->unsent_rolled_up > 0 ? detect::Severity::major : detect::Severity::minor;
+            e.ts = e.started = now;
+            e.details["rolled_up_readings"] = r->budget_rolled_up;
+            e.details["never_sent_readings"] = r->unsent_rolled_up;
+            e.details["bytes_before"] = r->bytes_before;
+            e.details["bytes_after"] = r->bytes_after;
+            e.details["budget_bytes"] = int64_t{cfg_.storage.budget_mb} * 1024 * 1024;
+            events_.push_back(std::move(e));
+        }
     }
 
     void reload() {

@@ -161,6 +161,7 @@ Result<RetentionReport> Store::enforce_retention(WallMs now) {
             report.unsent_rolled_up += *n;
         }
         report.readings_rolled_up += *n;
+        report.budget_rolled_up += *n;
         if (*n == 0) {
             report.over_budget = true;  // only events, rollups and pinned rows are left
             break;

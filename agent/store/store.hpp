@@ -54,6 +54,7 @@ struct MeterStatus {
 struct RetentionReport {
     int64_t readings_rolled_up = 0;  // raw readings replaced by minute rollups
     int64_t unsent_rolled_up = 0;    // of which had never been sent (rollups go out instead)
+    int64_t budget_rolled_up = 0;    // of which because of the budget (not their age)
     int64_t bytes_before = 0;
     int64_t bytes_after = 0;
     bool over_budget = false;  // still over after doing all it may (events are never dropped)
