@@ -68,6 +68,7 @@ class Parser {
         for (const auto* t : r.tables("asset")) cfg.assets.push_back(asset(*t));
         for (const auto* t : r.tables("balance")) cfg.balances.push_back(balance(*t));
         if (const auto* t = r.table("detect")) detect(*t, cfg.detect);
+        if (const auto* t = r.table("board")) board(*t, cfg.board);
     }
 
   private:
@@ -284,6 +285,35 @@ class Parser {
         r.strings("subs", b.subs, true);
         r.number("tolerance_pct", b.tolerance_pct, 0, 100);
         return b;
+    }
+
+    // The named board's defaults first, then every key given overrides one of them.
+    void board(const toml::table& t, Board& b) {
+        TableReader r(t, file_, "[board]", problems_);
+        std::string name = b.hw.name;
+        r.string("name", name);
+        if (auto d = board::defaults(name)) {
+            b.hw = *d;
+        } else {
+            r.problem("name", "unknown board \"" + name + "\" (known: " + board::board_names() + ")");
+        }
+        auto& h = b.hw;
+        r.string("watchdog", h.watchdog_device);
+        r.integer("watchdog_timeout_s", h.watchdog_timeout_s, 1, 3600);
+        r.string("tamper_chip", h.tamper_chip);
+        r.integer("tamper_line", h.tamper_line, -1, 4095);
+        r.boolean("tamper_active_low", h.tamper_active_low);
+        if (!h.tamper_chip.empty() && h.tamper_line < 0)
+            r.problem_here("[board]: 'tamper_chip' needs 'tamper_line'");
+        r.string("led", h.led);
+        r.strings("rs485_devices", h.rs485_devices);
+        r.boolean("rs485_rts_on_send", h.rs485_rts_on_send);
+        r.string("sim_dir", h.sim_dir, h.name == "sim");
+        if (h.name != "sim" && !h.sim_dir.empty())
+            r.problem("sim_dir", "'sim_dir' belongs to the sim board (name = \"sim\")");
+        r.integer("stall_s", b.stall_s, 2, 86400);
+        r.integer("alive_every_s", b.alive_every_s, 1, 3600);
+        r.integer("clock_jump_ms", b.clock_jump_ms, 100, 86400000);
     }
 
     const std::string& file_;

@@ -9,6 +9,7 @@
 
 #include <tl/expected.hpp>
 
+#include "board/catalog.hpp"
 #include "profiles/catalog.hpp"
 
 namespace sealwatch::config {
@@ -133,6 +134,15 @@ struct Detect {
     int offline_min_s = 60;               // meter silent for max(3 intervals, this): offline
 };
 
+// The [board] table: the gateway hardware (board/catalog.hpp: a named board's defaults, then
+// these keys) and how the agent judges its own health, power and clock (docs/config.md).
+struct Board {
+    board::Settings hw;
+    int stall_s = 120;       // a part that makes no progress this long: stop feeding watchdogs
+    int alive_every_s = 15;  // "alive at" stamp: the downtime estimate after an unclean stop
+    int clock_jump_ms = 5000;  // wall clock vs monotonic difference reported as clock_jump
+};
+
 struct Config {
     std::string file;
     Gateway gateway;
@@ -143,6 +153,7 @@ struct Config {
     std::vector<Asset> assets;
     std::vector<Balance> balances;
     Detect detect;
+    Board board;
     profiles::Catalog profiles;
 
     const Bus* find_bus(std::string_view id) const;

@@ -10,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "config/config.hpp"
+#include "daemon/appliance.hpp"
 #include "detect/detector.hpp"
 #include "poll/bus_poller.hpp"
 #include "poll/queue.hpp"
@@ -92,6 +93,11 @@ class Running {
     }
 
     uplink::Uplink& uplink() { return *uplink_; }
+    std::vector<std::pair<std::string, MonoNs>> bus_due() const {
+        std::vector<std::pair<std::string, MonoNs>> out;
+        for (const auto& p : pollers_) out.emplace_back(p->bus_id(), p->due_ns());
+        return out;
+    }
 
   private:
     uplink::Topics topics_;
@@ -114,14 +120,20 @@ std::string db_path(const config::Config& cfg) {
 
 class MainLoop {
   public:
-    MainLoop(const RunOptions& options, config::Config cfg, store::Store store)
-        : options_(options), cfg_(std::move(cfg)), store_(std::move(store)) {}
+    MainLoop(const RunOptions& options, config::Config cfg, store::Store store,
+             std::unique_ptr<Appliance> appliance)
+        : options_(options),
+          cfg_(std::move(cfg)),
+          store_(std::move(store)),
+          appliance_(std::move(appliance)) {}
 
     int run(std::atomic<Request>& request) {
         boot_ = next_boot();
+        appliance_->start(store_, boot_, events_);  // reads "running" before it is set
         (void)store_.set_meta("running", "1");
         make_detector();
         running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
+        appliance_->ready();
         int64_t last_flush = wall_now_ms();
         int64_t last_retention = 0;
         while (true) {
@@ -145,6 +157,10 @@ class MainLoop {
                 last_flush = now;
             }
             if (auto r = running_->uplink().pump(now); !r) log_once("uplink", r.error().message);
+            appliance_->turn(store_,
+                             {running_->bus_due(), running_->uplink().in_flight(),
+                              !detector_->open_alarms().empty()},
+                             events_);
             if (now - last_retention >= int64_t{cfg_.storage.check_interval_s} * 1000) {
                 retention(now);
                 last_retention = now;
@@ -154,6 +170,7 @@ class MainLoop {
             if (req == Request::reload) reload();
         }
         log::info("stopping");
+        appliance_->stopping();
         running_.reset();
         flush();
         if (!events_.empty()) record_events();
@@ -236,12 +253,15 @@ class MainLoop {
             detector_->on_health(*h, events_);
         } else if (auto* n = std::get_if<uplink::LinkNote>(&item)) {
             if (running_) running_->uplink().on_note(*n);
+            appliance_->on_link(*n);
         }
     }
 
     void flush() {
         if (pending_.empty()) return;
-        if (auto r = store_.append_readings(pending_); !r) {
+        auto stored = store_.append_readings(pending_);
+        appliance_->stored(stored.has_value());
+        if (auto& r = stored; !r) {
             log_once("store",
                      "cannot store readings (kept in memory, retrying): " + r.error().message);
             return;
@@ -294,6 +314,7 @@ class MainLoop {
             return;
         }
         log::info("reload: applying ", options_.config_path);
+        appliance_->reloading();
         running_.reset();
         flush();
         if (!events_.empty()) record_events();
@@ -311,6 +332,7 @@ class MainLoop {
         cfg_ = std::move(*fresh);
         make_detector();  // the new assets and thresholds; open alarms carry over by snapshot
         running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
+        appliance_->ready();  // [board] changes take effect at the next start
     }
 
     void print(const std::string& line) {
@@ -330,6 +352,7 @@ class MainLoop {
     config::Config cfg_;
     store::Store store_;
     poll::Queue<Input> queue_;
+    std::unique_ptr<Appliance> appliance_;
     std::unique_ptr<Running> running_;
     std::unique_ptr<detect::Detector> detector_;
     std::vector<detect::Event> events_;
@@ -357,7 +380,12 @@ int run(const RunOptions& options, std::atomic<Request>& request) {
     log::info("sealwatchd ", SEALWATCH_VERSION, " starting: gateway ", loaded->gateway.id, " site ",
               loaded->gateway.site, ", ", loaded->meters.size(), " meter(s) on ",
               loaded->buses.size(), " bus(es), data in ", db_path(*loaded));
-    MainLoop loop(options, std::move(*loaded), std::move(*store));
+    auto appliance = Appliance::open(*loaded);
+    if (!appliance) {
+        log::error("board: ", appliance.error().message);
+        return 1;
+    }
+    MainLoop loop(options, std::move(*loaded), std::move(*store), std::move(*appliance));
     return loop.run(request);
 }
 

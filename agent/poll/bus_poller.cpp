@@ -1,5 +1,7 @@
 #include "poll/bus_poller.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cmath>
 
@@ -71,7 +73,12 @@ void BusPoller::start() {
             {m.meter.id, m.meter.interval_ms, m.meter.offline_after, m.meter.backoff_max_ms});
     schedule_ = std::make_unique<Schedule>(std::move(timings), mono_now_ns());
     stopping_ = false;
-    if (!meters_.empty()) thread_ = std::thread([this] { run(); });
+    due_ns_ = mono_now_ns();
+    if (!meters_.empty()) {
+        thread_ = std::thread([this] { run(); });
+        // Named for top -H, gdb and the health check's messages (15 characters at most).
+        pthread_setname_np(thread_.native_handle(), ("sw-bus-" + bus_id_).substr(0, 15).c_str());
+    }
 }
 
 void BusPoller::stop() {
@@ -138,6 +145,7 @@ BusPoller::PollResult BusPoller::poll_once(size_t i, bool with_serial) {
 void BusPoller::run() {
     while (true) {
         auto next = schedule_->next();
+        due_ns_.store(next.due, std::memory_order_relaxed);
         {
             std::unique_lock lock(mutex_);
             auto due = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next.due));
@@ -146,6 +154,7 @@ void BusPoller::run() {
         const auto& s = schedule_->stats(next.meter);
         bool with_serial = need_serial_[next.meter] || (s.polls % kSerialEveryPolls) == 0;
         MonoNs started = mono_now_ns();
+        due_ns_.store(started, std::memory_order_relaxed);
         auto result = poll_once(next.meter, with_serial);
         if (result.outcome != Outcome::failed && with_serial) need_serial_[next.meter] = false;
         if (result.outcome == Outcome::failed) need_serial_[next.meter] = true;

@@ -51,6 +51,12 @@ class BusPoller {
     };
     PollResult poll_once(size_t meter, bool with_serial);
 
+    // The monotonic time by which the bus thread is due to be running again: the next poll's
+    // due time while it waits, the start of the poll while it polls. Far behind now means the
+    // thread hangs (the agent's health check, agent/daemon/health.hpp). 0 before start.
+    MonoNs due_ns() const { return due_ns_.load(std::memory_order_relaxed); }
+    const std::string& bus_id() const { return bus_id_; }
+
   private:
     void run();
 
@@ -64,6 +70,7 @@ class BusPoller {
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    std::atomic<MonoNs> due_ns_{0};
     std::thread thread_;
 };
 
