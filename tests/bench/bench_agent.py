@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""sealwatchd polling 32 SDM630 meters (32 unit ids on one sealwatch-sim TCP port on loopback)
+and publishing to a local mosquitto: CPU per 1000 block reads and per 1000 meter polls, RSS
+start -> end, and bytes written to disk (/proc/PID/io write_bytes) per reading.
+
+    tests/bench/bench_agent.py [--interval-ms 1000] [--seconds 60] [--warmup 10] [--runs 3]
+                               [--meters 32] [--out results.jsonl] [--label TEXT]
+
+Measured over a window after the warm-up, per run (a fresh agent, database and simulator):
+  - CPU: utime+stime of sealwatchd (all threads) from /proc/PID/stat, window delta; also the
+    sum of the threads' schedstat for a finer cross-check;
+  - block reads: Modbus requests the simulator served in the window (counted from its -v log,
+    one line per request), i.e. measurement blocks plus the serial-number reads;
+  - meter polls ("readings"): rows in the readings table whose ts falls in the window (one row
+    per meter poll, all its values packed, 9 bytes per value);
+  - RSS: VmRSS sampled every second (start, end, max);
+  - flash: write_bytes from /proc/PID/io, window delta, per reading and per value.
+The agent runs with its default uplink and storage settings (batches of up to 200 readings,
+1 s flush), so the per-poll CPU includes SQLite and MQTT, as a peer's includes its MQTT.
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+
+
+def count_requests(path):
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            if b" fc " in line:
+                n += 1
+    return n
+
+
+def one_run(a):
+    b = bl.Bench(keep=a.keep)
+    try:
+        sim, sim_port = b.sim(a.meters, verbose=True)
+        broker, mqtt_port = b.broker()
+        data = b.path("data")
+        conf = b.write("agent.toml", bl.agent_config(data, sim_port, mqtt_port, a.meters,
+                                                     a.interval_ms))
+        agent = b.start([bl.binary("sealwatchd"), "--config", conf], "agent")
+        time.sleep(a.warmup)
+        if not agent.alive():
+            raise RuntimeError("agent died:\n" + open(agent.stderr_path).read()[-2000:])
+        pid = agent.pid
+        load0 = bl.loadavg()
+        w0 = time.time()
+        m0 = time.monotonic()
+        c0, s0 = bl.cpu_ticks(pid), bl.schedstat_seconds(pid)
+        q0 = count_requests(sim.stderr_path)
+        io0 = bl.io_counters(pid)
+        simc0 = bl.cpu_ticks(sim.pid)
+        brc0 = bl.cpu_ticks(broker.pid)
+        rss0 = bl.status_kb(pid, "VmRSS")
+        rss = [rss0]
+        while time.monotonic() - m0 < a.seconds:
+            time.sleep(1)
+            rss.append(bl.status_kb(pid, "VmRSS"))
+        m1 = time.monotonic()
+        w1 = time.time()
+        c1, s1 = bl.cpu_ticks(pid), bl.schedstat_seconds(pid)
+        q1 = count_requests(sim.stderr_path)
+        io1 = bl.io_counters(pid)
+        simc1 = bl.cpu_ticks(sim.pid)
+        brc1 = bl.cpu_ticks(broker.pid)
+        rss1 = rss[-1]
+        hwm = bl.status_kb(pid, "VmHWM")
+        threads = len(os.listdir(f"/proc/{pid}/task"))
+        load1 = bl.loadavg()
+        time.sleep(2.5)  # the window's last readings reach the database (1 s flush)
+        db = os.path.join(data, "sealwatch.db")
+        polls = bl.db_query(db, "SELECT count(*) FROM readings WHERE ts_ms >= ? AND ts_ms < ?",
+                            (int(w0 * 1000), int(w1 * 1000)))[0][0]
+        values = bl.db_query(
+            db, "SELECT coalesce(sum(length(vals)), 0) / 9 FROM readings WHERE ts_ms >= ? AND ts_ms < ?",
+            (int(w0 * 1000), int(w1 * 1000)))[0][0]
+        agent.stop()
+        dur = m1 - m0
+        cpu = (c1 - c0) / bl.CLK_TCK
+        reqs = q1 - q0
+        wb = io1["write_bytes"] - io0["write_bytes"]
+        return {
+            "bench": "agent", "label": a.label, "meters": a.meters, "interval_ms": a.interval_ms,
+            "window_s": round(dur, 2), "load_before": load0, "load_after": load1,
+            "meter_polls_per_s": polls / dur, "expected_polls_per_s": a.meters * 1000 / a.interval_ms,
+            "block_reads_per_s": reqs / dur, "reads_per_poll": reqs / polls if polls else None,
+            "values_per_poll": values / polls if polls else None,
+            "cpu_s": cpu, "cpu_pct": cpu / dur * 100, "cpu_s_schedstat": s1 - s0,
+            "cpu_ms_per_1000_reads": cpu * 1e6 / reqs if reqs else None,
+            "cpu_ms_per_1000_polls": cpu * 1e6 / polls if polls else None,
+            "cpu_ms_per_1000_polls_schedstat": (s1 - s0) * 1e6 / polls if polls else None,
+            "sim_cpu_pct": (simc1 - simc0) / bl.CLK_TCK / dur * 100,
+            "broker_cpu_pct": (brc1 - brc0) / bl.CLK_TCK / dur * 100,
+            "rss_kib_start": rss0, "rss_kib_end": rss1, "rss_kib_max": max(rss), "vmhwm_kib": hwm,
+            "threads": threads,
+            "write_bytes": wb, "wchar": io1["wchar"] - io0["wchar"],
+            "write_bytes_per_poll": wb / polls if polls else None,
+            "write_bytes_per_value": wb / values if values else None,
+            "polls": polls, "block_reads": reqs,
+        }
+    finally:
+        b.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--interval-ms", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--warmup", type=float, default=10)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--meters", type=int, default=32)
+    ap.add_argument("--out")
+    ap.add_argument("--label", default="")
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    print(f"# {bl.machine()}; load {bl.loadavg()}", file=sys.stderr)
+    for _ in range(a.runs):
+        bl.emit(one_run(a), a.out)
+
+
+if __name__ == "__main__":
+    main()
