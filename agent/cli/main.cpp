@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/analyze.hpp"
+#include "cli/evidence_verbs.hpp"
 #include "cli/status.hpp"
 #include "config/config.hpp"
 
@@ -63,7 +64,37 @@ int main(int argc, char** argv) {
         "status", "meters, assets, open alarms, uplink backlog (read-only; works while the agent runs)");
     status->add_option("-c,--config", config_path, "configuration file");
 
+    std::string from, to, out_dir, bundle_dir, asset_id, new_state, by, note;
+    std::optional<std::string> export_asset, pubkey;
+    int wait_s = 15;
+    auto* exp = app.add_subcommand("export", "write an evidence bundle for a period (and asset)");
+    exp->add_option("-c,--config", config_path, "configuration file");
+    exp->add_option("--from", from, "start (RFC 3339 or Unix seconds)")->required();
+    exp->add_option("--to", to, "end, exclusive (RFC 3339 or Unix seconds)")->required();
+    exp->add_option("--out", out_dir, "folder to write the bundle into (new or empty)")->required();
+    exp->add_option("--asset", export_asset, "only this asset's meters and events");
+    auto* ver = app.add_subcommand(
+        "verify", "check an evidence bundle offline: exit 0 intact, 1 not (naming the first bad "
+                  "record)");
+    ver->add_option("dir", bundle_dir, "the bundle's folder")->required();
+    ver->add_option("--pubkey", pubkey, "the gateway's public key (gateway.pub) it must be signed with");
+    auto* asset_cmd = app.add_subcommand("asset", "assets");
+    asset_cmd->require_subcommand(1);
+    auto* set_state = asset_cmd->add_subcommand(
+        "set-state", "record a legal state change (applied live by the running agent)");
+    set_state->add_option("-c,--config", config_path, "configuration file");
+    set_state->add_option("asset", asset_id, "asset id")->required();
+    set_state->add_option("state", new_state, "operating|rectifying|shut|sealed|dismantled")
+        ->required();
+    set_state->add_option("--by", by, "who decided it (name, office)")->required();
+    set_state->add_option("--note", note, "why: decision number, seal number, ...");
+    set_state->add_option("--wait", wait_s, "seconds to wait for the running agent (default 15)");
+
     CLI11_PARSE(app, argc, argv);
+    if (exp->parsed()) return cli::run_export(config_path, from, to, out_dir, export_asset);
+    if (ver->parsed()) return cli::run_verify(bundle_dir, pubkey);
+    if (set_state->parsed())
+        return cli::run_set_state(config_path, asset_id, new_state, by, note, wait_s);
     if (status->parsed()) return cli::run_status(config_path);
     if (analyze->parsed()) return cli::run_analyze(config_path, csv_path, analyze_stats);
     if (check->parsed()) return config_check(config_path);

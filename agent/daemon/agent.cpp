@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "daemon/appliance.hpp"
 #include "detect/detector.hpp"
+#include "evidence/agent_side.hpp"
 #include "poll/bus_poller.hpp"
 #include "poll/queue.hpp"
 #include "store/store.hpp"
@@ -93,6 +94,7 @@ class Running {
     }
 
     uplink::Uplink& uplink() { return *uplink_; }
+    uplink::MqttLink& link() { return *link_; }
     std::vector<std::pair<std::string, MonoNs>> bus_due() const {
         std::vector<std::pair<std::string, MonoNs>> out;
         for (const auto& p : pollers_) out.emplace_back(p->bus_id(), p->due_ns());
@@ -128,6 +130,10 @@ class MainLoop {
           appliance_(std::move(appliance)) {}
 
     int run(std::atomic<Request>& request) {
+        if (auto r = evidence_.start(cfg_); !r) {
+            log::error("evidence: ", r.error().message);
+            return 1;
+        }
         boot_ = next_boot();
         appliance_->start(store_, boot_, events_);  // reads "running" before it is set
         (void)store_.set_meta("running", "1");
@@ -151,6 +157,19 @@ class MainLoop {
                 last_tick_ = now;
             }
             if (!events_.empty()) record_events();
+            if (now - last_evidence_ >= 1000) {
+                last_evidence_ = now;
+                auto publish = [this](const std::string& topic, const std::string& payload) {
+                    if (auto r = running_->link().publish(topic, payload, true); !r)
+                        log_once("chain", r.error().message);
+                };
+                if (evidence_.turn(now, store_, *detector_, cfg_, running_->link().connected(),
+                                   publish)) {
+                    save_snapshot(now);
+                    if (auto r = running_->uplink().pump(now); !r)
+                        log_once("uplink", r.error().message);
+                }
+            }
             if (now - last_snapshot_ >= kSnapshotEveryMs) save_snapshot(now);
             if (pending_.size() >= 1000 || now - last_flush >= cfg_.storage.flush_ms) {
                 flush();
@@ -197,6 +216,7 @@ class MainLoop {
             log::warning("timezone ", cfg_.gateway.timezone,
                          " cannot be read; time-of-day rules use UTC");
         detector_ = std::make_unique<detect::Detector>(cfg_, std::move(tz));
+        evidence::restore_asset_states(store_, *detector_, cfg_);  // set-state beats the config
         if (auto snap = store_.meta(kSnapshotKey); snap && *snap) {
             auto j = nlohmann::json::parse(**snap, nullptr, false);
             if (!j.is_discarded() && detector_->restore(j)) {
@@ -357,6 +377,8 @@ class MainLoop {
     std::unique_ptr<detect::Detector> detector_;
     std::vector<detect::Event> events_;
     int64_t last_tick_ = 0;
+    int64_t last_evidence_ = 0;
+    evidence::AgentSide evidence_;
     int64_t last_snapshot_ = 0;
     std::vector<poll::Reading> pending_;
     size_t dropped_ = 0;

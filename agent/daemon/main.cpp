@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "daemon/agent.hpp"
+#include "evidence/crypto.hpp"
 
 using namespace sealwatch;
 
@@ -23,12 +24,33 @@ int main(int argc, char** argv) {
     CLI::App app{"sealwatchd - watches the energy meters of shut and sealed equipment"};
     app.add_option("-c,--config", opt.config_path, "configuration file (TOML)");
     app.add_flag("--check", check, "validate the configuration and exit (0 valid, 2 not)");
+    bool init_key = false;
+    app.add_flag("--init-key", init_key,
+                 "create the gateway signing key in data_dir if there is none (idempotent), "
+                 "print its fingerprint and exit");
     app.add_flag("--print-readings", opt.print_readings,
                  "print every reading as a JSON line on stdout (commissioning)");
     app.add_flag("-v,--verbose", verbose, "debug logging");
     app.set_version_flag("--version", std::string("sealwatchd ") + SEALWATCH_VERSION);
     CLI11_PARSE(app, argc, argv);
     if (verbose) log::set_level(log::Level::debug);
+
+    if (init_key) {
+        auto loaded = config::load(opt.config_path);
+        if (!loaded) {
+            for (const auto& p : loaded.error()) std::cerr << p << '\n';
+            return 2;
+        }
+        auto key = evidence::load_or_create_gateway_key(loaded->gateway.data_dir);
+        if (!key) {
+            std::cerr << "sealwatchd --init-key: " << key.error().message << '\n';
+            return 1;
+        }
+        std::cout << (key->created ? "created " : "exists ") << key->key_path << "\npublic key "
+                  << key->pub_path << "\nfingerprint " << evidence::fingerprint(key->key.public_key())
+                  << '\n';
+        return 0;
+    }
 
     if (check) {
         auto loaded = config::load(opt.config_path);

@@ -40,6 +40,36 @@ constexpr const char* kMigrations[] = {
         first_id INTEGER NOT NULL,
         last_id INTEGER NOT NULL);
     )sql",
+    // 2: the tamper-evident chain (never deleted), legal asset states, set-state commands.
+    R"sql(
+    CREATE TABLE chain(
+        n INTEGER PRIMARY KEY,
+        kind INTEGER NOT NULL,
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        ts_min INTEGER NOT NULL,
+        ts_max INTEGER NOT NULL,
+        digest BLOB NOT NULL,
+        head BLOB NOT NULL);
+    CREATE TABLE asset_states(
+        asset TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        since_ms INTEGER NOT NULL,
+        by_whom TEXT NOT NULL,
+        note TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE commands(
+        id INTEGER PRIMARY KEY,
+        created_ms INTEGER NOT NULL,
+        asset TEXT NOT NULL,
+        state TEXT NOT NULL,
+        by_whom TEXT NOT NULL,
+        note TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        message TEXT NOT NULL DEFAULT '',
+        chain_n INTEGER NOT NULL DEFAULT 0,
+        done_ms INTEGER NOT NULL DEFAULT 0);
+    )sql",
 };
 
 }  // namespace

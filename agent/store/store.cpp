@@ -51,6 +51,7 @@ Result<Store> Store::open(const std::string& path, const Options& options) {
     s.options_ = options;
     if (auto r = migrate(s.db_); !r) return pass(r);
     if (auto r = s.prepare_statements(); !r) return pass(r);
+    if (auto r = s.load_chain_tip(); !r) return pass(r);
     return s;
 }
 
@@ -66,6 +67,7 @@ Result<Store> Store::open_read_only(const std::string& path) {
     if (*version != kSchemaVersion)
         return fail(path + ": schema version " + std::to_string(*version) + ", this build reads " +
                     std::to_string(kSchemaVersion));
+    if (auto r = s.load_chain_tip(); !r) return pass(r);
     return s;
 }
 
@@ -103,8 +105,30 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
     if (readings.empty()) return {};
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return b;
+    // Stored in the chain's canonical order, (ts, meter), so that an export streams by id.
+    std::vector<size_t> order(readings.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (readings[a].wall_ms != readings[b].wall_ms)
+            return readings[a].wall_ms < readings[b].wall_ms;
+        return readings[a].meter < readings[b].meter;
+    });
+    evidence::Sha256 digest;
+    digest.update(evidence::kReadingsDomain);
+    std::string line;
+    int64_t first_id = 0, last_id = 0;
     std::map<int64_t, std::pair<WallMs, const std::string*>> seen;
-    for (const auto& r : readings) {
+    for (size_t i : order) {
+        const auto& r = readings[i];
+        evidence::Record rec;
+        rec.ts = r.wall_ms;
+        rec.meter = r.meter;
+        if (r.serial) rec.serial = *r.serial;
+        for (const auto& v : r.values)
+            if (v.quantity < rec.v.size()) rec.v[v.quantity] = v.value;
+        line.clear();
+        evidence::append_record(line, rec);
+        digest.update(line);
         auto key = meter_key(r.meter);
         if (!key) return pass(key);
         auto blob = pack_values(r.values);
@@ -117,6 +141,8 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
             insert_reading_.bind_null(4);
         }
         if (auto s = insert_reading_.run(); !s) return s;
+        last_id = db_.last_insert_rowid();
+        if (first_id == 0) first_id = last_id;
         auto& last = seen[*key];
         last.first = std::max(last.first, r.wall_ms);
         if (r.serial) last.second = &*r.serial;
@@ -131,16 +157,28 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
         upsert_meter_seen_.bind(3, key);
         if (auto s = upsert_meter_seen_.run(); !s) return s;
     }
-    return tx.commit();
+    const auto& lo = readings[order.front()];
+    const auto& hi = readings[order.back()];
+    auto tip = chain_append(evidence::EntryKind::readings, first_id, last_id,
+                            static_cast<int64_t>(readings.size()), lo.wall_ms, hi.wall_ms,
+                            digest.finish(), {chain_n_, chain_head_});
+    if (!tip) return pass(tip);
+    if (auto c = tx.commit(); !c) return c;
+    chain_n_ = tip->n;
+    chain_head_ = tip->head;
+    return {};
 }
 
 Result<int64_t> Store::append_event(const detect::Event& event) {
-    auto st = db_.prepare("INSERT INTO events(ts_ms, body) VALUES(?, ?)");
-    if (!st) return pass(st);
-    st->bind(1, static_cast<int64_t>(event.ts))
-        .bind(2, std::string_view(detect::to_json(event).dump()));
-    if (auto r = st->run(); !r) return pass(r);
-    return db_.last_insert_rowid();
+    sqlite::Transaction tx(db_);
+    if (auto b = tx.begun(); !b) return pass(b);
+    ChainTip tip{chain_n_, chain_head_};
+    auto id = insert_event(event, tip);
+    if (!id) return id;
+    if (auto c = tx.commit(); !c) return pass(c);
+    chain_n_ = tip.n;
+    chain_head_ = tip.head;
+    return id;
 }
 
 Result<void> Store::set_meter_health(const poll::HealthChange& change) {

@@ -16,6 +16,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "detect/event.hpp"
+#include "evidence/chain.hpp"
 #include "poll/reading.hpp"
 #include "store/sqlite.hpp"
 
@@ -60,6 +61,33 @@ struct RetentionReport {
     bool over_budget = false;  // still over after doing all it may (events are never dropped)
 };
 
+// One entry of the tamper-evident chain (evidence/chain.hpp): a committed readings batch (ids
+// first..last, stored in the canonical (ts, meter) order) or one event. Never deleted: when
+// retention rolls raw readings up, the entry stays and proves what was there.
+struct ChainEntry {
+    int64_t n = 0;
+    evidence::EntryKind kind = evidence::EntryKind::readings;
+    int64_t first_id = 0, last_id = 0, count = 0;
+    WallMs ts_min = 0, ts_max = 0;
+    evidence::Digest digest{}, head{};
+};
+
+// An asset's legal state as last changed by `sealwatch asset set-state` (overrides the config).
+struct AssetStateRow {
+    std::string asset, state, by, note;
+    WallMs since_ms = 0;
+};
+
+// A set-state request queued by the CLI for the agent, applied in id order (legal_state.hpp).
+struct StateCommand {
+    int64_t id = 0;
+    WallMs created_ms = 0;
+    std::string asset, state, by, note;
+    std::string status;  // "pending" | "applied" | "rejected"
+    std::string message;
+    int64_t chain_n = 0;  // the asset_state_changed event's chain entry, when applied
+};
+
 class Store {
   public:
     static Result<Store> open(const std::string& path, const Options& options);
@@ -88,6 +116,21 @@ class Store {
     Result<std::optional<std::string>> meta(const std::string& key);
     Result<void> set_meta(const std::string& key, const std::string& value);
 
+    // The chain (store/chain.cpp).
+    Result<std::optional<ChainEntry>> chain_tip();
+    int64_t chain_length() const { return chain_n_; }
+    const evidence::Digest& chain_head() const { return chain_head_; }
+
+    // Legal states and the set-state command queue (store/chain.cpp).
+    Result<std::vector<AssetStateRow>> asset_states();
+    Result<int64_t> queue_state_command(const StateCommand& command);
+    Result<std::vector<StateCommand>> pending_state_commands();
+    Result<std::optional<StateCommand>> state_command(int64_t id);
+    // One transaction: the events (chained, in order), the asset's new state, the command done.
+    Result<void> apply_state_command(int64_t command_id, const AssetStateRow& row,
+                                     std::span<const detect::Event> events);
+    Result<void> reject_state_command(int64_t command_id, const std::string& why);
+
     Result<int64_t> size_bytes();
     Result<RetentionReport> enforce_retention(WallMs now);
 
@@ -109,12 +152,26 @@ class Store {
     };
     Result<int64_t> roll_up(const RollUp& what);  // rows rolled up
 
+    // Appends a chain row inside the caller's transaction; the new tip is taken over by
+    // chain_committed() once that transaction has committed.
+    struct ChainTip {
+        int64_t n = 0;
+        evidence::Digest head{};
+    };
+    Result<ChainTip> chain_append(evidence::EntryKind kind, int64_t first_id, int64_t last_id,
+                                  int64_t count, WallMs ts_min, WallMs ts_max,
+                                  const evidence::Digest& digest, const ChainTip& after);
+    Result<void> load_chain_tip();
+    Result<int64_t> insert_event(const detect::Event& event, ChainTip& tip);
+
     std::string path_;
     sqlite::Db db_;
     Options options_;
     std::vector<std::pair<std::string, int64_t>> meter_keys_;
     sqlite::Stmt insert_reading_;
     sqlite::Stmt upsert_meter_seen_;
+    int64_t chain_n_ = 0;
+    evidence::Digest chain_head_{};
 };
 
 // The packed form of a reading's values: (u8 quantity, f64 little-endian) pairs, 9 bytes each.

@@ -1,0 +1,17 @@
+#pragma once
+// The inspector's verbs: export an evidence bundle, verify one, and record a legal state change.
+// Exit codes are in docs/cli.md; in short 0 done, 1 failed/not intact, 2 bad arguments or
+// config, 3 (set-state) queued but not yet applied by the running agent.
+#include <optional>
+#include <string>
+
+namespace sealwatch::cli {
+
+int run_export(const std::string& config_path, const std::string& from, const std::string& to,
+               const std::string& out_dir, const std::optional<std::string>& asset);
+int run_verify(const std::string& dir, const std::optional<std::string>& pubkey_path);
+int run_set_state(const std::string& config_path, const std::string& asset,
+                  const std::string& state, const std::string& by, const std::string& note,
+                  int wait_s);
+
+}  // namespace sealwatch::cli

@@ -1,0 +1,72 @@
+#include "evidence/agent_side.hpp"
+
+#include "common/log.hpp"
+#include "evidence/chain.hpp"
+
+namespace sealwatch::evidence {
+
+Result<void> AgentSide::start(const config::Config& cfg) {
+    auto lock = AgentLock::acquire(cfg.gateway.data_dir, 5000, true);
+    if (!lock) return fail(lock.error().message + ": another agent uses this data_dir");
+    lock_ = std::move(*lock);
+    auto key = load_or_create_gateway_key(cfg.gateway.data_dir);
+    if (!key) {
+        log::error("gateway key: ", key.error().message,
+                   "; chain heads are not published until it is fixed");
+        return {};
+    }
+    log::info("gateway key ", key->created ? "created" : "loaded", ": ", key->key_path,
+              ", fingerprint ", fingerprint(key->key.public_key()));
+    key_ = std::move(key->key);
+    return {};
+}
+
+std::string chain_head_payload(const SigningKey& key, const std::string& gateway, int64_t n,
+                               const Digest& head, WallMs now) {
+    auto ts = format_rfc3339(now);
+    nlohmann::ordered_json j;
+    j["gateway"] = gateway;
+    j["n"] = n;
+    j["head"] = hex(head);
+    j["ts"] = ts;
+    j["fingerprint"] = fingerprint(key.public_key());
+    j["public_key"] = base64(key.public_key());
+    auto sig = key.sign(head_statement(gateway, n, head, ts));
+    j["sig"] = sig ? base64(*sig) : "";
+    return j.dump();
+}
+
+bool AgentSide::turn(WallMs now, store::Store& store, detect::Detector& detector,
+                     const config::Config& cfg, bool connected, const Publish& publish) {
+    bool stored = false;
+    auto pending = store.pending_state_commands();
+    if (pending && !pending->empty()) {
+        auto applied = apply_state_commands(store, detector, cfg, now);
+        if (!applied) {
+            log::error("set-state: ", applied.error().message, " (retried next second)");
+        } else {
+            for (const auto& a : *applied) {
+                if (a.ok) {
+                    log::info("set-state (command ", a.command_id, "): ", a.message);
+                } else {
+                    log::warning("set-state (command ", a.command_id, ") refused: ", a.message);
+                }
+                stored = stored || !a.events.empty();
+            }
+        }
+    }
+    // The head goes out on every (re)connection and then once a minute when it has moved.
+    if (key_ && connected &&
+        (!was_connected_ ||
+         (store.chain_length() != published_n_ && now - published_at_ >= kChainPublishEveryMs))) {
+        auto p = cfg.uplink.topic_prefix + "/" + cfg.gateway.site + "/" + cfg.gateway.id + "/chain";
+        publish(p, chain_head_payload(*key_, cfg.gateway.id, store.chain_length(),
+                                      store.chain_head(), now));
+        published_n_ = store.chain_length();
+        published_at_ = now;
+    }
+    was_connected_ = connected;
+    return stored;
+}
+
+}  // namespace sealwatch::evidence

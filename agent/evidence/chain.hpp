@@ -1,0 +1,52 @@
+#pragma once
+// The tamper-evident log: every committed batch of readings and every event is one chain entry,
+// head(n) = SHA-256 over head(n-1) and the entry's digest. The canonical forms below are what is
+// hashed; they are plain text so that anyone can re-implement the check (docs/evidence.md).
+//
+//   record   = ts_ms "|" meter "|" serial "|" q "=" value (";" q "=" value)* "\n"
+//              q = index in kQuantities, ascending; value = shortest round-trip decimal
+//              (std::to_chars); non-finite values are left out; serial empty when unknown
+//   readings digest = SHA-256("sealwatch/readings/v1\n" record*)   records sorted by (ts, meter)
+//   event digest    = SHA-256("sealwatch/event/v1\n" body "\n")    body = the stored JSON object
+//   head(n)  = SHA-256("sealwatch/chain/v1\n" hex(head(n-1)) "\n" n "\n" kind "\n" count "\n"
+//                      hex(digest) "\n"),  head(0) = 32 zero bytes, kind 1 readings / 2 event
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/clock.hpp"
+#include "common/quantities.hpp"
+#include "evidence/crypto.hpp"
+
+namespace sealwatch::evidence {
+
+enum class EntryKind : int { readings = 1, event = 2 };
+
+inline constexpr Digest kGenesis{};
+
+// One reading in the form shared by the store (when chaining), export and verify.
+struct Record {
+    WallMs ts = 0;
+    std::string_view meter;
+    std::string_view serial;  // empty: not read
+    std::array<double, kQuantities.size()> v;
+    Record() { v.fill(std::nan("")); }
+};
+
+void append_record(std::string& out, const Record& r);  // the canonical line, hashed
+// The export CSV row: ts (RFC 3339 UTC, ms), meter, serial, then every quantity in kQuantities
+// order (empty = absent). The header is csv_header().
+void append_csv_row(std::string& out, const Record& r);
+std::string csv_header();
+
+inline constexpr std::string_view kReadingsDomain = "sealwatch/readings/v1\n";
+Digest event_digest(std::string_view body);
+Digest link(const Digest& prev, int64_t n, EntryKind kind, int64_t count, const Digest& digest);
+
+// What the gateway signs when it publishes its chain head (P/chain) — one line per field.
+std::string head_statement(std::string_view gateway, int64_t n, const Digest& head,
+                           std::string_view ts);
+
+}  // namespace sealwatch::evidence

@@ -1,0 +1,396 @@
+// sealwatch verify: re-walks a bundle's chain from the files alone. No config, no database, no
+// network: what an inspector's laptop has.
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "evidence/bundle.hpp"
+#include "evidence/chain.hpp"
+
+namespace sealwatch::evidence {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Reads a file line by line (without the newline), counting lines.
+class Lines {
+  public:
+    bool open(const std::string& path) {
+        name_ = path;
+        in_.open(path, std::ios::binary);
+        return static_cast<bool>(in_);
+    }
+    bool next(std::string& line) {
+        if (!std::getline(in_, line)) return false;
+        ++lineno_;
+        ended_with_newline_ = !in_.eof();
+        return true;
+    }
+    int64_t lineno() const { return lineno_; }
+    bool complete_line() const { return ended_with_newline_; }
+
+  private:
+    std::string name_;
+    std::ifstream in_;
+    int64_t lineno_ = 0;
+    bool ended_with_newline_ = true;
+};
+
+// One CSV row of the export format back into a Record: ts, meter, serial (quoted when it holds
+// a comma or quote), then exactly one cell per quantity.
+bool parse_row(const std::string& line, Record& rec, std::string& meter, std::string& serial,
+               std::string& why) {
+    const char* p = line.data();
+    const char* end = p + line.size();
+    auto field = [&]() {
+        const char* s = p;
+        while (p < end && *p != ',') ++p;
+        std::string_view out(s, static_cast<size_t>(p - s));
+        if (p < end) ++p;
+        return out;
+    };
+    auto ts = field();
+    auto t = parse_time(ts);
+    if (!t) {
+        why = "bad time '" + std::string(ts) + "'";
+        return false;
+    }
+    rec.ts = *t;
+    meter.assign(field());
+    serial.clear();
+    if (p < end && *p == '"') {
+        ++p;
+        while (p < end) {
+            if (*p == '"') {
+                if (p + 1 < end && p[1] == '"') {
+                    serial += '"';
+                    p += 2;
+                    continue;
+                }
+                ++p;
+                break;
+            }
+            serial += *p++;
+        }
+        if (p >= end || *p != ',') {
+            why = "bad serial cell";
+            return false;
+        }
+        ++p;
+    } else {
+        serial.assign(field());
+    }
+    for (size_t q = 0; q < rec.v.size(); ++q) {
+        const char* s = p;
+        while (p < end && *p != ',') ++p;
+        if (p == s) {
+            rec.v[q] = std::nan("");
+        } else {
+            auto r = std::from_chars(s, p, rec.v[q]);
+            if (r.ec != std::errc() || r.ptr != p) {
+                why = "bad number '" + std::string(s, p) + "' for " + std::string(kQuantities[q]);
+                return false;
+            }
+        }
+        bool last = q + 1 == rec.v.size();
+        if (last) {
+            if (p != end) {
+                why = "more cells than the header";
+                return false;
+            }
+        } else {
+            if (p == end) {
+                why = "fewer cells than the header";
+                return false;
+            }
+            ++p;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey>& expected) {
+    VerifyReport rep;
+    auto bad = [&](std::string m) {
+        rep.ok = false;
+        rep.problem = std::move(m);
+        return rep;
+    };
+    auto path = [&](const std::string& name) { return (fs::path(dir) / name).string(); };
+
+    // 1. The manifest, its key and its signature.
+    std::ifstream mf(path("manifest.json"), std::ios::binary);
+    if (!mf) return bad(path("manifest.json") + ": missing or unreadable");
+    std::string text((std::istreambuf_iterator<char>(mf)), std::istreambuf_iterator<char>());
+    std::string sig_b64, err;
+    std::string signed_bytes = manifest_signed_bytes(text, &sig_b64, &err);
+    if (!err.empty()) return bad("manifest.json: " + err + " (truncated or altered)");
+    auto m = nlohmann::ordered_json::parse(text, nullptr, false);
+    if (m.value("format", "") != kBundleFormat)
+        return bad("manifest.json: not a " + std::string(kBundleFormat) + " bundle");
+    PublicKey pub{};
+    if (!m.contains("public_key") || !m["public_key"].is_string() ||
+        !from_base64(m["public_key"].get<std::string>(), pub))
+        return bad("manifest.json: no readable public_key");
+    if (expected && *expected != pub)
+        return bad("wrong key: the bundle is signed by key " + fingerprint(pub) +
+                   ", the expected key is " + fingerprint(*expected));
+    Signature sig{};
+    if (!from_base64(sig_b64, sig)) return bad("manifest.json: no readable signature");
+    if (!verify_signature(pub, signed_bytes, sig))
+        return bad(
+            "manifest.json: the signature does not verify: the manifest was altered or the "
+            "signature forged");
+    rep.notes.push_back("signature: valid, key " + fingerprint(pub) +
+                        (expected ? " (the expected key)"
+                                  : " (the bundle's own key: compare it "
+                                    "with the gateway's)"));
+
+    Digest head_before{}, head_after{};
+    int64_t first = 0, last = 0;
+    try {
+        const auto& c = m.at("chain");
+        first = c.at("first").get<int64_t>();
+        last = c.at("last").get<int64_t>();
+        if (!from_hex(c.at("head_before").get<std::string>(), head_before) ||
+            !from_hex(c.at("head_after").get<std::string>(), head_after))
+            return bad("manifest.json: unreadable chain heads");
+    } catch (const std::exception&) {
+        return bad("manifest.json: no chain section");
+    }
+    const bool has_context = m.contains("asset_meters");
+
+    // 2. The chain, entry by entry, from the files.
+    Lines chain, readings, events, ctx_readings, ctx_events;
+    if (!chain.open(path("chain.csv"))) return bad("chain.csv: missing");
+    if (!readings.open(path("readings.csv"))) return bad("readings.csv: missing");
+    if (!events.open(path("events.jsonl"))) return bad("events.jsonl: missing");
+    if (has_context) {
+        if (!ctx_readings.open(path("context/readings.csv")))
+            return bad("context/readings.csv: missing");
+        if (!ctx_events.open(path("context/events.jsonl")))
+            return bad("context/events.jsonl: missing");
+    }
+    std::string line;
+    const std::string header = csv_header().substr(0, csv_header().size() - 1);
+    for (auto [f, name] :
+         {std::pair{&readings, "readings.csv"}, {&ctx_readings, "context/readings.csv"}}) {
+        if (name == std::string("context/readings.csv") && !has_context) continue;
+        if (!f->next(line) || line != header)
+            return bad(std::string(name) + " line 1: not the expected header");
+    }
+    if (!chain.next(line)) return bad("chain.csv: empty");
+
+    Digest head = head_before;
+    int64_t n_expected = first;
+    int64_t total_readings = 0, total_events = 0, rolled_entries = 0, rolled_readings = 0;
+    struct Pending {
+        Record rec;
+        std::string meter, serial, line;
+        int64_t lineno = 0;
+        bool context = false;
+    };
+    std::vector<Pending> main_rows, ctx_rows, merged;
+    std::string why, rec_line;
+
+    auto read_rows = [&](Lines& f, const char* name, int64_t count, bool context,
+                         std::vector<Pending>& out, int64_t n) -> std::optional<std::string> {
+        out.clear();
+        for (int64_t i = 0; i < count; ++i) {
+            Pending p;
+            if (!f.next(p.line))
+                return std::string(name) + ": ends at line " + std::to_string(f.lineno()) +
+                       ", chain entry " + std::to_string(n) + " needs " +
+                       std::to_string(count - i) + " more row(s) (file truncated or rows deleted)";
+            if (!f.complete_line())
+                return std::string(name) + " line " + std::to_string(f.lineno()) +
+                       ": cut off (file truncated)";
+            p.lineno = f.lineno();
+            p.context = context;
+            out.push_back(std::move(p));
+        }
+        for (auto& p : out) {
+            if (!parse_row(p.line, p.rec, p.meter, p.serial, why))
+                return std::string(name) + " line " + std::to_string(p.lineno) + ": " + why;
+        }
+        return std::nullopt;
+    };
+
+    while (true) {
+        if (!chain.next(line)) break;
+        auto where = "chain.csv line " + std::to_string(chain.lineno());
+        if (!chain.complete_line()) return bad(where + ": cut off (file truncated)");
+        // n,kind,count,rows,context_rows,ts_min,ts_max,state,digest,head
+        std::vector<std::string> f;
+        size_t s = 0;
+        while (true) {
+            auto c = line.find(',', s);
+            f.push_back(line.substr(s, c == std::string::npos ? std::string::npos : c - s));
+            if (c == std::string::npos) break;
+            s = c + 1;
+        }
+        if (f.size() != 10) return bad(where + ": expected 10 fields");
+        int64_t n = 0, kind = 0, count = 0, rows = 0, crows = 0, ts_min = 0;
+        try {
+            n = std::stoll(f[0]);
+            kind = std::stoll(f[1]);
+            count = std::stoll(f[2]);
+            rows = std::stoll(f[3]);
+            crows = std::stoll(f[4]);
+            ts_min = std::stoll(f[5]);
+        } catch (const std::exception&) {
+            return bad(where + ": unreadable numbers");
+        }
+        const std::string& state = f[7];
+        if (n != n_expected)
+            return bad(where + ": chain entry " + std::to_string(n) + " where " +
+                       std::to_string(n_expected) + " was due (an entry was removed or moved)");
+        Digest listed_head{};
+        if (!from_hex(f[9], listed_head)) return bad(where + ": unreadable head");
+        Digest digest{};
+        std::string what;
+        if (state == "rolled_up") {
+            // The raw rows are gone from the gateway: the digest stands in for them.
+            if (!from_hex(f[8], digest)) return bad(where + ": unreadable digest");
+            if (rows != 0 || crows != 0) return bad(where + ": a rolled-up entry with rows");
+            ++rolled_entries;
+            rolled_readings += count;
+            what = "rolled-up chain entry " + std::to_string(n);
+        } else if (rows + crows != count) {
+            return bad(where + ": " + std::to_string(rows + crows) +
+                       " row(s) listed for an entry of " + std::to_string(count));
+        } else if (kind == static_cast<int64_t>(EntryKind::readings)) {
+            if (auto e = read_rows(readings, "readings.csv", rows, false, main_rows, n))
+                return bad(*e);
+            if (has_context)
+                if (auto e =
+                        read_rows(ctx_readings, "context/readings.csv", crows, true, ctx_rows, n))
+                    return bad(*e);
+            // Merge the two files back into the entry's (ts, meter) order.
+            merged.clear();
+            size_t i = 0, j = 0;
+            while (i < main_rows.size() || j < ctx_rows.size()) {
+                bool take_main =
+                    j >= ctx_rows.size() ||
+                    (i < main_rows.size() && std::pair(main_rows[i].rec.ts, main_rows[i].meter) <=
+                                                 std::pair(ctx_rows[j].rec.ts, ctx_rows[j].meter));
+                merged.push_back(std::move(take_main ? main_rows[i++] : ctx_rows[j++]));
+            }
+            Sha256 d;
+            d.update(kReadingsDomain);
+            for (size_t k = 0; k < merged.size(); ++k) {
+                auto& p = merged[k];
+                p.rec.meter = p.meter;  // views into this Pending's own strings, after the moves
+                p.rec.serial = p.serial;
+                if (k > 0 && std::pair(p.rec.ts, p.meter) <
+                                 std::pair(merged[k - 1].rec.ts, merged[k - 1].meter))
+                    return bad(std::string(p.context ? "context/readings.csv" : "readings.csv") +
+                               " line " + std::to_string(p.lineno) +
+                               ": out of order (rows were moved) in chain entry " +
+                               std::to_string(n));
+                rec_line.clear();
+                append_record(rec_line, p.rec);
+                d.update(rec_line);
+            }
+            digest = d.finish();
+            total_readings += count;
+            auto span_of = [](const std::vector<Pending>& v, const char* name) {
+                bool any = false;
+                int64_t lo = 0, hi = 0;
+                for (const auto& p : v) {
+                    if (p.context != (std::string(name) != "readings.csv")) continue;
+                    lo = any ? std::min(lo, p.lineno) : p.lineno;
+                    hi = any ? std::max(hi, p.lineno) : p.lineno;
+                    any = true;
+                }
+                return any ? std::string(name) + " lines " + std::to_string(lo) + "-" +
+                                 std::to_string(hi)
+                           : std::string();
+            };
+            what = span_of(merged, "readings.csv");
+            auto ctx = span_of(merged, "context/readings.csv");
+            if (!ctx.empty()) what += (what.empty() ? "" : " and ") + ctx;
+            if (what.empty()) what = "an empty batch";
+        } else if (kind == static_cast<int64_t>(EntryKind::event)) {
+            if (count != 1) return bad(where + ": an event entry covers exactly one line");
+            Lines& src = rows == 1 ? events : ctx_events;
+            const char* name = rows == 1 ? "events.jsonl" : "context/events.jsonl";
+            std::string body;
+            if (!src.next(body))
+                return bad(std::string(name) + ": ends at line " + std::to_string(src.lineno()) +
+                           ", chain entry " + std::to_string(n) +
+                           " needs one more event (file truncated or event deleted)");
+            if (!src.complete_line())
+                return bad(std::string(name) + " line " + std::to_string(src.lineno()) +
+                           ": cut off (file truncated)");
+            digest = event_digest(body);
+            ++total_events;
+            what = std::string(name) + " line " + std::to_string(src.lineno());
+        } else {
+            return bad(where + ": unknown entry kind " + f[1]);
+        }
+        head = link(head, n, static_cast<EntryKind>(kind), count, digest);
+        if (head != listed_head)
+            return bad(what + " (chain entry " + std::to_string(n) + ", " + format_rfc3339(ts_min) +
+                       "): does not match the chain — a record here was changed, inserted, "
+                       "deleted or moved");
+        ++n_expected;
+    }
+    if (n_expected - 1 != last)
+        return bad("chain.csv: ends at entry " + std::to_string(n_expected - 1) +
+                   ", the manifest's chain runs to " + std::to_string(last) +
+                   " (file truncated or entries removed)");
+    if (head != head_after)
+        return bad("chain.csv: the last head differs from the signed manifest's head_after");
+    for (auto [f, name] : {std::pair{&readings, "readings.csv"},
+                           {&events, "events.jsonl"},
+                           {&ctx_readings, "context/readings.csv"},
+                           {&ctx_events, "context/events.jsonl"}}) {
+        if (!has_context && std::string(name).starts_with("context/")) continue;
+        if (f->next(line))
+            return bad(std::string(name) + " line " + std::to_string(f->lineno()) +
+                       ": a record the chain does not account for (inserted)");
+    }
+
+    // 3. Every file as signed (catches what the chain does not cover, e.g. report.html).
+    if (m.contains("files") && m["files"].is_object()) {
+        for (const auto& [name, desc] : m["files"].items()) {
+            std::ifstream in(path(name), std::ios::binary);
+            if (!in) return bad(name + ": missing");
+            Sha256 h;
+            std::vector<char> buf(1 << 20);
+            int64_t bytes = 0;
+            while (in) {
+                in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                auto got = in.gcount();
+                if (got <= 0) break;
+                h.update(std::string_view(buf.data(), static_cast<size_t>(got)));
+                bytes += got;
+            }
+            auto want = desc.value("sha256", "");
+            if (hex(h.finish()) != want || bytes != desc.value("bytes", int64_t{-1}))
+                return bad(name +
+                           ": differs from the signed manifest (altered, truncated or "
+                           "extended)");
+        }
+    }
+    rep.ok = true;
+    rep.notes.push_back("chain: entries " + std::to_string(first) + "-" + std::to_string(last) +
+                        " intact, " + std::to_string(total_readings) + " reading(s), " +
+                        std::to_string(total_events) + " event(s)");
+    rep.notes.push_back("head before: " + hex(head_before));
+    rep.notes.push_back("head after:  " + hex(head_after));
+    if (rolled_entries > 0)
+        rep.notes.push_back(std::to_string(rolled_entries) + " batch(es), " +
+                            std::to_string(rolled_readings) +
+                            " reading(s), had been rolled up into minute averages on the gateway "
+                            "before the export: their raw values are not in the bundle");
+    return rep;
+}
+
+}  // namespace sealwatch::evidence
