@@ -1,0 +1,360 @@
+// The evidence trail: hashing and signatures, the chain as the store writes it, bundles
+// exported and verified (and tampered with), legal state changes through the command queue.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/quantities.hpp"
+#include "config/config.hpp"
+#include "evidence/bundle.hpp"
+#include "evidence/chain.hpp"
+#include "evidence/crypto.hpp"
+#include "evidence/legal_state.hpp"
+#include "store/store.hpp"
+
+using namespace sealwatch;
+using namespace sealwatch::evidence;
+
+namespace {
+
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/sealwatch-evidence-XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+uint8_t q(std::string_view name) {
+    for (size_t i = 0; i < kQuantities.size(); ++i)
+        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
+    return 0;
+}
+
+poll::Reading reading(const std::string& meter, WallMs ts, double p, double e) {
+    poll::Reading r;
+    r.meter = meter;
+    r.wall_ms = ts;
+    r.values = {{q("p_w"), p}, {q("e_imp_kwh"), e}};
+    return r;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void spit(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+constexpr WallMs kT0 = 1767225600000;  // 2026-01-01T00:00:00Z
+
+const char* kConfig = R"toml(
+[gateway]
+id = "gw-test"
+site = "plant-03"
+data_dir = "DATA"
+timezone = "UTC"
+
+[uplink]
+host = "127.0.0.1"
+port = 1883
+insecure = true
+
+[[bus]]
+id = "tcp-1"
+kind = "tcp"
+host = "127.0.0.1"
+port = 1502
+
+[[meter]]
+id = "m1"
+bus = "tcp-1"
+unit = 1
+profile = "eastron-sdm630"
+
+[[meter]]
+id = "m2"
+bus = "tcp-1"
+unit = 2
+profile = "eastron-sdm630"
+
+[[asset]]
+id = "furnace-2"
+kind = "induction_furnace"
+state = "sealed"
+meters = ["m1"]
+standby_w = 300
+
+[[asset]]
+id = "line-1"
+kind = "line"
+state = "operating"
+meters = ["m2"]
+)toml";
+
+config::Config load_config(const TempDir& dir) {
+    std::string text = kConfig;
+    text.replace(text.find("DATA"), 4, dir.path.string());
+    spit(dir / "sw.toml", text);
+    auto cfg = config::load(dir / "sw.toml");
+    EXPECT_TRUE(cfg);
+    return std::move(*cfg);
+}
+
+// A store with 10 batches of 2 meters and an event between them.
+store::Store filled(const TempDir& dir) {
+    auto s = store::Store::open(dir / "sealwatch.db", store::Options{});
+    EXPECT_TRUE(s) << s.error().message;
+    for (int i = 0; i < 10; ++i) {
+        WallMs t = kT0 + i * 60000;
+        // Deliberately not in (ts, meter) order: the store puts them in it.
+        std::vector<poll::Reading> batch = {reading("m2", t + 5, 20000 + i, 10.5 + i),
+                                            reading("m1", t, 150.25, 100 + i * 0.01)};
+        EXPECT_TRUE(s->append_readings(batch));
+        if (i == 4) {
+            detect::Event e;
+            e.id = "gw-test:reenergized:furnace-2:1";
+            e.type = "reenergized";
+            e.state = detect::EventState::raised;
+            e.severity = detect::Severity::critical;
+            e.asset = "furnace-2";
+            e.meter = "m1";
+            e.ts = e.started = t;
+            EXPECT_TRUE(s->append_event(e));
+        }
+    }
+    return std::move(*s);
+}
+
+}  // namespace
+
+TEST(EvidenceCrypto, Sha256KnownAnswer) {
+    EXPECT_EQ(hex(sha256("abc")),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    Sha256 h;
+    h.update(std::string_view("a"));
+    h.update(std::string_view("bc"));
+    EXPECT_EQ(h.finish(), sha256("abc"));
+}
+
+TEST(EvidenceCrypto, SignVerifyAndRejectAlteredOrForeign) {
+    auto k = SigningKey::generate();
+    ASSERT_TRUE(k);
+    auto sig = k->sign("head 42");
+    ASSERT_TRUE(sig);
+    EXPECT_TRUE(verify_signature(k->public_key(), "head 42", *sig));
+    EXPECT_FALSE(verify_signature(k->public_key(), "head 43", *sig));
+    auto other = SigningKey::generate();
+    EXPECT_FALSE(verify_signature(other->public_key(), "head 42", *sig));
+    auto forged = *sig;
+    forged[10] ^= 1;
+    EXPECT_FALSE(verify_signature(k->public_key(), "head 42", forged));
+    EXPECT_EQ(fingerprint(k->public_key()).size(), 39u);
+}
+
+TEST(EvidenceCrypto, GatewayKeyCreatedOnceWithMode0600) {
+    TempDir dir;
+    auto a = load_or_create_gateway_key(dir.path.string());
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_TRUE(a->created);
+    struct stat st {};
+    ASSERT_EQ(::stat(a->key_path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    auto b = load_or_create_gateway_key(dir.path.string());
+    ASSERT_TRUE(b);
+    EXPECT_FALSE(b->created);
+    EXPECT_EQ(a->key.public_key(), b->key.public_key());
+    auto pub = load_public_key(b->pub_path);
+    ASSERT_TRUE(pub);
+    EXPECT_EQ(*pub, a->key.public_key());
+    // A private key others can read is refused, not silently used or replaced.
+    ::chmod(a->key_path.c_str(), 0644);
+    auto c = load_or_create_gateway_key(dir.path.string());
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message.find("chmod 600"), std::string::npos);
+}
+
+TEST(EvidenceChain, CanonicalFormsArePinned) {
+    // The documented text forms (docs/evidence.md), checked against Python's hashlib.
+    Record r;
+    r.ts = kT0;
+    r.meter = "m1";
+    r.serial = "SN1";
+    r.v[q("p_w")] = 180;
+    r.v[q("e_imp_kwh")] = 1000.25;
+    std::string line;
+    append_record(line, r);
+    EXPECT_EQ(line, "1767225600000|m1|SN1|6=180;14=1000.25\n");
+    Sha256 d;
+    d.update(kReadingsDomain);
+    d.update(line);
+    auto digest = d.finish();
+    EXPECT_EQ(hex(digest), "9b7e2b9a24cd341bdb1577f939f2181ea7c0c879573d999861c7d69d4cb43b84");
+    EXPECT_EQ(hex(link(kGenesis, 1, EntryKind::readings, 1, digest)),
+              "792576f15a9b7d287dbeccc2a5a80253f24d64f5e6e327ac666e75d71cffefdd");
+}
+
+TEST(EvidenceChain, StoreChainsBatchesAndEventsAndSurvivesReopen) {
+    TempDir dir;
+    Digest head{};
+    {
+        auto s = filled(dir);
+        EXPECT_EQ(s.chain_length(), 11);
+        head = s.chain_head();
+        // Recompute the whole chain from the rows.
+        auto st = s.db().prepare("SELECT n, kind, count, digest, head FROM chain ORDER BY n");
+        ASSERT_TRUE(st);
+        Digest h = kGenesis;
+        while (*st->step()) {
+            Digest dg{};
+            auto b = st->blob(3);
+            std::copy(b.begin(), b.end(), dg.begin());
+            h = link(h, st->int64(0), static_cast<EntryKind>(st->int64(1)), st->int64(2), dg);
+            Digest stored{};
+            auto hb = st->blob(4);
+            std::copy(hb.begin(), hb.end(), stored.begin());
+            EXPECT_EQ(h, stored) << "entry " << st->int64(0);
+        }
+        EXPECT_EQ(h, head);
+        // Stored in (ts, meter) order.
+        auto first = s.db().prepare(
+            "SELECT m.name FROM readings r JOIN meters m ON m.id = r.meter ORDER BY r.id LIMIT 1");
+        ASSERT_TRUE(first && *first->step());
+        EXPECT_EQ(first->text(0), "m1");
+    }
+    auto again = store::Store::open(dir / "sealwatch.db", store::Options{});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->chain_length(), 11);
+    EXPECT_EQ(again->chain_head(), head);
+    ASSERT_TRUE(again->append_readings(std::vector{reading("m1", kT0 + 3600000, 1, 1)}));
+    EXPECT_EQ(again->chain_length(), 12);
+}
+
+class EvidenceBundle : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        cfg_ = load_config(dir_);
+        auto s = filled(dir_);
+        store_.emplace(std::move(s));
+        auto k = SigningKey::generate();
+        key_.emplace(std::move(*k));
+    }
+    std::string export_to(const std::string& name, std::optional<std::string> asset = {}) {
+        ExportOptions o{kT0, kT0 + 3600000, std::move(asset), dir_ / name};
+        auto r = export_bundle(*store_, cfg_, *key_, o);
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        return o.out_dir;
+    }
+    TempDir dir_;
+    config::Config cfg_;
+    std::optional<store::Store> store_;
+    std::optional<SigningKey> key_;
+};
+
+TEST_F(EvidenceBundle, IntactBundleVerifies) {
+    auto b = export_to("b");
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_TRUE(r.ok) << r.problem;
+    auto csv = slurp(b + "/readings.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 21);  // header + 20
+    auto html = slurp(b + "/report.html");
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));  // no other URL
+    EXPECT_EQ(html.find("https://"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+TEST_F(EvidenceBundle, AssetBundleCarriesContextAndVerifies) {
+    auto b = export_to("a", "furnace-2");
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_TRUE(r.ok) << r.problem;
+    auto csv = slurp(b + "/readings.csv");
+    EXPECT_EQ(csv.find(",m2,"), std::string::npos);
+    EXPECT_NE(slurp(b + "/context/readings.csv").find(",m2,"), std::string::npos);
+}
+
+TEST_F(EvidenceBundle, ChangedValueNamesItsBatch) {
+    auto b = export_to("b");
+    auto csv = slurp(b + "/readings.csv");
+    auto pos = csv.find("20003");  // m2 at minute 3: the 4th batch, readings.csv lines 8-9
+    ASSERT_NE(pos, std::string::npos);
+    csv[pos] = '9';
+    spit(b + "/readings.csv", csv);
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.problem.find("readings.csv lines 8-9 (chain entry 4"), std::string::npos)
+        << r.problem;
+}
+
+TEST_F(EvidenceBundle, WrongKeyAndForgedSignatureAreRefused) {
+    auto b = export_to("b");
+    auto other = SigningKey::generate();
+    auto r = verify_bundle(b, other->public_key());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.problem.find("wrong key"), std::string::npos) << r.problem;
+    // Re-signing a changed manifest with another key and swapping the key in: caught by --pubkey.
+    auto m = nlohmann::ordered_json::parse(slurp(b + "/manifest.json"));
+    m["counts"]["readings"] = 1;
+    m.erase("signature");
+    m["public_key"] = base64(other->public_key());
+    m["signature"] = base64(*other->sign(m.dump()));
+    spit(b + "/manifest.json", m.dump(2));
+    EXPECT_TRUE(verify_bundle(b, std::nullopt).ok);         // self-consistent, but ...
+    EXPECT_FALSE(verify_bundle(b, key_->public_key()).ok);  // ... not the gateway's key
+}
+
+TEST_F(EvidenceBundle, RolledUpBatchesStillVerifyAndAreCounted) {
+    // Retention removes the raw rows of the first batches; the chain keeps their digests.
+    ASSERT_TRUE(store_->db().exec("DELETE FROM readings WHERE id <= 5"));
+    auto b = export_to("b");
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_TRUE(r.ok) << r.problem;
+    bool noted = false;
+    for (const auto& n : r.notes) noted = noted || n.find("rolled up") != std::string::npos;
+    EXPECT_TRUE(noted);
+}
+
+TEST_F(EvidenceBundle, SetStateWithoutAgentChainsTheEventAndPersists) {
+    store::StateCommand c;
+    c.created_ms = kT0;
+    c.asset = "furnace-2";
+    c.state = "dismantled";
+    c.by = "county inspector Li";
+    c.note = "decision 2026-17";
+    auto id = store_->queue_state_command(c);
+    ASSERT_TRUE(id);
+    c.asset = "no-such-asset";
+    auto bad = store_->queue_state_command(c);
+    ASSERT_TRUE(bad);
+    auto before = store_->chain_length();
+    auto applied = apply_without_agent(*store_, cfg_);
+    ASSERT_TRUE(applied) << applied.error().message;
+    ASSERT_EQ(applied->size(), 2u);
+    EXPECT_TRUE((*applied)[0].ok);
+    EXPECT_FALSE((*applied)[1].ok);
+    EXPECT_GT(store_->chain_length(), before);
+    auto cmd = store_->state_command(*id);
+    ASSERT_TRUE(cmd && *cmd);
+    EXPECT_EQ((*cmd)->status, "applied");
+    EXPECT_GT((*cmd)->chain_n, before);
+    auto states = store_->asset_states();
+    ASSERT_TRUE(states);
+    ASSERT_EQ(states->size(), 1u);
+    EXPECT_EQ((*states)[0].state, "dismantled");
+    EXPECT_EQ((*store_->state_command(*bad))->status, "rejected");
+    // A new detector (a restart) takes the recorded state over the config's.
+    detect::Detector d(cfg_);
+    restore_asset_states(*store_, d, cfg_);
+    std::vector<detect::Event> out;
+    d.set_asset_state("furnace-2", config::AssetState::dismantled, kT0 + 1, "x", "", out);
+    EXPECT_TRUE(out.empty());  // already dismantled: no change, no event
+}
