@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "common/clock.hpp"
 #include "common/quantities.hpp"
 #include "config/config.hpp"
@@ -90,7 +92,16 @@ int run_status(const std::string& config_path) {
     }
     const WallMs now = wall_now_ms();
     std::cout << "gateway " << cfg->gateway.id << " at " << cfg->gateway.site << ", "
-              << format_rfc3339(now) << "\n\n";
+              << format_rfc3339(now) << "\n";
+    // The agent's last word on its wall clock (agent/daemon/appliance.cpp, meta "clock").
+    if (auto c = st->meta("clock"); c && *c) {
+        auto j = nlohmann::json::parse(**c, nullptr, false);
+        if (!j.is_discarded() && j.is_object())
+            std::cout << "clock: "
+                      << (j.value("synced", false) ? "synchronised" : "NOT synchronised")
+                      << " (as of " << j.value("checked", std::string("?")) << ")\n";
+    }
+    std::cout << '\n';
 
     std::cout << "METER            HEALTH         SINCE          LAST READING   SERIAL\n";
     std::map<std::string, store::MeterStatus> by_meter;
