@@ -11,6 +11,7 @@
 #include "common/clock.hpp"
 #include "common/quantities.hpp"
 #include "config/config.hpp"
+#include "evidence/crypto.hpp"
 #include "store/store.hpp"
 
 namespace sealwatch::cli {
@@ -120,6 +121,10 @@ int run_status(const std::string& config_path) {
         std::cout << line << '\n';
     }
 
+    // Legal states recorded by `sealwatch asset set-state` override the config's.
+    std::map<std::string, store::AssetStateRow> legal;
+    if (auto rows = st->asset_states())
+        for (auto& r : *rows) legal[r.asset] = r;
     std::cout << "\nASSET            STATE        POWER        STANDBY      METERS\n";
     for (const auto& a : cfg->assets) {
         std::optional<double> total;
@@ -129,8 +134,9 @@ int run_status(const std::string& config_path) {
         for (const auto& m : a.meters) meters += (meters.empty() ? "" : ",") + m;
         char line[160];
         std::snprintf(line, sizeof line, "%-16s %-12s %-12s %-12s %s", cut(a.id, 16).c_str(),
-                      std::string(config::to_string(a.state)).c_str(), watts(total).c_str(),
-                      watts(a.standby_w).c_str(), cut(meters, 20).c_str());
+                      legal.count(a.id) ? (legal[a.id].state + "*").c_str()
+                                        : std::string(config::to_string(a.state)).c_str(),
+                      watts(total).c_str(), watts(a.standby_w).c_str(), cut(meters, 20).c_str());
         std::cout << line << '\n';
     }
 
@@ -150,6 +156,38 @@ int run_status(const std::string& config_path) {
                       cut(e.asset.empty() ? e.meter : e.asset, 16).c_str(),
                       format_rfc3339(e.started).substr(0, 19).c_str());
         std::cout << line << '\n';
+    }
+
+    if (!legal.empty()) {
+        std::cout << "* state set by sealwatch asset set-state (overrides the config):\n";
+        for (const auto& [id, r] : legal) {
+            char line[200];
+            std::snprintf(line, sizeof line, "  %-16s %-11s %s by %s", cut(id, 16).c_str(),
+                          r.state.c_str(), format_rfc3339(r.since_ms).substr(0, 16).c_str(),
+                          cut(r.by, 30).c_str());
+            std::cout << line << '\n';
+            if (!r.note.empty()) std::cout << "    note: " << cut(r.note, 70) << '\n';
+        }
+    }
+    if (auto pending = st->pending_state_commands(); pending && !pending->empty())
+        std::cout << "  " << pending->size()
+                  << " set-state command(s) waiting for the agent to apply them\n";
+
+    // The evidence trail: what an inspector compares with the county's copy.
+    std::cout << "\nEVIDENCE\n";
+    if (auto pub = evidence::load_public_key(evidence::gateway_pub_path(cfg->gateway.data_dir))) {
+        std::cout << "  key fingerprint: " << evidence::fingerprint(*pub) << '\n';
+    } else {
+        std::cout << "  key: none yet (" << evidence::gateway_pub_path(cfg->gateway.data_dir)
+                  << "; sealwatchd --init-key)\n";
+    }
+    if (auto tip = st->chain_tip(); tip && *tip) {
+        const auto& t = **tip;
+        std::cout << "  chain: " << t.n << " entries, last "
+                  << format_rfc3339(t.ts_max).substr(0, 19)
+                  << "Z\n  head:  " << evidence::hex(t.head) << '\n';
+    } else {
+        std::cout << "  chain: empty\n";
     }
 
     std::cout << "\nUPLINK " << cfg->uplink.host << ":" << cfg->uplink.port << '\n';
