@@ -74,9 +74,12 @@ class PollTest(unittest.TestCase):
     def check(self, lines, bus):
         by_meter = {}
         health = {}
+        events = {}
         for t, obj in lines:
             if "health" in obj:
                 health[obj["meter"]] = obj["health"]
+            elif "type" in obj:  # an event from the detector
+                events.setdefault(obj["meter"], []).append(obj["type"])
             else:
                 by_meter.setdefault(obj["meter"], []).append((t, obj))
         for good in (f"{bus}-good-a", f"{bus}-good-b"):
@@ -97,6 +100,8 @@ class PollTest(unittest.TestCase):
         self.assertEqual(health.get(f"{bus}-garbage"), "offline")
         self.assertEqual(health.get(f"{bus}-refusing"), "misconfigured")
         self.assertNotIn(f"{bus}-dead", by_meter)
+        for silent in ("dead", "garbage", "refusing"):
+            self.assertIn("meter_offline", events.get(f"{bus}-{silent}", []), silent)
         self.assertNotIn(f"{bus}-garbage", by_meter, "a garbled frame is never taken as data")
 
     def test_tcp(self):
