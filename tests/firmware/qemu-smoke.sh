@@ -17,7 +17,7 @@ run "$bin/sealwatch" --help >/dev/null
 run "$bin/sealwatch-sim" --help >/dev/null
 run "$bin/sealwatch" config check --config "$conf"
 run "$bin/sealwatchd" --check --config "$conf"
-printf '[board]\nname = "bananapi"\n' >> "$conf"
+sed -i 's/^name = "generic"/name = "bananapi"/' "$conf"
 set +e; out=$(run "$bin/sealwatch" config check --config "$conf" 2>&1); rc=$?; set -e
 [ "$rc" = 2 ] && grep -q "sealwatch.toml:[0-9]*: unknown board \"bananapi\"" <<<"$out" ||
     { echo "qemu-smoke: a bad [board] was not refused as expected (exit $rc): $out" >&2; exit 1; }
