@@ -22,7 +22,10 @@ constexpr size_t kReportBuckets = 720;
 // A file written through a buffer and hashed on the way.
 class HashedFile {
   public:
-    Result<void> open(const std::string& path) {
+    // hashed = false: only counted (readings.csv: every row is covered by the chain already,
+    // and hashing 1.4 GB again would add seconds to a year's export on a gateway).
+    Result<void> open(const std::string& path, bool hashed = true) {
+        hashed_ = hashed;
         path_ = path;
         f_ = std::fopen(path.c_str(), "wb");
         if (!f_) return fail(path + ": " + std::strerror(errno));
@@ -35,7 +38,7 @@ class HashedFile {
     std::string& buffer() { return buf_; }
     Result<void> maybe_flush() { return buf_.size() >= (1 << 20) ? flush() : Result<void>(); }
     Result<void> flush() {
-        sha_.update(buf_);
+        if (hashed_) sha_.update(buf_);
         bytes_ += static_cast<int64_t>(buf_.size());
         if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
             return fail(path_ + ": " + std::strerror(errno));
@@ -52,6 +55,7 @@ class HashedFile {
         return {};
     }
     nlohmann::ordered_json describe() const {
+        if (!hashed_) return {{"bytes", bytes_}, {"covered_by", "chain"}};
         return {{"sha256", hex(digest_)}, {"bytes", bytes_}};
     }
 
@@ -62,6 +66,7 @@ class HashedFile {
     Sha256 sha_;
     int64_t bytes_ = 0;
     Digest digest_{};
+    bool hashed_ = true;
 };
 
 Digest digest_of(std::span<const uint8_t> blob) {
@@ -69,13 +74,6 @@ Digest digest_of(std::span<const uint8_t> blob) {
     if (blob.size() == d.size()) std::copy(blob.begin(), blob.end(), d.begin());
     return d;
 }
-
-struct Row {
-    int64_t id;
-    std::string meter, serial;
-    WallMs ts;
-    std::vector<uint8_t> vals;
-};
 
 }  // namespace
 
@@ -149,11 +147,11 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
 
     HashedFile readings, events, chain, ctx_readings, ctx_events;
     auto out = [&](const char* name) { return (fs::path(opt.out_dir) / name).string(); };
-    for (auto [f, name] :
-         {std::pair{&readings, "readings.csv"}, {&events, "events.jsonl"}, {&chain, "chain.csv"}})
+    if (auto r = readings.open(out("readings.csv"), false); !r) return tl::unexpected(r.error());
+    for (auto [f, name] : {std::pair{&events, "events.jsonl"}, {&chain, "chain.csv"}})
         if (auto r = f->open(out(name)); !r) return tl::unexpected(r.error());
     if (asset) {
-        if (auto r = ctx_readings.open(out("context/readings.csv")); !r)
+        if (auto r = ctx_readings.open(out("context/readings.csv"), false); !r)
             return tl::unexpected(r.error());
         if (auto r = ctx_events.open(out("context/events.jsonl")); !r)
             return tl::unexpected(r.error());
@@ -189,8 +187,8 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
         "SELECT n, kind, first_id, last_id, count, ts_min, ts_max, digest, head FROM chain "
         "WHERE n BETWEEN ? AND ? ORDER BY n");
     auto rows = db.prepare(
-        "SELECT r.id, m.name, r.ts_ms, r.vals, r.serial FROM readings r "
-        "JOIN meters m ON m.id = r.meter WHERE r.id BETWEEN ? AND ? ORDER BY r.id");
+        "SELECT id, meter, ts_ms, vals, serial FROM readings WHERE id BETWEEN ? AND ? "
+        "ORDER BY id");
     auto evs = db.prepare("SELECT id, body FROM events WHERE id BETWEEN ? AND ? ORDER BY id");
     if (!entries || !rows || !evs) return fail("cannot read the store: " + db.message());
     entries->bind(1, first_n).bind(2, last_n);
@@ -200,8 +198,30 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     ExportSummary sum;
     sum.first_n = first_n;
     sum.last_n = last_n;
+    // Meter names by key, so the row loop neither joins nor allocates.
+    std::vector<std::string> meter_names;
+    std::vector<char> meter_main;  // by key: the meter belongs to the exported asset
+    std::vector<PowerSeries*> meter_series;
+    {
+        auto ms = db.prepare("SELECT id, name FROM meters");
+        if (!ms) return tl::unexpected(ms.error());
+        while (true) {
+            auto r = ms->step();
+            if (!r) return tl::unexpected(r.error());
+            if (!*r) break;
+            auto mk = static_cast<size_t>(ms->int64(0));
+            if (mk >= meter_names.size()) {
+                meter_names.resize(mk + 1);
+                meter_main.resize(mk + 1, 0);
+                meter_series.resize(mk + 1, nullptr);
+            }
+            meter_names[mk] = ms->text(1);
+            meter_main[mk] = !asset || asset_meters.count(meter_names[mk]) > 0;
+            auto it = series.find(meter_names[mk]);
+            meter_series[mk] = it != series.end() ? it->second : nullptr;
+        }
+    }
     bool row_pending = false, rows_done = false;
-    Row row;
     auto next_row = [&]() -> Result<bool> {
         if (row_pending) return true;
         if (rows_done) return false;
@@ -211,17 +231,18 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
             rows_done = true;
             return false;
         }
-        row.id = rows->int64(0);
-        row.meter = rows->text(1);
-        row.ts = rows->int64(2);
-        auto b = rows->blob(3);
-        row.vals.assign(b.begin(), b.end());
-        row.serial = rows->is_null(4) ? std::string() : rows->text(4);
         row_pending = true;
         return true;
     };
 
-    std::vector<Row> batch;
+    struct Add {
+        PowerSeries* series;
+        size_t bucket;
+        double w;
+    };
+    std::vector<Add> adds;
+    std::string bmain, bctx;
+    Sha256 batch_digest;
     std::string line, chain_line;
     Digest head = head_before;
     while (true) {
@@ -242,47 +263,58 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
         int64_t main_rows = 0, ctx_rows = 0;
         std::string state = "ok";
         if (ce.kind == EntryKind::readings) {
-            batch.clear();
+            // Rows go to per-batch buffers first: a batch retention has cut into is left out.
+            bmain.clear();
+            bctx.clear();
+            adds.clear();
+            int64_t seen = 0;
+            Sha256& d = batch_digest;
+            line.assign(kReadingsDomain);  // the batch's record lines, hashed in one go
             while (true) {
                 auto more = next_row();
                 if (!more) return tl::unexpected(more.error());
-                if (!*more || row.id > ce.last_id) break;
-                if (row.id >= ce.first_id) batch.push_back(std::move(row));
+                if (!*more || rows->int64(0) > ce.last_id) break;
                 row_pending = false;
+                if (rows->int64(0) < ce.first_id) continue;
+                ++seen;
+                auto mk = static_cast<size_t>(rows->int64(1));
+                Record rec;
+                rec.ts = rows->int64(2);
+                rec.meter = mk < meter_names.size() ? std::string_view(meter_names[mk]) : "?";
+                auto blob = rows->blob(3);
+                for (size_t i = 0; i + 9 <= blob.size(); i += 9) {
+                    double v;
+                    std::memcpy(&v, blob.data() + i + 1, 8);
+                    if (blob[i] < rec.v.size()) rec.v[blob[i]] = v;
+                }
+                std::string serial = rows->is_null(4) ? std::string() : rows->text(4);
+                rec.serial = serial;
+                bool main = mk < meter_main.size() ? meter_main[mk] != 0 : !asset;
+                append_record_and_csv(line, main ? bmain : bctx, rec);
+                (main ? main_rows : ctx_rows)++;
+                if (mk < meter_series.size() && meter_series[mk] && std::isfinite(rec.v[q_p]) &&
+                    rec.ts >= opt.from && rec.ts < opt.to) {
+                    auto b =
+                        static_cast<size_t>(static_cast<double>(rec.ts - opt.from) / bucket_ms);
+                    adds.push_back({meter_series[mk], std::min(b, kReportBuckets - 1), rec.v[q_p]});
+                }
             }
-            if (static_cast<int64_t>(batch.size()) != ce.count) {
+            d.update(line);
+            auto digest = d.finish();
+            if (seen != ce.count) {
                 // Rolled up by retention (all or part): the digest stands in for the rows.
                 state = "rolled_up";
+                main_rows = ctx_rows = 0;
                 ++sum.rolled_up_entries;
                 sum.rolled_up_readings += ce.count;
             } else {
-                Sha256 d;
-                d.update(kReadingsDomain);
-                for (const auto& r : batch) {
-                    Record rec;
-                    rec.ts = r.ts;
-                    rec.meter = r.meter;
-                    rec.serial = r.serial;
-                    for (const auto& v : store::unpack_values(r.vals)) rec.v[v.quantity] = v.value;
-                    line.clear();
-                    append_record(line, rec);
-                    d.update(line);
-                    bool main = !asset || asset_meters.count(r.meter) > 0;
-                    auto& f = main ? readings : ctx_readings;
-                    append_csv_row(f.buffer(), rec);
-                    (main ? main_rows : ctx_rows)++;
-                    if (auto it = series.find(r.meter); it != series.end() &&
-                                                        std::isfinite(rec.v[q_p]) &&
-                                                        r.ts >= opt.from && r.ts < opt.to) {
-                        auto b =
-                            static_cast<size_t>(static_cast<double>(r.ts - opt.from) / bucket_ms);
-                        it->second->add(std::min(b, kReportBuckets - 1), rec.v[q_p]);
-                    }
-                }
-                if (d.finish() != ce.digest) {
+                if (digest != ce.digest) {
                     state = "corrupt";
                     ++sum.corrupt_entries;
                 }
+                readings.buffer() += bmain;
+                if (asset) ctx_readings.buffer() += bctx;
+                for (const auto& a : adds) a.series->add(a.bucket, a.w);
                 sum.readings += main_rows;
                 sum.context_readings += ctx_rows;
                 if (auto r = readings.maybe_flush(); !r) return tl::unexpected(r.error());

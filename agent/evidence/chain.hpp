@@ -3,7 +3,7 @@
 // head(n) = SHA-256 over head(n-1) and the entry's digest. The canonical forms below are what is
 // hashed; they are plain text so that anyone can re-implement the check (docs/evidence.md).
 //
-//   record   = ts_ms "|" meter "|" serial "|" q "=" value (";" q "=" value)* "\n"
+//   record   = ts_ms "|" meter "|" len(serial) ":" serial "|" q "=" value (";" q "=" value)* "\n"
 //              q = index in kQuantities, ascending; value = shortest round-trip decimal
 //              (std::to_chars); non-finite values are left out; serial empty when unknown
 //   readings digest = SHA-256("sealwatch/readings/v1\n" record*)   records sorted by (ts, meter)
@@ -36,6 +36,8 @@ struct Record {
 };
 
 void append_record(std::string& out, const Record& r);  // the canonical line, hashed
+// Both forms at once (each value formatted once): what export does per row.
+void append_record_and_csv(std::string& record, std::string& csv, const Record& r);
 // The export CSV row: ts (RFC 3339 UTC, ms), meter, serial, then every quantity in kQuantities
 // order (empty = absent). The header is csv_header().
 void append_csv_row(std::string& out, const Record& r);

@@ -193,14 +193,14 @@ TEST(EvidenceChain, CanonicalFormsArePinned) {
     r.v[q("e_imp_kwh")] = 1000.25;
     std::string line;
     append_record(line, r);
-    EXPECT_EQ(line, "1767225600000|m1|SN1|6=180;14=1000.25\n");
+    EXPECT_EQ(line, "1767225600000|m1|3:SN1|6=180;14=1000.25\n");
     Sha256 d;
     d.update(kReadingsDomain);
     d.update(line);
     auto digest = d.finish();
-    EXPECT_EQ(hex(digest), "9b7e2b9a24cd341bdb1577f939f2181ea7c0c879573d999861c7d69d4cb43b84");
+    EXPECT_EQ(hex(digest), "b95b6cfde1f31c83d344c49e337be3f9c33b54af9b1f9a6bd632516f22c98d30");
     EXPECT_EQ(hex(link(kGenesis, 1, EntryKind::readings, 1, digest)),
-              "792576f15a9b7d287dbeccc2a5a80253f24d64f5e6e327ac666e75d71cffefdd");
+              "b71bd21d7a2d514ec8c597b7617fd49a5e1e08035ffbd6ccf8e85a9ffc308d0b");
 }
 
 TEST(EvidenceChain, StoreChainsBatchesAndEventsAndSurvivesReopen) {
