@@ -1,7 +1,8 @@
 // Fills a store with synthetic history for the evidence benchmarks and tests (docs/performance.md,
 // "Evidence export and verify"): M meters polled every I seconds for D days, one committed batch
-// per poll round (as the agent's flush does), 6 values per reading, and an alarm raised and
-// cleared on furnace-1 every day. Writes through the store API, so the chain is the real one.
+// per poll round (as the agent's flush does), 6 values per reading, an alarm raised and
+// cleared on furnace-1 every day (its nightly heat), and a state change on day 2. Writes through
+// the store API, so the chain is the real one.
 //
 //   gen_evidence_store --db FILE [--meters 32] [--days 365] [--interval-s 60]
 //                      [--start 1767225600] [--sealed-asset furnace-1]
@@ -101,6 +102,21 @@ int main(int argc, char** argv) {
         if (auto a = st->append_readings(batch); !a) {
             std::fprintf(stderr, "%s\n", a.error().message.c_str());
             return 1;
+        }
+        if (r * interval_s == 86400 + 10 * 3600) {  // day 2, 10:00: an inspector's visit
+            detect::Event e;
+            e.type = "asset_state_changed";
+            e.asset = asset;
+            e.ts = e.started = ts;
+            e.id = "gw-bench:asset_state_changed:" + asset + ":" + std::to_string(ts);
+            e.details["by"] = "县工信局 王明 Wang Ming";
+            e.details["from"] = "sealed";
+            e.details["to"] = "rectifying";
+            e.details["note"] = "限期整改 rectify by 2026-07-01";
+            if (auto a = st->append_event(e); !a) {
+                std::fprintf(stderr, "%s\n", a.error().message.c_str());
+                return 1;
+            }
         }
         if (minute_of_day == 122 || minute_of_day == 161) {
             detect::Event e;
