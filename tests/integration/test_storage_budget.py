@@ -79,7 +79,8 @@ class Budget(unittest.TestCase):
         time.sleep(1)
 
         msgs = sub.collect()
-        seqs = sorted(json.loads(p)["seq"] for _, t, p in msgs if not t.endswith("/status"))
+        seqs = sorted(json.loads(p)["seq"] for _, t, p in msgs
+                      if t.endswith("/telemetry") or t.endswith("/event"))
         con = uc.db(self.h)
         next_seq = int(dict(con.execute("SELECT key, value FROM meta").fetchall())["next_seq"])
         stored_events = [json.loads(b)["id"] for (b,) in con.execute("SELECT body FROM events")]
