@@ -17,6 +17,15 @@
 using namespace sealwatch;
 
 int main(int argc, char** argv) {
+    // Block the signals first, before any thread starts (so every thread inherits the mask and
+    // only the signal thread receives them, with sigwait) and before anything slow: a SIGTERM
+    // during start-up is then a clean stop, not death by default action.
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);  // a broker that closes the socket is an error value, not death
+
     daemon::RunOptions opt;
     opt.config_path = "/etc/sealwatch/sealwatch.toml";
     bool check = false;
@@ -62,13 +71,6 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    // Block the signals before any thread starts, so every thread inherits the mask and only
-    // the signal thread receives them (with sigwait), never a bus or network thread.
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);  // a broker that closes the socket is an error value, not death
 
     std::atomic<daemon::Request> request{daemon::Request::none};
     std::atomic<bool> done{false};

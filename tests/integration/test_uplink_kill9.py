@@ -50,7 +50,7 @@ class KillNine(unittest.TestCase):
         sim.stop()
         agent = self.h.agent(cfg, name="agent-final")
         deadline = time.monotonic() + 60
-        while not uc.drained(self.h):
+        while "uplink: connected" not in agent.stderr() or not uc.drained(self.h):
             self.assertLess(time.monotonic(), deadline, "backlog did not drain")
             time.sleep(0.3)
         agent.signal(signal.SIGTERM)
