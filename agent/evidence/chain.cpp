@@ -19,7 +19,9 @@ bool needs_quotes(std::string_view s) {
 }
 
 // RFC 3339 with milliseconds; the date and time of day are formatted once per second.
-void append_ts(std::string& out, WallMs t) {
+// Writes the 24 characters of RFC 3339 with milliseconds at p; the date and time of day are
+// formatted once per second.
+char* write_ts(char* p, WallMs t) {
     thread_local int64_t cached = INT64_MIN;
     thread_local char prefix[20];
     int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
@@ -29,14 +31,18 @@ void append_ts(std::string& out, WallMs t) {
         std::memcpy(prefix, full.data(), 19);
         cached = secs;
     }
-    out.append(prefix, 19);
-    char tail[6] = {'.',
-                    static_cast<char>('0' + ms / 100),
-                    static_cast<char>('0' + ms / 10 % 10),
-                    static_cast<char>('0' + ms % 10),
-                    'Z',
-                    0};
-    out.append(tail, 5);
+    std::memcpy(p, prefix, 19);
+    p[19] = '.';
+    p[20] = static_cast<char>('0' + ms / 100);
+    p[21] = static_cast<char>('0' + ms / 10 % 10);
+    p[22] = static_cast<char>('0' + ms % 10);
+    p[23] = 'Z';
+    return p + 24;
+}
+
+void append_ts(std::string& out, WallMs t) {
+    char buf[24];
+    out.append(buf, write_ts(buf, t));
 }
 
 }  // namespace
@@ -47,43 +53,90 @@ void append_record(std::string& out, const Record& r) {
 }
 
 void append_record_and_csv(std::string& rec, std::string& csv, const Record& r) {
-    append_int(rec, r.ts);
-    rec += '|';
-    rec += r.meter;
-    rec += '|';
-    append_int(rec, static_cast<int64_t>(r.serial.size()));
-    rec += ':';
-    rec += r.serial;
-    rec += '|';
-    append_ts(csv, r.ts);
-    csv += ',';
-    csv += r.meter;
-    csv += ',';
-    if (needs_quotes(r.serial)) {
-        csv += '"';
+    // Built in stack buffers and appended once each: this runs 17 million times for a year.
+    char rb[1024], cb[1024];
+    char* rp = rb;
+    char* cp = cb;
+    auto put = [](char*& p, std::string_view s) {
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    };
+    if (r.meter.size() + r.serial.size() > 256) {  // not from a real meter: the slow path
+        std::string rr, cc;
+        append_int(rr, r.ts);
+        rr += '|';
+        rr += r.meter;
+        rr += '|';
+        append_int(rr, static_cast<int64_t>(r.serial.size()));
+        rr += ':';
+        rr += r.serial;
+        rr += '|';
+        append_ts(cc, r.ts);
+        cc += ',';
+        cc += r.meter;
+        cc += ',';
+        cc += '"';
         for (char c : r.serial) {
-            if (c == '"') csv += '"';
-            csv += c;
+            if (c == '"') cc += '"';
+            cc += c;
         }
-        csv += '"';
+        cc += '"';
+        bool first = true;
+        char buf[32];
+        for (size_t q = 0; q < r.v.size(); ++q) {
+            cc += ',';
+            if (!std::isfinite(r.v[q])) continue;
+            auto end = std::to_chars(buf, buf + sizeof buf, r.v[q]).ptr;
+            cc.append(buf, end);
+            if (!first) rr += ';';
+            first = false;
+            append_int(rr, static_cast<int64_t>(q));
+            rr += '=';
+            rr.append(buf, end);
+        }
+        rec += rr + "\n";
+        csv += cc + "\n";
+        return;
+    }
+    rp = std::to_chars(rp, rb + sizeof rb, r.ts).ptr;
+    *rp++ = '|';
+    put(rp, r.meter);
+    *rp++ = '|';
+    rp = std::to_chars(rp, rb + sizeof rb, r.serial.size()).ptr;
+    *rp++ = ':';
+    put(rp, r.serial);
+    *rp++ = '|';
+    cp = write_ts(cp, r.ts);
+    *cp++ = ',';
+    put(cp, r.meter);
+    *cp++ = ',';
+    if (needs_quotes(r.serial)) {
+        *cp++ = '"';
+        for (char c : r.serial) {
+            if (c == '"') *cp++ = '"';
+            *cp++ = c;
+        }
+        *cp++ = '"';
     } else {
-        csv += r.serial;
+        put(cp, r.serial);
     }
     bool first = true;
-    char buf[32];
     for (size_t q = 0; q < r.v.size(); ++q) {
-        csv += ',';
+        *cp++ = ',';
         if (!std::isfinite(r.v[q])) continue;
-        auto end = std::to_chars(buf, buf + sizeof buf, r.v[q]).ptr;  // once for both forms
-        csv.append(buf, end);
-        if (!first) rec += ';';
+        char* start = cp;
+        cp = std::to_chars(cp, cb + sizeof cb, r.v[q]).ptr;  // once for both forms
+        if (!first) *rp++ = ';';
         first = false;
-        append_int(rec, static_cast<int64_t>(q));
-        rec += '=';
-        rec.append(buf, end);
+        rp = std::to_chars(rp, rb + sizeof rb, q).ptr;
+        *rp++ = '=';
+        std::memcpy(rp, start, static_cast<size_t>(cp - start));
+        rp += cp - start;
     }
-    rec += '\n';
-    csv += '\n';
+    *rp++ = '\n';
+    *cp++ = '\n';
+    rec.append(rb, rp);
+    csv.append(cb, cp);
 }
 
 std::string csv_header() {
