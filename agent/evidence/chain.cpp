@@ -48,8 +48,26 @@ void append_ts(std::string& out, WallMs t) {
 }  // namespace
 
 void append_record(std::string& out, const Record& r) {
-    std::string csv;
-    append_record_and_csv(out, csv, r);
+    // The store's path at every flush: no CSV, no allocation beyond `out` growing.
+    append_int(out, r.ts);
+    out += '|';
+    out += r.meter;
+    out += '|';
+    append_int(out, static_cast<int64_t>(r.serial.size()));
+    out += ':';
+    out += r.serial;
+    out += '|';
+    char buf[1024];  // 23 values of at most 28 characters each
+    char* p = buf;
+    for (size_t q = 0; q < r.v.size(); ++q) {
+        if (!std::isfinite(r.v[q])) continue;
+        if (p != buf) *p++ = ';';
+        p = std::to_chars(p, buf + sizeof buf, q).ptr;
+        *p++ = '=';
+        p = std::to_chars(p, buf + sizeof buf, r.v[q]).ptr;
+    }
+    *p++ = '\n';
+    out.append(buf, p);
 }
 
 void append_record_and_csv(std::string& rec, std::string& csv, const Record& r) {
@@ -61,7 +79,7 @@ void append_record_and_csv(std::string& rec, std::string& csv, const Record& r) 
         std::memcpy(p, s.data(), s.size());
         p += s.size();
     };
-    if (r.meter.size() + r.serial.size() > 256) {  // not from a real meter: the slow path
+    if (r.meter.size() + r.serial.size() > 128) {  // not from a real meter: the slow path
         std::string rr, cc;
         append_int(rr, r.ts);
         rr += '|';

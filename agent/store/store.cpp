@@ -126,9 +126,7 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
         if (r.serial) rec.serial = *r.serial;
         for (const auto& v : r.values)
             if (v.quantity < rec.v.size()) rec.v[v.quantity] = v.value;
-        line.clear();
-        evidence::append_record(line, rec);
-        digest.update(line);
+        evidence::append_record(line, rec);  // the batch's records, hashed in one call below
         auto key = meter_key(r.meter);
         if (!key) return pass(key);
         auto blob = pack_values(r.values);
@@ -157,6 +155,7 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
         upsert_meter_seen_.bind(3, key);
         if (auto s = upsert_meter_seen_.run(); !s) return s;
     }
+    digest.update(line);
     const auto& lo = readings[order.front()];
     const auto& hi = readings[order.back()];
     auto tip = chain_append(evidence::EntryKind::readings, first_id, last_id,
