@@ -33,16 +33,18 @@ double cpu_seconds() {
     return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
+// The last occurrence wins, so a wrapper's defaults can be overridden by appending.
 long arg_long(int argc, char** argv, const char* name, long fallback) {
     for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::strtol(argv[i + 1], nullptr, 10);
+        if (std::strcmp(argv[i], name) == 0) fallback = std::strtol(argv[i + 1], nullptr, 10);
     return fallback;
 }
 
 const char* arg_str(int argc, char** argv, const char* name) {
+    const char* found = nullptr;
     for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-    return nullptr;
+        if (std::strcmp(argv[i], name) == 0) found = argv[i + 1];
+    return found;
 }
 
 bool flag(int argc, char** argv, const char* name) {
@@ -73,7 +75,7 @@ int main(int argc, char** argv) {
     const long nvalues = arg_long(argc, argv, "--values", 8);
     const long meters = arg_long(argc, argv, "--meters", 32);
     const bool keep = flag(argc, argv, "--keep");
-    if (total <= 0 || batch <= 0 || nvalues <= 0 || nvalues > 22 || meters <= 0) {
+    if (total <= 0 || batch <= 0 || nvalues <= 0 || nvalues > 23 || meters <= 0) {
         std::fprintf(stderr, "bench_store: bad arguments\n");
         return 2;
     }
