@@ -40,6 +40,7 @@ def count_lines(path):
 
 def one_run(a):
     b = bl.Bench(keep=a.keep)
+    pid = None
     try:
         data = b.path("data")
         os.makedirs(data)
@@ -134,6 +135,13 @@ def one_run(a):
             "write_bytes": wb, "write_bytes_per_msg": wb / msgs if msgs else None,
         }
     finally:
+        # Wrapped (--wrap), the agent is the wrapper's child: stopping the wrapper alone could
+        # leave it running.
+        if pid and b.procs and pid != b.procs[-1].pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         b.close()
 
 
