@@ -87,6 +87,9 @@ Result<void> migrate(sqlite::Db& db) {
     auto mode = db.exec("PRAGMA journal_mode = WAL");
     if (!mode) return mode;
     if (auto r = db.exec("PRAGMA synchronous = NORMAL"); !r) return r;
+    // A gateway has little RAM: 1 MiB of page cache (SQLite's default is 2 MiB) holds the hot
+    // pages of the tables that are appended to; older pages are read rarely (status, export).
+    if (auto r = db.exec("PRAGMA cache_size = -1024"); !r) return r;
     for (int v = static_cast<int>(*version) + 1; v <= kSchemaVersion; ++v) {
         sqlite::Transaction tx(db);
         if (auto b = tx.begun(); !b) return b;

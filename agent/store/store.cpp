@@ -52,6 +52,7 @@ Result<Store> Store::open(const std::string& path, const Options& options) {
     if (auto r = migrate(s.db_); !r) return pass(r);
     if (auto r = s.prepare_statements(); !r) return pass(r);
     if (auto r = s.load_chain_tip(); !r) return pass(r);
+    if (auto r = s.load_outbox_marks(); !r) return pass(r);
     return s;
 }
 
@@ -189,119 +190,6 @@ Result<void> Store::set_meter_health(const poll::HealthChange& change) {
         .bind(2, static_cast<int64_t>(change.wall_ms))
         .bind(3, *key);
     return st->run();
-}
-
-Result<OutboxRow> Store::commit_outbox_row(MessageKind kind, int64_t first, int64_t last,
-                                           const char* watermark_key) {
-    // The seq must be on stable storage before the message can leave: FULL makes this commit
-    // (and every WAL frame before it) survive a power cut, not just a killed process.
-    if (auto r = db_.exec("PRAGMA synchronous = FULL"); !r) return pass(r);
-    struct Restore {
-        sqlite::Db& db;
-        ~Restore() { (void)db.exec("PRAGMA synchronous = NORMAL"); }
-    } restore{db_};
-    sqlite::Transaction tx(db_);
-    if (auto b = tx.begun(); !b) return pass(b);
-    auto next = meta_int(db_, kNextSeq, 1);
-    if (!next) return pass(next);
-    auto st = db_.prepare("INSERT INTO outbox(seq, kind, first_id, last_id) VALUES(?, ?, ?, ?)");
-    if (!st) return pass(st);
-    st->bind(1, *next).bind(2, static_cast<int64_t>(kind)).bind(3, first).bind(4, last);
-    if (auto r = st->run(); !r) return pass(r);
-    if (auto r = set_meta_int(db_, kNextSeq, *next + 1); !r) return pass(r);
-    if (auto r = set_meta_int(db_, watermark_key, last); !r) return pass(r);
-    if (auto r = tx.commit(); !r) return pass(r);
-    return OutboxRow{static_cast<uint64_t>(*next), kind, first, last};
-}
-
-Result<std::optional<OutboxRow>> Store::form_event_message() {
-    auto sent = meta_int(db_, kSentEvents, 0);
-    if (!sent) return pass(sent);
-    auto st = db_.prepare("SELECT id FROM events WHERE id > ? ORDER BY id LIMIT 1");
-    if (!st) return pass(st);
-    st->bind(1, *sent);
-    auto row = st->step();
-    if (!row) return pass(row);
-    if (!*row) return std::optional<OutboxRow>();
-    int64_t id = st->int64(0);
-    auto out = commit_outbox_row(MessageKind::event, id, id, kSentEvents);
-    if (!out) return pass(out);
-    return std::optional<OutboxRow>(*out);
-}
-
-Result<std::optional<OutboxRow>> Store::form_rollup_message(size_t max_rows) {
-    auto sent = meta_int(db_, kSentRollups, 0);
-    if (!sent) return pass(sent);
-    auto st =
-        db_.prepare("SELECT id FROM rollups WHERE id > ? AND pending = 1 ORDER BY id LIMIT ?");
-    if (!st) return pass(st);
-    st->bind(1, *sent).bind(2, static_cast<int64_t>(max_rows));
-    int64_t first = 0, last = 0;
-    while (true) {
-        auto row = st->step();
-        if (!row) return pass(row);
-        if (!*row) break;
-        if (first == 0) first = st->int64(0);
-        last = st->int64(0);
-    }
-    if (first == 0) return std::optional<OutboxRow>();
-    auto out = commit_outbox_row(MessageKind::rollup, first, last, kSentRollups);
-    if (!out) return pass(out);
-    return std::optional<OutboxRow>(*out);
-}
-
-Result<std::optional<OutboxRow>> Store::form_telemetry_message(size_t max_readings,
-                                                               WallMs flush_before) {
-    auto sent = meta_int(db_, kSentReadings, 0);
-    if (!sent) return pass(sent);
-    auto st = db_.prepare("SELECT id, ts_ms FROM readings WHERE id > ? ORDER BY id LIMIT ?");
-    if (!st) return pass(st);
-    st->bind(1, *sent).bind(2, static_cast<int64_t>(max_readings));
-    int64_t first = 0, last = 0;
-    WallMs oldest = 0;
-    size_t n = 0;
-    while (true) {
-        auto row = st->step();
-        if (!row) return pass(row);
-        if (!*row) break;
-        if (n == 0) {
-            first = st->int64(0);
-            oldest = st->int64(1);
-        }
-        last = st->int64(0);
-        ++n;
-    }
-    if (n == 0 || (n < max_readings && oldest >= flush_before)) return std::optional<OutboxRow>();
-    auto out = commit_outbox_row(MessageKind::telemetry, first, last, kSentReadings);
-    if (!out) return pass(out);
-    return std::optional<OutboxRow>(*out);
-}
-
-Result<std::vector<OutboxRow>> Store::unacked() {
-    auto st = db_.prepare("SELECT seq, kind, first_id, last_id FROM outbox ORDER BY seq");
-    if (!st) return pass(st);
-    std::vector<OutboxRow> rows;
-    while (true) {
-        auto row = st->step();
-        if (!row) return pass(row);
-        if (!*row) break;
-        rows.push_back({static_cast<uint64_t>(st->int64(0)), static_cast<MessageKind>(st->int64(1)),
-                        st->int64(2), st->int64(3)});
-    }
-    return rows;
-}
-
-Result<void> Store::acked(std::span<const uint64_t> seqs) {
-    if (seqs.empty()) return {};
-    sqlite::Transaction tx(db_);
-    if (auto b = tx.begun(); !b) return b;
-    auto st = db_.prepare("DELETE FROM outbox WHERE seq = ?");
-    if (!st) return pass(st);
-    for (auto seq : seqs) {
-        st->bind(1, static_cast<int64_t>(seq));
-        if (auto r = st->run(); !r) return r;
-    }
-    return tx.commit();
 }
 
 Result<Backlog> Store::backlog() {

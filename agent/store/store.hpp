@@ -98,9 +98,20 @@ class Store {
     Result<int64_t> append_event(const detect::Event& event);
     Result<void> set_meter_health(const poll::HealthChange& change);
 
-    // Outbox. Each form_* commits one new outbox row (seq = next) or returns nullopt when there
-    // is nothing to send. Telemetry takes at most max_readings of the oldest unsent readings,
-    // but only when there are that many or the oldest is older than `flush_before`.
+    // Outbox. form_messages forms up to max_messages new messages — events first (one each),
+    // then rollups, then telemetry — and deletes the acknowledged seqs, all in ONE transaction,
+    // committed with synchronous=FULL when it gave out seqs: one fsync per batch of messages,
+    // never a seq handed out that a power cut could take back. Telemetry takes at most
+    // max_readings of the oldest unsent readings, but only when there are that many or the
+    // oldest is older than flush_before. With nothing to do it writes nothing.
+    struct FormLimits {
+        size_t max_messages = 1;
+        size_t max_readings = 200;
+        WallMs flush_before = 0;
+    };
+    Result<std::vector<OutboxRow>> form_messages(const FormLimits& limits,
+                                                 std::span<const uint64_t> acked = {});
+    // One message of one kind (tests, tools); nullopt when there is nothing of that kind.
     Result<std::optional<OutboxRow>> form_event_message();
     Result<std::optional<OutboxRow>> form_rollup_message(size_t max_rows);
     Result<std::optional<OutboxRow>> form_telemetry_message(size_t max_readings,
@@ -140,8 +151,17 @@ class Store {
     Store() = default;
     Result<void> prepare_statements();
     Result<int64_t> meter_key(const std::string& meter);
-    Result<OutboxRow> commit_outbox_row(MessageKind kind, int64_t first, int64_t last,
-                                        const char* watermark_key);
+    // Where the outbox stands; kept in memory (this connection is the only writer) and in meta.
+    struct OutboxMarks {
+        int64_t next_seq = 1;
+        int64_t readings = 0;  // last reading id in a message
+        int64_t events = 0;
+        int64_t rollups = 0;
+    };
+    enum class Only { any, event, rollup, telemetry };
+    Result<void> load_outbox_marks();
+    Result<std::vector<OutboxRow>> form(const FormLimits& limits, Only only,
+                                        std::span<const uint64_t> acked);
 
     struct RollUp {
         int64_t after_id = 0;  // readings with id > after_id ...
@@ -170,6 +190,9 @@ class Store {
     std::vector<std::pair<std::string, int64_t>> meter_keys_;
     sqlite::Stmt insert_reading_;
     sqlite::Stmt upsert_meter_seen_;
+    OutboxMarks marks_;
+    sqlite::Stmt next_event_, next_rollups_, next_readings_, insert_outbox_, delete_outbox_,
+        set_meta_;
     int64_t chain_n_ = 0;
     evidence::Digest chain_head_{};
 };

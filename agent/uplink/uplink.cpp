@@ -58,37 +58,37 @@ Result<bool> Uplink::send(const store::OutboxRow& row) {
 }
 
 Result<void> Uplink::pump(WallMs now) {
-    if (!acked_.empty()) {
-        if (auto r = store_.acked(acked_); !r) return r;
-        acked_total_ += acked_.size();
-        acked_.clear();
-    }
-    while (connected_ && link_.connected() && in_flight_.size() < options_.window) {
-        std::optional<store::OutboxRow> row;
-        if (!resend_.empty()) {
-            row = resend_.front();
-            resend_.pop_front();
-        } else {
-            // Events first, then rollups of data that could not wait, then raw telemetry.
-            auto ev = store_.form_event_message();
-            if (!ev) return tl::unexpected(ev.error());
-            row = *ev;
-            if (!row) {
-                auto ru = store_.form_rollup_message(options_.batch_max_readings);
-                if (!ru) return tl::unexpected(ru.error());
-                row = *ru;
-            }
-            if (!row) {
-                auto te = store_.form_telemetry_message(options_.batch_max_readings,
-                                                        now - options_.batch_max_delay_ms);
-                if (!te) return tl::unexpected(te.error());
-                row = *te;
-            }
-        }
-        if (!row) break;
-        auto sent = send(*row);
+    const bool can_send = connected_ && link_.connected();
+    // Messages found unacknowledged at start go first, as they are (same seq, same content).
+    while (can_send && !resend_.empty() && in_flight_.size() < options_.window) {
+        auto row = resend_.front();
+        resend_.pop_front();
+        auto sent = send(row);
         if (!sent) return tl::unexpected(sent.error());
-        if (!*sent) break;
+        if (!*sent) return {};
+    }
+    size_t room = can_send && resend_.empty() && in_flight_.size() < options_.window
+                      ? options_.window - in_flight_.size()
+                      : 0;
+    if (room == 0 && acked_.empty()) return {};
+    // One transaction: the acknowledged rows go, the new messages get their seqs (events
+    // first, then rollups of data that could not wait, then raw telemetry), one fsync.
+    store::Store::FormLimits limits{room, options_.batch_max_readings,
+                                    now - options_.batch_max_delay_ms};
+    auto rows = store_.form_messages(limits, acked_);
+    if (!rows) return tl::unexpected(rows.error());
+    acked_total_ += acked_.size();
+    acked_.clear();
+    for (const auto& row : *rows) {
+        auto sent = send(row);
+        if (!sent) return tl::unexpected(sent.error());
+        if (!*sent) {
+            // The link went down between forming and handing over: the rest keep their seqs
+            // and go first when it is back.
+            for (auto it = rows->begin() + (&row - rows->data()) + 1; it != rows->end(); ++it)
+                resend_.push_back(*it);
+            break;
+        }
     }
     return {};
 }
