@@ -32,7 +32,7 @@ NATIVE_PACKAGES=(
     libssl-dev libsodium-dev libgpiod-dev libsystemd-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     mosquitto mosquitto-clients socat python3 openssl
-    chromium fonts-noto-cjk
+    chromium fonts-noto-cjk lintian
 )
 CROSS_PACKAGES=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user)
 
