@@ -42,8 +42,9 @@ def one_run(a):
         sim, sim_port = b.sim(a.meters, verbose=True)
         broker, mqtt_port = b.broker()
         data = b.path("data")
+        storage = f"flush_ms = {a.flush_ms}" if a.flush_ms else ""
         conf = b.write("agent.toml", bl.agent_config(data, sim_port, mqtt_port, a.meters,
-                                                     a.interval_ms))
+                                                     a.interval_ms, storage_extra=storage))
         agent = b.start([bl.binary("sealwatchd"), "--config", conf], "agent")
         time.sleep(a.warmup)
         if not agent.alive():
@@ -73,7 +74,7 @@ def one_run(a):
         hwm = bl.status_kb(pid, "VmHWM")
         threads = len(os.listdir(f"/proc/{pid}/task"))
         load1 = bl.loadavg()
-        time.sleep(2.5)  # the window's last readings reach the database (1 s flush)
+        time.sleep((a.flush_ms or 1000) / 1000 + 1.5)  # the window's last readings are stored
         db = os.path.join(data, "sealwatch.db")
         polls = bl.db_query(db, "SELECT count(*) FROM readings WHERE ts_ms >= ? AND ts_ms < ?",
                             (int(w0 * 1000), int(w1 * 1000)))[0][0]
@@ -115,6 +116,7 @@ def main():
     ap.add_argument("--warmup", type=float, default=10)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--meters", type=int, default=32)
+    ap.add_argument("--flush-ms", type=int, default=0, help="[storage] flush_ms (default: the agent's)")
     ap.add_argument("--out")
     ap.add_argument("--label", default="")
     ap.add_argument("--keep", action="store_true")

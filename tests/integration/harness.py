@@ -270,4 +270,8 @@ def agent_config(data_dir, buses, meters, mqtt_port=None, extra=""):
     text = (f'[gateway]\nid = "gw-it"\nsite = "plant-it"\ndata_dir = "{data_dir}"\n'
             f'timezone = "UTC"\n\n[uplink]\nhost = "127.0.0.1"\nport = {mqtt_port or 1}\n'
             f'insecure = true\nbatch_max_delay_ms = 200\n')
+    if "[storage]" not in extra:
+        # Tests look at the database within seconds: commit readings every second (the
+        # agent's default, 5 s, is chosen for flash wear, not for tests).
+        text += "\n[storage]\nflush_ms = 1000\n"
     return text + extra + render("bus", buses) + render("meter", meters)

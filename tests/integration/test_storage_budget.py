@@ -39,7 +39,7 @@ class Budget(unittest.TestCase):
                  for b in range(3)]
         meters = [{"id": f"m{i}", "bus": f"lan{i % 3}", "unit": i + 1, "profile": "eastron-sdm630",
                    "interval_ms": 100} for i in range(N_METERS)]
-        extra = ('\n[storage]\nbudget_mb = 1\ncheck_interval_s = 2\n\n[detect]\nmin_samples = 2\n\n'
+        extra = ('\n[storage]\nbudget_mb = 1\ncheck_interval_s = 2\nflush_ms = 1000\n\n[detect]\nmin_samples = 2\n\n'
                  '[[asset]]\nid = "furnace"\nstate = "sealed"\nmeters = ["m0"]\nstandby_w = 300\n'
                  'min_on_s = 1\n')
         cfg = self.h.write("sw.toml", agent_config(self.h.path("data"), buses, meters, broker_port,
