@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
     analyze->add_flag("--stats", analyze_stats, "print rows, events and throughput on stderr");
 
     auto* status = app.add_subcommand(
-        "status", "meters, assets, open alarms, uplink backlog (read-only; works while the agent runs)");
+        "status",
+        "meters, assets, open alarms, uplink backlog (read-only; works while the agent runs)");
     status->add_option("-c,--config", config_path, "configuration file");
 
     std::string from, to, out_dir, bundle_dir, asset_id, new_state, by, note;
@@ -74,10 +75,12 @@ int main(int argc, char** argv) {
     exp->add_option("--out", out_dir, "folder to write the bundle into (new or empty)")->required();
     exp->add_option("--asset", export_asset, "only this asset's meters and events");
     auto* ver = app.add_subcommand(
-        "verify", "check an evidence bundle offline: exit 0 intact, 1 not (naming the first bad "
-                  "record)");
+        "verify",
+        "check an evidence bundle offline: exit 0 intact, 1 not (naming the first bad "
+        "record)");
     ver->add_option("dir", bundle_dir, "the bundle's folder")->required();
-    ver->add_option("--pubkey", pubkey, "the gateway's public key (gateway.pub) it must be signed with");
+    ver->add_option("--pubkey", pubkey,
+                    "the gateway's public key (gateway.pub) it must be signed with");
     auto* asset_cmd = app.add_subcommand("asset", "assets");
     asset_cmd->require_subcommand(1);
     auto* set_state = asset_cmd->add_subcommand(

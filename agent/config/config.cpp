@@ -295,7 +295,8 @@ class Parser {
         if (auto d = board::defaults(name)) {
             b.hw = *d;
         } else {
-            r.problem("name", "unknown board \"" + name + "\" (known: " + board::board_names() + ")");
+            r.problem("name",
+                      "unknown board \"" + name + "\" (known: " + board::board_names() + ")");
         }
         auto& h = b.hw;
         r.string("watchdog", h.watchdog_device);

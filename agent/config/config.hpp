@@ -138,8 +138,8 @@ struct Detect {
 // these keys) and how the agent judges its own health, power and clock (docs/config.md).
 struct Board {
     board::Settings hw;
-    int stall_s = 120;       // a part that makes no progress this long: stop feeding watchdogs
-    int alive_every_s = 15;  // "alive at" stamp: the downtime estimate after an unclean stop
+    int stall_s = 120;         // a part that makes no progress this long: stop feeding watchdogs
+    int alive_every_s = 15;    // "alive at" stamp: the downtime estimate after an unclean stop
     int clock_jump_ms = 5000;  // wall clock vs monotonic difference reported as clock_jump
 };
 

@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
             return 1;
         }
         std::cout << (key->created ? "created " : "exists ") << key->key_path << "\npublic key "
-                  << key->pub_path << "\nfingerprint " << evidence::fingerprint(key->key.public_key())
-                  << '\n';
+                  << key->pub_path << "\nfingerprint "
+                  << evidence::fingerprint(key->key.public_key()) << '\n';
         return 0;
     }
 
@@ -70,7 +70,6 @@ int main(int argc, char** argv) {
         std::cout << opt.config_path << ": ok\n";
         return 0;
     }
-
 
     std::atomic<daemon::Request> request{daemon::Request::none};
     std::atomic<bool> done{false};

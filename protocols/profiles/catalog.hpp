@@ -17,7 +17,7 @@ struct BuiltinProfileText {
 const std::vector<BuiltinProfileText>& builtin_profile_texts();  // generated at build time
 
 class Catalog {
-public:
+  public:
     // Built-ins only. They are tested, so a parse failure here is a build defect (aborts).
     static Catalog builtin();
     // Adds every *.toml in dir; problems are appended as "FILE:LINE: message".
@@ -27,7 +27,7 @@ public:
     const Profile* find(std::string_view id) const;
     std::vector<std::string> ids() const;
 
-private:
+  private:
     std::map<std::string, Profile, std::less<>> by_id_;
 };
 

@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
             ++polls;
         }
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     const double cpu = cpu_seconds() - c0;
     std::printf(
         "{\"profile\":\"%s\",\"units\":%d,\"blocks_per_poll\":%zu,\"wall_s\":%.3f,\"cpu_s\":%.3f,"

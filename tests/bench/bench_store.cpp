@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     const double cpu = cpu_seconds() - c0;
 
     const uint64_t db_bytes = file_size(path), wal_bytes = file_size(path + "-wal");

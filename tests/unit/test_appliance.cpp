@@ -138,7 +138,7 @@ TEST(ClockWatch, ForwardAndBackwardJumps) {
     EXPECT_EQ(*j, 3600000);
     j = w.check(1000000, 2 * kS);  // set back
     ASSERT_TRUE(j);
-    EXPECT_EQ(*j, -3602000);  // expected 4602000 at 2 s, found 1000000
+    EXPECT_EQ(*j, -3602000);                 // expected 4602000 at 2 s, found 1000000
     EXPECT_FALSE(w.check(1001000, 3 * kS));  // re-baselined after the jump
     auto e = clock_jump("gw-1", -3600000, 1700000000000, true);
     EXPECT_EQ(e.type, "clock_jump");
