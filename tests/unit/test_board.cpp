@@ -8,20 +8,14 @@
 #include <sstream>
 
 #include "board/board.hpp"
+#include "test_support.hpp"
 
 using namespace sealwatch;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "sw-board-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using sealwatch::test_support::TempDir;
 
 std::string slurp(const fs::path& p) {
     std::ifstream f(p);

@@ -7,34 +7,15 @@
 
 #include "common/quantities.hpp"
 #include "store/store.hpp"
+#include "test_support.hpp"
 
 using namespace sealwatch;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/sealwatch-store-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::string db() const { return (path / "sw.db").string(); }
-};
-
-uint8_t q(std::string_view name) {
-    for (size_t i = 0; i < kQuantities.size(); ++i)
-        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
-    return 0;
-}
-
-poll::Reading reading(const std::string& meter, WallMs ts, double p, double e) {
-    poll::Reading r;
-    r.meter = meter;
-    r.wall_ms = ts;
-    r.values = {{q("p_w"), p}, {q("e_imp_kwh"), e}};
-    return r;
-}
+using sealwatch::test_support::q;
+using sealwatch::test_support::reading;
+using sealwatch::test_support::TempDir;
 
 detect::Event event(const std::string& id, WallMs ts) {
     detect::Event e;

@@ -1,0 +1,45 @@
+#pragma once
+// Helpers shared by the unit tests: a temporary folder that cleans up after itself, quantity
+// indexes by name, and a minimal reading.
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/quantities.hpp"
+#include "poll/reading.hpp"
+
+namespace sealwatch::test_support {
+
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "sealwatch-test-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+    std::string db() const { return (path / "sw.db").string(); }
+};
+
+// The index of a contract quantity; the tests name only real ones.
+inline uint8_t q(std::string_view name) {
+    for (size_t i = 0; i < kQuantities.size(); ++i)
+        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
+    return 0xff;
+}
+
+// A reading with total power and the import counter, the two values most tests need.
+inline poll::Reading reading(const std::string& meter, WallMs ts, double p_w, double e_imp_kwh) {
+    poll::Reading r;
+    r.meter = meter;
+    r.wall_ms = ts;
+    r.values = {{q("p_w"), p_w}, {q("e_imp_kwh"), e_imp_kwh}};
+    return r;
+}
+
+}  // namespace sealwatch::test_support
