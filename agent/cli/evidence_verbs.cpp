@@ -44,7 +44,7 @@ int run_export(const std::string& config_path, const std::string& from, const st
         std::cerr << "sealwatch export: no database at " << path << '\n';
         return 1;
     }
-    auto key = evidence::SigningKey::load_pem(evidence::gateway_key_path(cfg->gateway.data_dir));
+    auto key = chain::SigningKey::load_pem(chain::gateway_key_path(cfg->gateway.data_dir));
     if (!key) {
         std::cerr << "sealwatch export: cannot use the gateway key: " << key.error().message
                   << " (created by sealwatchd at its first start, or sealwatchd --init-key; "
@@ -88,9 +88,9 @@ int run_export(const std::string& config_path, const std::string& from, const st
 }
 
 int run_verify(const std::string& dir, const std::optional<std::string>& pubkey_path) {
-    std::optional<evidence::PublicKey> expected;
+    std::optional<chain::PublicKey> expected;
     if (pubkey_path) {
-        auto k = evidence::load_public_key(*pubkey_path);
+        auto k = chain::load_public_key(*pubkey_path);
         if (!k) {
             std::cerr << "sealwatch verify: " << k.error().message << '\n';
             return 2;

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chain/crypto.hpp"
 #include "common/clock.hpp"
 #include "common/quantities.hpp"
 #include "config/config.hpp"
-#include "evidence/crypto.hpp"
 #include "store/store.hpp"
 
 namespace sealwatch::cli {
@@ -175,17 +175,17 @@ int run_status(const std::string& config_path) {
 
     // The evidence trail: what an inspector compares with the county's copy.
     std::cout << "\nEVIDENCE\n";
-    if (auto pub = evidence::load_public_key(evidence::gateway_pub_path(cfg->gateway.data_dir))) {
-        std::cout << "  key fingerprint: " << evidence::fingerprint(*pub) << '\n';
+    if (auto pub = chain::load_public_key(chain::gateway_pub_path(cfg->gateway.data_dir))) {
+        std::cout << "  key fingerprint: " << chain::fingerprint(*pub) << '\n';
     } else {
-        std::cout << "  key: none yet (" << evidence::gateway_pub_path(cfg->gateway.data_dir)
+        std::cout << "  key: none yet (" << chain::gateway_pub_path(cfg->gateway.data_dir)
                   << "; sealwatchd --init-key)\n";
     }
     if (auto tip = st->chain_tip(); tip && *tip) {
         const auto& t = **tip;
         std::cout << "  chain: " << t.n << " entries, last "
-                  << format_rfc3339(t.ts_max).substr(0, 19)
-                  << "Z\n  head:  " << evidence::hex(t.head) << '\n';
+                  << format_rfc3339(t.ts_max).substr(0, 19) << "Z\n  head:  " << chain::hex(t.head)
+                  << '\n';
     } else {
         std::cout << "  chain: empty\n";
     }

@@ -9,10 +9,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "chain/crypto.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "daemon/agent.hpp"
-#include "evidence/crypto.hpp"
 
 using namespace sealwatch;
 
@@ -50,14 +50,14 @@ int main(int argc, char** argv) {
             for (const auto& p : loaded.error()) std::cerr << p << '\n';
             return 2;
         }
-        auto key = evidence::load_or_create_gateway_key(loaded->gateway.data_dir);
+        auto key = chain::load_or_create_gateway_key(loaded->gateway.data_dir);
         if (!key) {
             std::cerr << "sealwatchd --init-key: " << key.error().message << '\n';
             return 1;
         }
         std::cout << (key->created ? "created " : "exists ") << key->key_path << "\npublic key "
-                  << key->pub_path << "\nfingerprint "
-                  << evidence::fingerprint(key->key.public_key()) << '\n';
+                  << key->pub_path << "\nfingerprint " << chain::fingerprint(key->key.public_key())
+                  << '\n';
         return 0;
     }
 

@@ -1,7 +1,7 @@
 #include "evidence/agent_side.hpp"
 
+#include "chain/chain.hpp"
 #include "common/log.hpp"
-#include "evidence/chain.hpp"
 
 namespace sealwatch::evidence {
 
@@ -9,30 +9,30 @@ Result<void> AgentSide::start(const config::Config& cfg) {
     auto lock = AgentLock::acquire(cfg.gateway.data_dir, 5000, true);
     if (!lock) return fail(lock.error().message + ": another agent uses this data_dir");
     lock_ = std::move(*lock);
-    auto key = load_or_create_gateway_key(cfg.gateway.data_dir);
+    auto key = chain::load_or_create_gateway_key(cfg.gateway.data_dir);
     if (!key) {
         log::error("gateway key: ", key.error().message,
                    "; chain heads are not published until it is fixed");
         return {};
     }
     log::info("gateway key ", key->created ? "created" : "loaded", ": ", key->key_path,
-              ", fingerprint ", fingerprint(key->key.public_key()));
+              ", fingerprint ", chain::fingerprint(key->key.public_key()));
     key_ = std::move(key->key);
     return {};
 }
 
-std::string chain_head_payload(const SigningKey& key, const std::string& gateway, int64_t n,
-                               const Digest& head, WallMs now) {
+std::string chain_head_payload(const chain::SigningKey& key, const std::string& gateway, int64_t n,
+                               const chain::Digest& head, WallMs now) {
     auto ts = format_rfc3339(now);
     nlohmann::ordered_json j;
     j["gateway"] = gateway;
     j["n"] = n;
-    j["head"] = hex(head);
+    j["head"] = chain::hex(head);
     j["ts"] = ts;
-    j["fingerprint"] = fingerprint(key.public_key());
-    j["public_key"] = base64(key.public_key());
-    auto sig = key.sign(head_statement(gateway, n, head, ts));
-    j["sig"] = sig ? base64(*sig) : "";
+    j["fingerprint"] = chain::fingerprint(key.public_key());
+    j["public_key"] = chain::base64(key.public_key());
+    auto sig = key.sign(chain::head_statement(gateway, n, head, ts));
+    j["sig"] = sig ? chain::base64(*sig) : "";
     return j.dump();
 }
 

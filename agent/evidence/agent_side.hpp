@@ -5,9 +5,9 @@
 #include <functional>
 #include <string>
 
+#include "chain/crypto.hpp"
 #include "config/config.hpp"
 #include "detect/detector.hpp"
-#include "evidence/crypto.hpp"
 #include "evidence/legal_state.hpp"
 #include "store/store.hpp"
 
@@ -31,7 +31,7 @@ class AgentSide {
 
   private:
     AgentLock lock_;
-    std::optional<SigningKey> key_;
+    std::optional<chain::SigningKey> key_;
     int64_t published_n_ = -1;
     WallMs published_at_ = 0;
     bool was_connected_ = false;
@@ -39,7 +39,7 @@ class AgentSide {
 
 // {"gateway":…,"n":…,"head":…,"ts":…,"fingerprint":…,"public_key":…,"sig":…}; sig is Ed25519
 // over head_statement(gateway, n, head, ts).
-std::string chain_head_payload(const SigningKey& key, const std::string& gateway, int64_t n,
-                               const Digest& head, WallMs now);
+std::string chain_head_payload(const chain::SigningKey& key, const std::string& gateway, int64_t n,
+                               const chain::Digest& head, WallMs now);
 
 }  // namespace sealwatch::evidence

@@ -9,8 +9,8 @@
 
 #include <unistd.h>
 
+#include "chain/chain.hpp"
 #include "evidence/bundle.hpp"
-#include "evidence/chain.hpp"
 #include "evidence/report.hpp"
 
 namespace sealwatch::evidence {
@@ -56,21 +56,21 @@ class HashedFile {
     }
     nlohmann::ordered_json describe() const {
         if (!hashed_) return {{"bytes", bytes_}, {"covered_by", "chain"}};
-        return {{"sha256", hex(digest_)}, {"bytes", bytes_}};
+        return {{"sha256", chain::hex(digest_)}, {"bytes", bytes_}};
     }
 
   private:
     std::string path_;
     std::FILE* f_ = nullptr;
     std::string buf_;
-    Sha256 sha_;
+    chain::Sha256 sha_;
     int64_t bytes_ = 0;
-    Digest digest_{};
+    chain::Digest digest_{};
     bool hashed_ = true;
 };
 
-Digest digest_of(std::span<const uint8_t> blob) {
-    Digest d{};
+chain::Digest digest_of(std::span<const uint8_t> blob) {
+    chain::Digest d{};
     if (blob.size() == d.size()) std::copy(blob.begin(), blob.end(), d.begin());
     return d;
 }
@@ -93,7 +93,7 @@ std::string manifest_signed_bytes(const std::string& text, std::string* signatur
 }
 
 Result<ExportSummary> export_bundle(store::Store& store, const config::Config& cfg,
-                                    const SigningKey& key, const ExportOptions& opt) {
+                                    const chain::SigningKey& key, const ExportOptions& opt) {
     namespace fs = std::filesystem;
     if (opt.to <= opt.from) return fail("the period is empty: --to must be after --from");
     const config::Asset* asset = nullptr;
@@ -114,7 +114,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                     format_rfc3339(opt.to) + " in the chain");
     const int64_t first_n = range->int64(0), last_n = range->int64(1);
 
-    Digest head_before = kGenesis;
+    chain::Digest head_before = chain::kGenesis;
     if (first_n > 1) {
         auto h = db.prepare("SELECT head FROM chain WHERE n = ?");
         if (!h) return tl::unexpected(h.error());
@@ -128,14 +128,14 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
         "SELECT coalesce(min(first_id), 0), coalesce(max(last_id), -1) FROM chain "
         "WHERE n BETWEEN ? AND ? AND kind = ?");
     if (!ids) return tl::unexpected(ids.error());
-    auto id_range = [&](EntryKind k) -> Result<std::pair<int64_t, int64_t>> {
+    auto id_range = [&](chain::EntryKind k) -> Result<std::pair<int64_t, int64_t>> {
         ids->reset();
         ids->bind(1, first_n).bind(2, last_n).bind(3, static_cast<int64_t>(k));
         if (auto r = ids->step(); !r) return tl::unexpected(r.error());
         return std::pair{ids->int64(0), ids->int64(1)};
     };
-    auto rid = id_range(EntryKind::readings);
-    auto eid = id_range(EntryKind::event);
+    auto rid = id_range(chain::EntryKind::readings);
+    auto eid = id_range(chain::EntryKind::event);
     if (!rid || !eid) return fail("cannot read the chain: " + db.message());
 
     std::error_code ec;
@@ -155,9 +155,9 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
             return tl::unexpected(r.error());
         if (auto r = ctx_events.open(out("context/events.jsonl")); !r)
             return tl::unexpected(r.error());
-        ctx_readings.buffer() += csv_header();
+        ctx_readings.buffer() += chain::csv_header();
     }
-    readings.buffer() += csv_header();
+    readings.buffer() += chain::csv_header();
     chain.buffer() += "n,kind,count,rows,context_rows,ts_min,ts_max,state,digest,head\n";
 
     std::set<std::string> asset_meters;
@@ -242,16 +242,16 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     };
     std::vector<Add> adds;
     std::string bmain, bctx;
-    Sha256 batch_digest;
+    chain::Sha256 batch_digest;
     std::string line, chain_line;
-    Digest head = head_before;
+    chain::Digest head = head_before;
     while (true) {
         auto e = entries->step();
         if (!e) return tl::unexpected(e.error());
         if (!*e) break;
         store::ChainEntry ce;
         ce.n = entries->int64(0);
-        ce.kind = static_cast<EntryKind>(entries->int64(1));
+        ce.kind = static_cast<chain::EntryKind>(entries->int64(1));
         ce.first_id = entries->int64(2);
         ce.last_id = entries->int64(3);
         ce.count = entries->int64(4);
@@ -262,14 +262,14 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
         ++sum.entries;
         int64_t main_rows = 0, ctx_rows = 0;
         std::string state = "ok";
-        if (ce.kind == EntryKind::readings) {
+        if (ce.kind == chain::EntryKind::readings) {
             // Rows go to per-batch buffers first: a batch retention has cut into is left out.
             bmain.clear();
             bctx.clear();
             adds.clear();
             int64_t seen = 0;
-            Sha256& d = batch_digest;
-            line.assign(kReadingsDomain);  // the batch's record lines, hashed in one go
+            chain::Sha256& d = batch_digest;
+            line.assign(chain::kReadingsDomain);  // the batch's record lines, hashed in one go
             while (true) {
                 auto more = next_row();
                 if (!more) return tl::unexpected(more.error());
@@ -278,7 +278,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 if (rows->int64(0) < ce.first_id) continue;
                 ++seen;
                 auto mk = static_cast<size_t>(rows->int64(1));
-                Record rec;
+                chain::Record rec;
                 rec.ts = rows->int64(2);
                 rec.meter = mk < meter_names.size() ? std::string_view(meter_names[mk]) : "?";
                 auto blob = rows->blob(3);
@@ -290,7 +290,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 std::string serial = rows->is_null(4) ? std::string() : rows->text(4);
                 rec.serial = serial;
                 bool main = mk < meter_main.size() ? meter_main[mk] != 0 : !asset;
-                append_record_and_csv(line, main ? bmain : bctx, rec);
+                chain::append_record_and_csv(line, main ? bmain : bctx, rec);
                 (main ? main_rows : ctx_rows)++;
                 if (mk < meter_series.size() && meter_series[mk] && std::isfinite(rec.v[q_p]) &&
                     rec.ts >= opt.from && rec.ts < opt.to) {
@@ -333,7 +333,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                                 std::to_string(ce.n) + " is missing from the store");
                 found = true;
                 std::string body = evs->text(1);
-                if (event_digest(body) != ce.digest) {
+                if (chain::event_digest(body) != ce.digest) {
                     state = "corrupt";
                     ++sum.corrupt_entries;
                 }
@@ -352,7 +352,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 return fail("event " + std::to_string(ce.first_id) + " of chain entry " +
                             std::to_string(ce.n) + " is missing from the store");
         }
-        head = link(head, ce.n, ce.kind, ce.count, ce.digest);
+        head = chain::link(head, ce.n, ce.kind, ce.count, ce.digest);
         if (head != ce.head) {
             // The stored head disagrees with its own predecessor: the store was edited.
             state = "corrupt";
@@ -363,8 +363,8 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                       std::to_string(ce.count) + ',' + std::to_string(main_rows) + ',' +
                       std::to_string(ctx_rows) + ',' + std::to_string(ce.ts_min) + ',' +
                       std::to_string(ce.ts_max) + ',' + state + ',' +
-                      (state == "rolled_up" ? hex(ce.digest) : std::string()) + ',' + hex(ce.head) +
-                      '\n';
+                      (state == "rolled_up" ? chain::hex(ce.digest) : std::string()) + ',' +
+                      chain::hex(ce.head) + '\n';
         chain.buffer() += chain_line;
         if (auto r = chain.maybe_flush(); !r) return tl::unexpected(r.error());
     }
@@ -376,7 +376,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
 
     auto tip = store.chain_tip();
     const WallMs now = wall_now_ms();
-    sum.fingerprint = fingerprint(key.public_key());
+    sum.fingerprint = chain::fingerprint(key.public_key());
 
     for (const auto& a : cfg.assets) rep.states[a.id] = std::string(config::to_string(a.state));
     if (auto states = store.asset_states())
@@ -394,8 +394,8 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     rep.rolled_up_entries = sum.rolled_up_entries;
     rep.rolled_up_readings = sum.rolled_up_readings;
     rep.corrupt_entries = sum.corrupt_entries;
-    rep.head_before = hex(head_before);
-    rep.head_after = hex(head);
+    rep.head_before = chain::hex(head_before);
+    rep.head_after = chain::hex(head);
     rep.fingerprint = sum.fingerprint;
     HashedFile report;
     if (auto r = report.open(out("report.html")); !r) return tl::unexpected(r.error());
@@ -419,11 +419,11 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                    {"rolled_up_readings", sum.rolled_up_readings},
                    {"corrupt_entries", sum.corrupt_entries}};
     nlohmann::ordered_json tip_json;
-    if (tip && *tip) tip_json = {{"n", (*tip)->n}, {"head", hex((*tip)->head)}};
+    if (tip && *tip) tip_json = {{"n", (*tip)->n}, {"head", chain::hex((*tip)->head)}};
     m["chain"] = {{"first", first_n},
                   {"last", last_n},
-                  {"head_before", hex(head_before)},
-                  {"head_after", hex(head)},
+                  {"head_before", chain::hex(head_before)},
+                  {"head_after", chain::hex(head)},
                   {"tip", tip_json}};
     nlohmann::ordered_json files;
     files["readings.csv"] = readings.describe();
@@ -435,11 +435,11 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     }
     files["report.html"] = report.describe();
     m["files"] = files;
-    m["public_key"] = base64(key.public_key());
+    m["public_key"] = chain::base64(key.public_key());
     m["fingerprint"] = sum.fingerprint;
     auto sig = key.sign(m.dump());
     if (!sig) return tl::unexpected(sig.error());
-    m["signature"] = base64(*sig);
+    m["signature"] = chain::base64(*sig);
     HashedFile manifest;
     if (auto r = manifest.open(out("manifest.json")); !r) return tl::unexpected(r.error());
     manifest.buffer() = m.dump(2) + "\n";

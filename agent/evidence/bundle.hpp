@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "chain/crypto.hpp"
 #include "common/error.hpp"
 #include "config/config.hpp"
-#include "evidence/crypto.hpp"
 #include "store/store.hpp"
 
 namespace sealwatch::evidence {
@@ -41,7 +41,7 @@ struct ExportSummary {
 };
 
 Result<ExportSummary> export_bundle(store::Store& store, const config::Config& cfg,
-                                    const SigningKey& key, const ExportOptions& options);
+                                    const chain::SigningKey& key, const ExportOptions& options);
 
 struct VerifyReport {
     bool ok = false;
@@ -51,7 +51,8 @@ struct VerifyReport {
 
 // expected_key: the key the bundle must be signed with (--pubkey); without it the bundle's own
 // key is used and its fingerprint printed for comparison with the gateway's.
-VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey>& expected_key);
+VerifyReport verify_bundle(const std::string& dir,
+                           const std::optional<chain::PublicKey>& expected_key);
 
 // The bytes the manifest's signature covers: the manifest without "signature", compact JSON
 // with the members in file order.

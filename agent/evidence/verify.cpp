@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "chain/chain.hpp"
 #include "evidence/bundle.hpp"
-#include "evidence/chain.hpp"
 
 namespace sealwatch::evidence {
 
@@ -41,7 +41,7 @@ class Lines {
 
 // One CSV row of the export format back into a Record: ts, meter, serial (quoted when it holds
 // a comma or quote), then exactly one cell per quantity.
-bool parse_row(const std::string& line, Record& rec, std::string& meter, std::string& serial,
+bool parse_row(const std::string& line, chain::Record& rec, std::string& meter, std::string& serial,
                std::string& values, std::string& why) {
     const char* p = line.data();
     const char* end = p + line.size();
@@ -138,7 +138,8 @@ bool parse_row(const std::string& line, Record& rec, std::string& meter, std::st
 
 }  // namespace
 
-VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey>& expected) {
+VerifyReport verify_bundle(const std::string& dir,
+                           const std::optional<chain::PublicKey>& expected) {
     VerifyReport rep;
     auto bad = [&](std::string m) {
         rep.ok = false;
@@ -157,32 +158,32 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
     auto m = nlohmann::ordered_json::parse(text, nullptr, false);
     if (m.value("format", "") != kBundleFormat)
         return bad("manifest.json: not a " + std::string(kBundleFormat) + " bundle");
-    PublicKey pub{};
+    chain::PublicKey pub{};
     if (!m.contains("public_key") || !m["public_key"].is_string() ||
-        !from_base64(m["public_key"].get<std::string>(), pub))
+        !chain::from_base64(m["public_key"].get<std::string>(), pub))
         return bad("manifest.json: no readable public_key");
     if (expected && *expected != pub)
-        return bad("wrong key: the bundle is signed by key " + fingerprint(pub) +
-                   ", the expected key is " + fingerprint(*expected));
-    Signature sig{};
-    if (!from_base64(sig_b64, sig)) return bad("manifest.json: no readable signature");
-    if (!verify_signature(pub, signed_bytes, sig))
+        return bad("wrong key: the bundle is signed by key " + chain::fingerprint(pub) +
+                   ", the expected key is " + chain::fingerprint(*expected));
+    chain::Signature sig{};
+    if (!chain::from_base64(sig_b64, sig)) return bad("manifest.json: no readable signature");
+    if (!chain::verify_signature(pub, signed_bytes, sig))
         return bad(
             "manifest.json: the signature does not verify: the manifest was altered or the "
             "signature forged");
-    rep.notes.push_back("signature: valid, key " + fingerprint(pub) +
+    rep.notes.push_back("signature: valid, key " + chain::fingerprint(pub) +
                         (expected ? " (the expected key)"
                                   : " (the bundle's own key: compare it "
                                     "with the gateway's)"));
 
-    Digest head_before{}, head_after{};
+    chain::Digest head_before{}, head_after{};
     int64_t first = 0, last = 0;
     try {
         const auto& c = m.at("chain");
         first = c.at("first").get<int64_t>();
         last = c.at("last").get<int64_t>();
-        if (!from_hex(c.at("head_before").get<std::string>(), head_before) ||
-            !from_hex(c.at("head_after").get<std::string>(), head_after))
+        if (!chain::from_hex(c.at("head_before").get<std::string>(), head_before) ||
+            !chain::from_hex(c.at("head_after").get<std::string>(), head_after))
             return bad("manifest.json: unreadable chain heads");
     } catch (const std::exception&) {
         return bad("manifest.json: no chain section");
@@ -201,7 +202,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
             return bad("context/events.jsonl: missing");
     }
     std::string line;
-    const std::string header = csv_header().substr(0, csv_header().size() - 1);
+    const std::string header = chain::csv_header().substr(0, chain::csv_header().size() - 1);
     for (auto [f, name] :
          {std::pair{&readings, "readings.csv"}, {&ctx_readings, "context/readings.csv"}}) {
         if (name == std::string("context/readings.csv") && !has_context) continue;
@@ -210,11 +211,11 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
     }
     if (!chain.next(line)) return bad("chain.csv: empty");
 
-    Digest head = head_before;
+    chain::Digest head = head_before;
     int64_t n_expected = first;
     int64_t total_readings = 0, total_events = 0, rolled_entries = 0, rolled_readings = 0;
     struct Pending {
-        Record rec;
+        chain::Record rec;
         std::string meter, serial, values, line;
         int64_t lineno = 0;
         bool context = false;
@@ -274,13 +275,13 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
         if (n != n_expected)
             return bad(where + ": chain entry " + std::to_string(n) + " where " +
                        std::to_string(n_expected) + " was due (an entry was removed or moved)");
-        Digest listed_head{};
-        if (!from_hex(f[9], listed_head)) return bad(where + ": unreadable head");
-        Digest digest{};
+        chain::Digest listed_head{};
+        if (!chain::from_hex(f[9], listed_head)) return bad(where + ": unreadable head");
+        chain::Digest digest{};
         std::string what;
         if (state == "rolled_up") {
             // The raw rows are gone from the gateway: the digest stands in for them.
-            if (!from_hex(f[8], digest)) return bad(where + ": unreadable digest");
+            if (!chain::from_hex(f[8], digest)) return bad(where + ": unreadable digest");
             if (rows != 0 || crows != 0) return bad(where + ": a rolled-up entry with rows");
             ++rolled_entries;
             rolled_readings += count;
@@ -288,7 +289,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
         } else if (rows + crows != count) {
             return bad(where + ": " + std::to_string(rows + crows) +
                        " row(s) listed for an entry of " + std::to_string(count));
-        } else if (kind == static_cast<int64_t>(EntryKind::readings)) {
+        } else if (kind == static_cast<int64_t>(chain::EntryKind::readings)) {
             if (auto e = read_rows(readings, "readings.csv", rows, false, main_rows, n))
                 return bad(*e);
             if (has_context)
@@ -305,7 +306,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
                                                  std::pair(ctx_rows[j].rec.ts, ctx_rows[j].meter));
                 merged.push_back(std::move(take_main ? main_rows[i++] : ctx_rows[j++]));
             }
-            rec_line.assign(kReadingsDomain);
+            rec_line.assign(chain::kReadingsDomain);
             for (size_t k = 0; k < merged.size(); ++k) {
                 auto& p = merged[k];
                 p.rec.meter = p.meter;  // views into this Pending's own strings, after the moves
@@ -316,7 +317,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
                                " line " + std::to_string(p.lineno) +
                                ": out of order (rows were moved) in chain entry " +
                                std::to_string(n));
-                // The record form (evidence/chain.hpp), values as written in the file.
+                // The record form (chain/chain.hpp), values as written in the file.
                 rec_line += std::to_string(p.rec.ts);
                 rec_line += '|';
                 rec_line += p.meter;
@@ -328,7 +329,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
                 rec_line += p.values;
                 rec_line += '\n';
             }
-            digest = sha256(rec_line);
+            digest = chain::sha256(rec_line);
             total_readings += count;
             auto span_of = [](const std::vector<Pending>& v, const char* name) {
                 bool any = false;
@@ -347,7 +348,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
             auto ctx = span_of(merged, "context/readings.csv");
             if (!ctx.empty()) what += (what.empty() ? "" : " and ") + ctx;
             if (what.empty()) what = "an empty batch";
-        } else if (kind == static_cast<int64_t>(EntryKind::event)) {
+        } else if (kind == static_cast<int64_t>(chain::EntryKind::event)) {
             if (count != 1) return bad(where + ": an event entry covers exactly one line");
             Lines& src = rows == 1 ? events : ctx_events;
             const char* name = rows == 1 ? "events.jsonl" : "context/events.jsonl";
@@ -359,13 +360,13 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
             if (!src.complete_line())
                 return bad(std::string(name) + " line " + std::to_string(src.lineno()) +
                            ": cut off (file truncated)");
-            digest = event_digest(body);
+            digest = chain::event_digest(body);
             ++total_events;
             what = std::string(name) + " line " + std::to_string(src.lineno());
         } else {
             return bad(where + ": unknown entry kind " + f[1]);
         }
-        head = link(head, n, static_cast<EntryKind>(kind), count, digest);
+        head = chain::link(head, n, static_cast<chain::EntryKind>(kind), count, digest);
         if (head != listed_head)
             return bad(what + " (chain entry " + std::to_string(n) + ", " + format_rfc3339(ts_min) +
                        "): does not match the chain — a record here was changed, inserted, "
@@ -393,7 +394,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
         for (const auto& [name, desc] : m["files"].items()) {
             std::ifstream in(path(name), std::ios::binary);
             if (!in) return bad(name + ": missing");
-            Sha256 h;
+            chain::Sha256 h;
             std::vector<char> buf(1 << 20);
             int64_t bytes = 0;
             if (!desc.contains("sha256")) {  // covered by the chain: only the size is checked
@@ -409,7 +410,7 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
                 bytes += got;
             }
             auto want = desc.value("sha256", "");
-            if ((!want.empty() && hex(h.finish()) != want) ||
+            if ((!want.empty() && chain::hex(h.finish()) != want) ||
                 bytes != desc.value("bytes", int64_t{-1}))
                 return bad(name +
                            ": differs from the signed manifest (altered, truncated or "
@@ -420,8 +421,8 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<PublicKey
     rep.notes.push_back("chain: entries " + std::to_string(first) + "-" + std::to_string(last) +
                         " intact, " + std::to_string(total_readings) + " reading(s), " +
                         std::to_string(total_events) + " event(s)");
-    rep.notes.push_back("head before: " + hex(head_before));
-    rep.notes.push_back("head after:  " + hex(head_after));
+    rep.notes.push_back("head before: " + chain::hex(head_before));
+    rep.notes.push_back("head after:  " + chain::hex(head_after));
     if (rolled_entries > 0)
         rep.notes.push_back(std::to_string(rolled_entries) + " batch(es), " +
                             std::to_string(rolled_readings) +

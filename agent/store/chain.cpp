@@ -1,5 +1,5 @@
 // The store's side of the evidence trail: chain rows, legal asset states and the set-state
-// command queue. The canonical forms and the hashing are in evidence/chain.hpp.
+// command queue. The canonical forms and the hashing are in chain/chain.hpp.
 #include "store/internal.hpp"
 #include "store/store.hpp"
 
@@ -9,8 +9,8 @@ using namespace internal;
 
 namespace {
 
-evidence::Digest digest_of(std::span<const uint8_t> blob) {
-    evidence::Digest d{};
+chain::Digest digest_of(std::span<const uint8_t> blob) {
+    chain::Digest d{};
     if (blob.size() == d.size()) std::copy(blob.begin(), blob.end(), d.begin());
     return d;
 }
@@ -25,7 +25,7 @@ Result<void> Store::load_chain_tip() {
         chain_head_ = (*tip)->head;
     } else {
         chain_n_ = 0;
-        chain_head_ = evidence::kGenesis;
+        chain_head_ = chain::kGenesis;
     }
     return {};
 }
@@ -40,7 +40,7 @@ Result<std::optional<ChainEntry>> Store::chain_tip() {
     if (!*row) return std::optional<ChainEntry>();
     ChainEntry e;
     e.n = st->int64(0);
-    e.kind = static_cast<evidence::EntryKind>(st->int64(1));
+    e.kind = static_cast<chain::EntryKind>(st->int64(1));
     e.first_id = st->int64(2);
     e.last_id = st->int64(3);
     e.count = st->int64(4);
@@ -51,12 +51,12 @@ Result<std::optional<ChainEntry>> Store::chain_tip() {
     return std::optional<ChainEntry>(e);
 }
 
-Result<Store::ChainTip> Store::chain_append(evidence::EntryKind kind, int64_t first_id,
+Result<Store::ChainTip> Store::chain_append(chain::EntryKind kind, int64_t first_id,
                                             int64_t last_id, int64_t count, WallMs ts_min,
-                                            WallMs ts_max, const evidence::Digest& digest,
+                                            WallMs ts_max, const chain::Digest& digest,
                                             const ChainTip& after) {
     ChainTip tip{after.n + 1, {}};
-    tip.head = evidence::link(after.head, tip.n, kind, count, digest);
+    tip.head = chain::link(after.head, tip.n, kind, count, digest);
     auto st = db_.prepare(
         "INSERT INTO chain(n, kind, first_id, last_id, count, ts_min, ts_max, digest, head) "
         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -81,8 +81,8 @@ Result<int64_t> Store::insert_event(const detect::Event& event, ChainTip& tip) {
     st->bind(1, static_cast<int64_t>(event.ts)).bind(2, std::string_view(body));
     if (auto r = st->run(); !r) return pass(r);
     int64_t id = db_.last_insert_rowid();
-    auto next = chain_append(evidence::EntryKind::event, id, id, 1, event.ts, event.ts,
-                             evidence::event_digest(body), tip);
+    auto next = chain_append(chain::EntryKind::event, id, id, 1, event.ts, event.ts,
+                             chain::event_digest(body), tip);
     if (!next) return pass(next);
     tip = *next;
     return id;

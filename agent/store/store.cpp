@@ -114,20 +114,20 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
             return readings[a].wall_ms < readings[b].wall_ms;
         return readings[a].meter < readings[b].meter;
     });
-    evidence::Sha256 digest;
-    digest.update(evidence::kReadingsDomain);
+    chain::Sha256 digest;
+    digest.update(chain::kReadingsDomain);
     std::string line;
     int64_t first_id = 0, last_id = 0;
     std::map<int64_t, std::pair<WallMs, const std::string*>> seen;
     for (size_t i : order) {
         const auto& r = readings[i];
-        evidence::Record rec;
+        chain::Record rec;
         rec.ts = r.wall_ms;
         rec.meter = r.meter;
         if (r.serial) rec.serial = *r.serial;
         for (const auto& v : r.values)
             if (v.quantity < rec.v.size()) rec.v[v.quantity] = v.value;
-        evidence::append_record(line, rec);  // the batch's records, hashed in one call below
+        chain::append_record(line, rec);  // the batch's records, hashed in one call below
         auto key = meter_key(r.meter);
         if (!key) return pass(key);
         auto blob = pack_values(r.values);
@@ -159,7 +159,7 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
     digest.update(line);
     const auto& lo = readings[order.front()];
     const auto& hi = readings[order.back()];
-    auto tip = chain_append(evidence::EntryKind::readings, first_id, last_id,
+    auto tip = chain_append(chain::EntryKind::readings, first_id, last_id,
                             static_cast<int64_t>(readings.size()), lo.wall_ms, hi.wall_ms,
                             digest.finish(), {chain_n_, chain_head_});
     if (!tip) return pass(tip);

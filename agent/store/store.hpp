@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "chain/chain.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "detect/event.hpp"
-#include "evidence/chain.hpp"
 #include "poll/reading.hpp"
 #include "store/sqlite.hpp"
 
@@ -61,15 +61,15 @@ struct RetentionReport {
     bool over_budget = false;  // still over after doing all it may (events are never dropped)
 };
 
-// One entry of the tamper-evident chain (evidence/chain.hpp): a committed readings batch (ids
+// One entry of the tamper-evident chain (chain/chain.hpp): a committed readings batch (ids
 // first..last, stored in the canonical (ts, meter) order) or one event. Never deleted: when
 // retention rolls raw readings up, the entry stays and proves what was there.
 struct ChainEntry {
     int64_t n = 0;
-    evidence::EntryKind kind = evidence::EntryKind::readings;
+    chain::EntryKind kind = chain::EntryKind::readings;
     int64_t first_id = 0, last_id = 0, count = 0;
     WallMs ts_min = 0, ts_max = 0;
-    evidence::Digest digest{}, head{};
+    chain::Digest digest{}, head{};
 };
 
 // An asset's legal state as last changed by `sealwatch asset set-state` (overrides the config).
@@ -130,7 +130,7 @@ class Store {
     // The chain (store/chain.cpp).
     Result<std::optional<ChainEntry>> chain_tip();
     int64_t chain_length() const { return chain_n_; }
-    const evidence::Digest& chain_head() const { return chain_head_; }
+    const chain::Digest& chain_head() const { return chain_head_; }
 
     // Legal states and the set-state command queue (store/chain.cpp).
     Result<std::vector<AssetStateRow>> asset_states();
@@ -176,11 +176,11 @@ class Store {
     // chain_committed() once that transaction has committed.
     struct ChainTip {
         int64_t n = 0;
-        evidence::Digest head{};
+        chain::Digest head{};
     };
-    Result<ChainTip> chain_append(evidence::EntryKind kind, int64_t first_id, int64_t last_id,
+    Result<ChainTip> chain_append(chain::EntryKind kind, int64_t first_id, int64_t last_id,
                                   int64_t count, WallMs ts_min, WallMs ts_max,
-                                  const evidence::Digest& digest, const ChainTip& after);
+                                  const chain::Digest& digest, const ChainTip& after);
     Result<void> load_chain_tip();
     Result<int64_t> insert_event(const detect::Event& event, ChainTip& tip);
 
@@ -194,7 +194,7 @@ class Store {
     sqlite::Stmt next_event_, next_rollups_, next_readings_, insert_outbox_, delete_outbox_,
         set_meta_;
     int64_t chain_n_ = 0;
-    evidence::Digest chain_head_{};
+    chain::Digest chain_head_{};
 };
 
 // The packed form of a reading's values: (u8 quantity, f64 little-endian) pairs, 9 bytes each.

@@ -7,17 +7,18 @@
 #include <fstream>
 #include <sstream>
 
+#include "chain/chain.hpp"
+#include "chain/crypto.hpp"
 #include "common/quantities.hpp"
 #include "config/config.hpp"
 #include "evidence/bundle.hpp"
-#include "evidence/chain.hpp"
-#include "evidence/crypto.hpp"
 #include "evidence/legal_state.hpp"
 #include "store/store.hpp"
 #include "test_support.hpp"
 
 using namespace sealwatch;
 using namespace sealwatch::evidence;
+using namespace sealwatch::chain;
 
 namespace {
 

@@ -1,10 +1,10 @@
-#include "evidence/chain.hpp"
+#include "chain/chain.hpp"
 
 #include <charconv>
 #include <climits>
 #include <cstring>
 
-namespace sealwatch::evidence {
+namespace sealwatch::chain {
 
 namespace {
 
@@ -18,7 +18,6 @@ bool needs_quotes(std::string_view s) {
     return s.find_first_of(",\"\r\n") != std::string_view::npos;
 }
 
-// RFC 3339 with milliseconds; the date and time of day are formatted once per second.
 // Writes the 24 characters of RFC 3339 with milliseconds at p; the date and time of day are
 // formatted once per second.
 char* write_ts(char* p, WallMs t) {
@@ -208,4 +207,4 @@ std::string head_statement(std::string_view gateway, int64_t n, const Digest& he
     return s;
 }
 
-}  // namespace sealwatch::evidence
+}  // namespace sealwatch::chain

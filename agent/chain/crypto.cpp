@@ -1,4 +1,4 @@
-#include "evidence/crypto.hpp"
+#include "chain/crypto.hpp"
 
 #include <sys/stat.h>
 
@@ -16,7 +16,7 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
-namespace sealwatch::evidence {
+namespace sealwatch::chain {
 
 namespace {
 
@@ -339,4 +339,4 @@ Result<GatewayKey> load_or_create_gateway_key(const std::string& data_dir) {
     return g;
 }
 
-}  // namespace sealwatch::evidence
+}  // namespace sealwatch::chain

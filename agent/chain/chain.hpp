@@ -16,11 +16,11 @@
 #include <string>
 #include <string_view>
 
+#include "chain/crypto.hpp"
 #include "common/clock.hpp"
 #include "common/quantities.hpp"
-#include "evidence/crypto.hpp"
 
-namespace sealwatch::evidence {
+namespace sealwatch::chain {
 
 enum class EntryKind : int { readings = 1, event = 2 };
 
@@ -51,4 +51,4 @@ Digest link(const Digest& prev, int64_t n, EntryKind kind, int64_t count, const 
 std::string head_statement(std::string_view gateway, int64_t n, const Digest& head,
                            std::string_view ts);
 
-}  // namespace sealwatch::evidence
+}  // namespace sealwatch::chain

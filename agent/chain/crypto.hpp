@@ -12,7 +12,7 @@
 
 #include "common/error.hpp"
 
-namespace sealwatch::evidence {
+namespace sealwatch::chain {
 
 using Digest = std::array<uint8_t, 32>;
 using PublicKey = std::array<uint8_t, 32>;  // raw Ed25519
@@ -84,4 +84,4 @@ Result<GatewayKey> load_or_create_gateway_key(const std::string& data_dir);
 std::string gateway_key_path(const std::string& data_dir);
 std::string gateway_pub_path(const std::string& data_dir);
 
-}  // namespace sealwatch::evidence
+}  // namespace sealwatch::chain
