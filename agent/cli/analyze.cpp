@@ -10,7 +10,8 @@
 
 namespace sealwatch::cli {
 
-int run_analyze(const std::string& config_path, const std::string& csv_path, bool stats) {
+int run_analyze(const std::string& config_path, const std::string& csv_path,
+                AnalyzeOptions options) {
     auto cfg = config::load(config_path);
     if (!cfg) {
         for (const auto& p : cfg.error()) std::cerr << p << '\n';
@@ -24,17 +25,21 @@ int run_analyze(const std::string& config_path, const std::string& csv_path, boo
     detect::Detector detector(*cfg, std::move(tz));
     std::string line;
     auto t0 = std::chrono::steady_clock::now();
-    auto result = detect::replay_csv(csv_path, detector, [&](const detect::Event& e) {
-        line = detect::to_json(e).dump();
-        line += '\n';
-        std::fwrite(line.data(), 1, line.size(), stdout);
-    });
+    auto result = detect::replay_csv(csv_path, detector,
+                                     [&](const detect::Event& e) {
+                                         line = detect::to_json(e).dump();
+                                         line += '\n';
+                                         std::fwrite(line.data(), 1, line.size(), stdout);
+                                     },
+                                     {.strict = options.strict});
     std::fflush(stdout);
     if (!result) {
         std::cerr << result.error() << '\n';
         return 2;
     }
-    if (stats) {
+    // Dirty history is analysed, not refused: what was left out is said, not hidden.
+    for (const auto& l : detect::describe_dirt(*result, csv_path)) std::cerr << l << '\n';
+    if (options.stats) {
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(stderr, "%llu rows, %llu events, %.3f s, %.0f rows/s\n",
                      static_cast<unsigned long long>(result->rows),

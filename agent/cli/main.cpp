@@ -54,11 +54,14 @@ int main(int argc, char** argv) {
 
     std::string csv_path;
     bool analyze_stats = false;
+    bool analyze_strict = false;
     auto* analyze = app.add_subcommand(
         "analyze", "replay readings from a CSV through the detector; events as JSON lines");
     analyze->add_option("-c,--config", config_path, "configuration file");
     analyze->add_option("--csv", csv_path, "readings: ts,meter,<quantities...>")->required();
     analyze->add_flag("--stats", analyze_stats, "print rows, events and throughput on stderr");
+    analyze->add_flag("--strict", analyze_strict,
+                      "exit 2 at the first bad cell or row instead of ignoring it");
 
     auto* status = app.add_subcommand(
         "status",
@@ -99,7 +102,9 @@ int main(int argc, char** argv) {
     if (set_state->parsed())
         return cli::run_set_state(config_path, asset_id, new_state, by, note, wait_s);
     if (status->parsed()) return cli::run_status(config_path);
-    if (analyze->parsed()) return cli::run_analyze(config_path, csv_path, analyze_stats);
+    if (analyze->parsed())
+        return cli::run_analyze(config_path, csv_path,
+                                {.stats = analyze_stats, .strict = analyze_strict});
     if (check->parsed()) return config_check(config_path);
     if (list->parsed()) return profiles_list(config_path);
     return 1;

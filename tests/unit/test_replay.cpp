@@ -1,5 +1,9 @@
-// The analyze CSV reader: the contract's format, and a clear FILE:LINE for every bad input.
+// The analyze CSV reader: the contract's format; dirty history (non-finite and impossible cells,
+// broken rows, duplicates, jittered order) analysed and counted; with strict, a clear FILE:LINE
+// for every bad input.
 #include <gtest/gtest.h>
+
+#include <stdexcept>
 
 #include "config/config.hpp"
 #include "detect/replay.hpp"
@@ -43,12 +47,38 @@ standby_w = 300
 }
 
 tl::expected<detect::ReplayStats, std::string> run(const std::string& text,
-                                                   std::vector<detect::Event>* events = nullptr) {
+                                                   std::vector<detect::Event>* events = nullptr,
+                                                   detect::ReplayOptions opt = {}) {
     auto c = cfg();
     detect::Detector det(c);
-    return detect::replay_csv_text(text, "r.csv", det, [&](const detect::Event& e) {
-        if (events) events->push_back(e);
-    });
+    return detect::replay_csv_text(
+        text, "r.csv", det,
+        [&](const detect::Event& e) {
+            if (events) events->push_back(e);
+        },
+        opt);
+}
+
+tl::expected<detect::ReplayStats, std::string> strict(const std::string& text) {
+    return run(text, nullptr, {.strict = true});
+}
+
+const detect::ReplayStats::Cells& ignored(const detect::ReplayStats& s, std::string_view q) {
+    for (size_t i = 0; i < kQuantities.size(); ++i)
+        if (kQuantities[i] == q) return s.ignored_cells[i];
+    throw std::logic_error("no such quantity");
+}
+
+const detect::ReplayStats::Rows& skipped(const detect::ReplayStats& s, detect::BadRow kind) {
+    return s.skipped_rows[static_cast<size_t>(kind)];
+}
+
+// Minute rows of m1 (the sealed furnace's meter) from t0, "p_w,e_imp_kwh" cells given.
+std::string rows(const std::vector<std::string>& cells, long t0 = 1795000000) {
+    std::string csv;
+    for (size_t i = 0; i < cells.size(); ++i)
+        csv += std::to_string(t0 + 60 * static_cast<long>(i)) + ",m1," + cells[i] + "\n";
+    return csv;
 }
 
 TEST(Replay, ReadsTheContractFormat) {
@@ -73,18 +103,19 @@ TEST(Replay, SerialColumnIsAnExtension) {
     EXPECT_EQ(ev[0].type, "meter_replaced");
 }
 
-TEST(Replay, ProblemsNameTheLine) {
-    EXPECT_EQ(run("ts,meter,p_w\n1795000000,m9,1\n").error(),
+TEST(Replay, StrictNamesTheLineOfEveryProblem) {
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000000,m9,1\n").error(),
               "r.csv:2: meter 'm9' is not in the config");
-    EXPECT_EQ(run("ts,meter,p_w\n1795000060,m1,1\n1795000000,m1,1\n").error(),
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000060,m1,1\n1795000000,m1,1\n").error(),
               "r.csv:3: rows out of time order: 2026-11-18T11:06:40.000Z after "
               "2026-11-18T11:07:40.000Z");
-    EXPECT_EQ(run("ts,meter,p_w\n1795000000,m1,1x\n").error(),
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000000,m1,1x\n").error(),
               "r.csv:2: bad number '1x' in column 'p_w'");
-    EXPECT_EQ(run("ts,meter,p_w\nyesterday,m1,1\n").error(),
+    EXPECT_EQ(strict("ts,meter,p_w\nyesterday,m1,1\n").error(),
               "r.csv:2: bad time 'yesterday' (RFC 3339 or Unix seconds)");
-    EXPECT_EQ(run("ts,meter,p_w\n1795000000,m1\n").error(), "r.csv:2: 2 cells, the header has 3");
-    EXPECT_EQ(run("ts,meter,p_w\n1795000000,m1,1,2\n").error(),
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000000,m1\n").error(),
+              "r.csv:2: 2 cells, the header has 3");
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000000,m1,1,2\n").error(),
               "r.csv:2: more cells than the header's 3 columns");
     EXPECT_EQ(run("ts,meter,power\n").error(),
               "r.csv:1: unknown column 'power' (expected ts, meter, serial or a quantity such as "
@@ -93,17 +124,158 @@ TEST(Replay, ProblemsNameTheLine) {
               "r.csv:1: the header must name the columns 'ts' and 'meter'");
     EXPECT_EQ(run("ts,meter,p_w,p_w\n").error(), "r.csv:1: column 'p_w' appears twice");
     EXPECT_EQ(run("").error(), "r.csv:0: empty file: no header row");
-    EXPECT_EQ(run("ts,meter,p_w\n,m1,1\n").error(),
+    EXPECT_EQ(strict("ts,meter,p_w\n,m1,1\n").error(),
               "r.csv:2: bad time '' (RFC 3339 or Unix seconds)");
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000000,m1,NaN\n").error(),
+              "r.csv:2: not a finite number 'NaN' in column 'p_w'");
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000000,m1,1000000000\n").error(),
+              "r.csv:2: value 1000000000 in column 'p_w' is outside its physical range "
+              "-5e+08..5e+08");
+    EXPECT_EQ(strict("ts,meter,p_w\n1795000000,m1,1\n1795000000,m1,1\n").error(),
+              "r.csv:3: duplicate row: meter 'm1' already has a row at 2026-11-18T11:06:40.000Z");
 }
 
-TEST(Replay, NumbersParseExactly) {
+TEST(Replay, StrictReplaysCleanDataAsBefore) {
     std::vector<detect::Event> ev;
-    // Values beyond the fast path (exponent, 17 digits) still parse.
-    auto r =
-        run("ts,meter,p_w,e_imp_kwh\n1795000000,m2,1.5e3,12345678901234567\n"
-            "1795000060,m2,-0.000001,+7\n");
+    auto r = run("ts,meter,p_w\n" + rows({"500000", "500000", "500000", "500000", "500000"}), &ev,
+                 {.strict = true});
     ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 5u);
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0].type, "reenergized");
+}
+
+// A NaN power cell is no reading of power: the row still carries its register (standing still), and
+// the sealed furnace stays quiet. The cells are counted per column, by reason.
+TEST(Replay, NonFiniteCellsCountAsAbsent) {
+    std::vector<detect::Event> ev;
+    auto r = run(
+        "ts,meter,p_w,e_imp_kwh\n" + rows({"200,100.00", "NaN,100.00", "nan,100.00", "inf,100.00",
+                                           "-Infinity,100.00", "200,100.00", "200,inf"}),
+        &ev);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 7u);
+    EXPECT_TRUE(ev.empty()) << detect::to_json(ev.front()).dump();
+    const auto& p = ignored(*r, "p_w");
+    EXPECT_EQ(p.count[static_cast<size_t>(detect::BadCell::not_finite)], 4u);
+    EXPECT_EQ(p.first_line, 3u);
+    EXPECT_EQ(ignored(*r, "e_imp_kwh").total(), 1u);
+    EXPECT_FALSE(r->clean());
+    auto lines = detect::describe_dirt(*r, "r.csv");
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0],
+              "r.csv:3: 4 cells of column 'p_w' ignored as absent (4 not finite (NaN, inf)); "
+              "the first on this line");
+    EXPECT_EQ(lines[1],
+              "r.csv:8: 1 cell of column 'e_imp_kwh' ignored as absent (1 not finite (NaN, "
+              "inf)); the first on this line");
+}
+
+// 1e9 W is no furnace: outside the physical range, absent. Five such rows in a row would
+// otherwise be a reenergized alarm on the sealed asset.
+TEST(Replay, ImpossibleValuesCountAsAbsent) {
+    std::vector<detect::Event> ev;
+    auto r = run("ts,meter,p_w,pf\n" +
+                     rows({"1e9,0.9", "1000000000,0.9", "-2e9,0.9", "1e999,0.9", "1000000000.5,7"}),
+                 &ev);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 5u);
+    EXPECT_TRUE(ev.empty()) << detect::to_json(ev.front()).dump();
+    EXPECT_EQ(ignored(*r, "p_w").count[static_cast<size_t>(detect::BadCell::out_of_range)], 5u);
+    EXPECT_EQ(ignored(*r, "pf").count[static_cast<size_t>(detect::BadCell::out_of_range)], 1u);
+    EXPECT_EQ(detect::describe_dirt(*r, "r.csv")[0],
+              "r.csv:2: 5 cells of column 'p_w' ignored as absent (5 outside -5e+08..5e+08); the "
+              "first on this line");
+}
+
+TEST(Replay, GarbageCellsCountAsAbsent) {
+    auto r = run("ts,meter,p_w,e_imp_kwh\n" + rows({"1x,5", "#N/A,5", "null,", "--,5", "200,5"}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 5u);
+    EXPECT_EQ(ignored(*r, "p_w").count[static_cast<size_t>(detect::BadCell::not_a_number)], 4u);
+    EXPECT_EQ(ignored(*r, "e_imp_kwh").total(), 0u);
+}
+
+// The contract's empty cell is "no value": nothing to report.
+TEST(Replay, EmptyCellsAreNoValueNotDirt) {
+    auto r = run("ts,meter,p_w,e_imp_kwh\n" + rows({",5", "200,", " ,5", ","}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 4u);
+    EXPECT_TRUE(r->clean());
+    EXPECT_TRUE(detect::describe_dirt(*r, "r.csv").empty());
+}
+
+TEST(Replay, UnusableRowsAreSkippedAndCounted) {
+    std::vector<detect::Event> ev;
+    std::string csv = "ts,meter,p_w\n";
+    csv += "1795000000,m1,200\n";
+    csv += "this line is not a row at all\n";  // bad time
+    csv += "1795000060,m1\n";                  // short
+    csv += "1795000120,m1,200,7\n";            // long
+    csv += "1795000180,,200\n";                // no meter
+    csv += "1795000240,m9,200\n";              // not in the config
+    csv += "1795000300,m9,200\n";
+    csv += "1795000360,m1,200\n";
+    auto r = run(csv, &ev);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 2u);
+    EXPECT_EQ(skipped(*r, detect::BadRow::bad_time).count, 1u);
+    EXPECT_EQ(skipped(*r, detect::BadRow::cell_count).count, 2u);
+    EXPECT_EQ(skipped(*r, detect::BadRow::no_meter).count, 1u);
+    EXPECT_EQ(skipped(*r, detect::BadRow::unknown_meter).count, 2u);
+    auto lines = detect::describe_dirt(*r, "r.csv");
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[0],
+              "r.csv:3: 1 row skipped, the first on this line: bad time 'this line is not a row "
+              "at all' (RFC 3339 or Unix seconds)");
+    EXPECT_EQ(lines[2],
+              "r.csv:7: 2 rows skipped, the first on this line: meter 'm9' is not in the config");
+    EXPECT_EQ(lines[3],
+              "r.csv:4: 2 rows skipped, the first on this line: 2 cells, the header has 3");
+}
+
+// Exports repeat rows (a retried poll, two files concatenated): the detector must see each
+// reading once, or a zero time step would stand for a reading.
+TEST(Replay, DuplicateRowsAreDroppedAndCounted) {
+    std::vector<detect::Event> ev;
+    std::string csv = "ts,meter,p_w,e_imp_kwh\n";
+    for (int i = 0; i < 6; ++i) {
+        std::string row =
+            std::to_string(1795000000 + 60 * i) + ",m1,200," + std::to_string(100 + i) + "\n";
+        csv += row;
+        if (i % 2) csv += row;  // the same row twice
+        if (i == 4) csv += std::to_string(1795000000 + 60 * i) + ",m1,210,104\n";
+    }
+    auto r = run(csv, &ev);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 6u);
+    EXPECT_TRUE(ev.empty());
+    EXPECT_EQ(skipped(*r, detect::BadRow::duplicate).count, 4u);
+    EXPECT_EQ(skipped(*r, detect::BadRow::duplicate).first_line, 4u);
+    EXPECT_EQ(detect::describe_dirt(*r, "r.csv")[0],
+              "r.csv:4: 4 rows dropped, the first on this line: duplicate row: meter 'm1' "
+              "already has a row at 2026-11-18T11:07:40.000Z");
+}
+
+// Timestamps jittered per meter put rows of one poll out of order; within kReorderWindowMs they
+// are put back in order, further behind they are skipped (the detector's clock never goes back).
+TEST(Replay, RowsAFewSecondsOutOfOrderAreReordered) {
+    std::string csv = "ts,meter,p_w\n";
+    csv += "1795000004,m1,200\n";
+    csv += "1795000000,m2,200\n";  // 4 s behind: put before
+    csv += "1795000063,m2,200\n";
+    csv += "1795000058,m1,200\n";  // 5 s behind
+    csv += "1795000300,m1,200\n";  // the rows up to 63 are replayed now
+    csv += "1795000100,m2,200\n";  // behind, but after everything replayed: put in its place
+    csv += "1795000030,m1,200\n";  // behind rows already replayed: too late
+    auto r = run(csv);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->rows, 6u);
+    EXPECT_EQ(skipped(*r, detect::BadRow::out_of_order).count, 1u);
+    EXPECT_EQ(skipped(*r, detect::BadRow::out_of_order).first_line, 8u);
+    EXPECT_EQ(strict(csv).error(),
+              "r.csv:3: rows out of time order: 2026-11-18T11:06:40.000Z after "
+              "2026-11-18T11:06:44.000Z");
 }
 
 }  // namespace
