@@ -18,6 +18,7 @@
 #include "poll/queue.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
+#include "wire/topics.hpp"
 
 namespace sealwatch::daemon {
 
@@ -44,8 +45,8 @@ std::string status_payload(bool online, int64_t boot) {
 class Running {
   public:
     Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue, int64_t boot)
-        : topics_(uplink::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site,
-                                              cfg.gateway.id)),
+        : topics_(
+              wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id)),
           offline_(status_payload(false, boot)) {
         uplink::LinkSettings ls;
         ls.host = cfg.uplink.host;
@@ -103,7 +104,7 @@ class Running {
     }
 
   private:
-    uplink::Topics topics_;
+    wire::Topics topics_;
     std::string offline_;
     std::unique_ptr<uplink::MqttLink> link_;
     std::unique_ptr<uplink::Uplink> uplink_;

@@ -2,6 +2,7 @@
 
 #include "chain/chain.hpp"
 #include "common/log.hpp"
+#include "wire/topics.hpp"
 
 namespace sealwatch::evidence {
 
@@ -59,9 +60,10 @@ bool AgentSide::turn(WallMs now, store::Store& store, detect::Detector& detector
     if (key_ && connected &&
         (!was_connected_ ||
          (store.chain_length() != published_n_ && now - published_at_ >= kChainPublishEveryMs))) {
-        auto p = cfg.uplink.topic_prefix + "/" + cfg.gateway.site + "/" + cfg.gateway.id + "/chain";
-        publish(p, chain_head_payload(*key_, cfg.gateway.id, store.chain_length(),
-                                      store.chain_head(), now));
+        auto topics =
+            wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id);
+        publish(topics.chain, chain_head_payload(*key_, cfg.gateway.id, store.chain_length(),
+                                                 store.chain_head(), now));
         published_n_ = store.chain_length();
         published_at_ = now;
     }

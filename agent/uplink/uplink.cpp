@@ -4,13 +4,7 @@
 
 namespace sealwatch::uplink {
 
-Topics Topics::for_gateway(const std::string& prefix, const std::string& site,
-                           const std::string& gateway) {
-    std::string p = prefix + "/" + site + "/" + gateway;
-    return {p + "/telemetry", p + "/event", p + "/status"};
-}
-
-Uplink::Uplink(store::Store& store, MqttLink& link, Topics topics, PumpOptions options)
+Uplink::Uplink(store::Store& store, MqttLink& link, wire::Topics topics, PumpOptions options)
     : store_(store), link_(link), topics_(std::move(topics)), options_(options) {
     // Whatever was in flight when the agent last stopped (or died) goes again, same seq, same
     // content; libmosquitto's own queue did not survive the process.

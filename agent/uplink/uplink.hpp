@@ -11,6 +11,7 @@
 
 #include "store/store.hpp"
 #include "uplink/mqtt_link.hpp"
+#include "wire/topics.hpp"
 
 namespace sealwatch::uplink {
 
@@ -20,15 +21,9 @@ struct PumpOptions {
     size_t window = 32;                 // messages handed to libmosquitto and not yet acknowledged
 };
 
-struct Topics {
-    std::string telemetry, event, status;
-    static Topics for_gateway(const std::string& prefix, const std::string& site,
-                              const std::string& gateway);
-};
-
 class Uplink {
   public:
-    Uplink(store::Store& store, MqttLink& link, Topics topics, PumpOptions options);
+    Uplink(store::Store& store, MqttLink& link, wire::Topics topics, PumpOptions options);
 
     void on_note(const LinkNote& note);  // from the link, via the owner's queue
     // Hands over as many messages as the window allows; applies the acknowledgements received.
@@ -42,7 +37,7 @@ class Uplink {
 
     store::Store& store_;
     MqttLink& link_;
-    Topics topics_;
+    wire::Topics topics_;
     PumpOptions options_;
     bool connected_ = false;
     std::deque<store::OutboxRow> resend_;  // unacknowledged rows found at start
