@@ -55,11 +55,7 @@ std::string cut(const std::string& s, size_t n) {
 
 // The latest p_w of a meter, from its newest reading that has one.
 std::optional<double> latest_power(store::Store& st, const std::string& meter) {
-    static const uint8_t p_w = [] {
-        for (size_t i = 0; i < kQuantities.size(); ++i)
-            if (kQuantities[i] == "p_w") return static_cast<uint8_t>(i);
-        return uint8_t{0};
-    }();
+    constexpr uint8_t p_w = quantity_index("p_w");
     auto q = st.db().prepare(
         "SELECT r.vals FROM readings r JOIN meters m ON m.id = r.meter WHERE m.name = ? "
         "ORDER BY r.id DESC LIMIT 5");

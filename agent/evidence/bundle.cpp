@@ -170,11 +170,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     rep.from = opt.from;
     rep.to = opt.to;
     rep.buckets = kReportBuckets;
-    static const size_t q_p = [] {
-        for (size_t i = 0; i < kQuantities.size(); ++i)
-            if (kQuantities[i] == "p_w") return i;
-        return size_t{0};
-    }();
+    constexpr size_t q_p = quantity_index("p_w");
     std::map<std::string, PowerSeries*> series;  // only meters of some asset
     for (const auto& a : cfg.assets) {
         if (asset && a.id != asset->id) continue;

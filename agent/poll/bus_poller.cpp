@@ -35,12 +35,6 @@ modbus::Client make_client(const config::Bus& bus) {
 
 namespace {
 
-uint8_t quantity_index(const std::string& name) {
-    for (size_t i = 0; i < kQuantities.size(); ++i)
-        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
-    return 0xff;  // profiles are validated against the same list, so this does not happen
-}
-
 std::string describe(const modbus::ReadError& e) {
     std::string s(modbus::to_string(e.kind));
     if (e.kind == modbus::ErrorKind::exception) s += " " + std::to_string(e.exception_code);
@@ -123,7 +117,10 @@ BusPoller::PollResult BusPoller::poll_once(size_t i, bool with_serial) {
             auto v = profiles::field_value(
                 field, std::span<const uint16_t>(regs->data() + (field.address - block.address),
                                                  static_cast<size_t>(n)));
-            if (v) r.values.push_back({quantity_index(field.quantity), *v});
+            // Profiles are validated against the same list, so the lookup does not miss.
+            if (v)
+                r.values.push_back(
+                    {static_cast<uint8_t>(find_quantity(field.quantity).value_or(0xff)), *v});
         }
     }
     if (with_serial && plan.profile.serial) {

@@ -21,12 +21,6 @@ namespace {
 constexpr int64_t kChunk = 20000;  // readings per rollup transaction
 constexpr int64_t kDayMs = 86400000;
 
-int quantity_of(std::string_view name) {
-    for (size_t i = 0; i < kQuantities.size(); ++i)
-        if (kQuantities[i] == name) return static_cast<int>(i);
-    return -1;
-}
-
 struct Minute {
     int64_t n = 0;
     double p_min = 0, p_sum = 0, p_max = 0;
@@ -46,9 +40,9 @@ Result<int64_t> Store::size_bytes() {
 }
 
 Result<int64_t> Store::roll_up(const RollUp& what) {
-    static const int q_p = quantity_of("p_w");
-    static const int q_imp = quantity_of("e_imp_kwh");
-    static const int q_exp = quantity_of("e_exp_kwh");
+    constexpr size_t q_p = quantity_index("p_w");
+    constexpr size_t q_imp = quantity_index("e_imp_kwh");
+    constexpr size_t q_exp = quantity_index("e_exp_kwh");
 
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return pass(b);

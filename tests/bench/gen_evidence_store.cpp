@@ -37,12 +37,6 @@ const char* arg_str(int argc, char** argv, const char* name, const char* fallbac
     return fallback;
 }
 
-uint8_t q(std::string_view name) {
-    for (size_t i = 0; i < kQuantities.size(); ++i)
-        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
-    return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,8 +62,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", st.error().message.c_str());
         return 1;
     }
-    const uint8_t qp = q("p_w"), qe = q("e_imp_kwh"), qu = q("u_l1_v"), qi = q("i_l1_a"),
-                  qpf = q("pf"), qf = q("f_hz");
+    constexpr uint8_t qp = quantity_index("p_w"), qe = quantity_index("e_imp_kwh"),
+                      qu = quantity_index("u_l1_v"), qi = quantity_index("i_l1_a"),
+                      qpf = quantity_index("pf"), qf = quantity_index("f_hz");
     std::vector<double> energy(static_cast<size_t>(meters), 1000.0);
     std::vector<poll::Reading> batch(static_cast<size_t>(meters));
     for (long m = 0; m < meters; ++m) {

@@ -6,24 +6,19 @@
 #include "common/quantities.hpp"
 #include "config/config.hpp"
 #include "detect/detector.hpp"
+#include "test_support.hpp"
 
 using namespace sealwatch;
 using detect::Detector;
 using detect::Event;
 using detect::EventState;
 using detect::Severity;
+using test_support::q;
 
 namespace {
 
 constexpr WallMs kMin = 60'000;
 constexpr WallMs kT0 = 1'795'000'000'000;  // 2026-11-19, a quiet afternoon
-
-uint8_t q(std::string_view name) {
-    for (size_t i = 0; i < kQuantities.size(); ++i)
-        if (kQuantities[i] == name) return static_cast<uint8_t>(i);
-    ADD_FAILURE() << "no quantity " << name;
-    return 0;
-}
 
 // m1: the asset's meter; m0: an incoming meter; m2: a second sub-meter (a running line).
 std::string config_text(const std::string& state, const std::string& extra_asset = "",
