@@ -2,15 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <initializer_list>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <toml++/toml.h>
 
+#include "common/problem_log.hpp"
+#include "common/table_reader.hpp"
 #include "common/text.hpp"
+#include "common/toml_document.hpp"
 #include "profiles/catalog.hpp"
 #include "sim/duration.hpp"
 
@@ -18,122 +18,38 @@ namespace sealwatch::sim {
 
 namespace {
 
-// Collects problems while walking the document, so one run reports all of them.
-class Reader {
-  public:
-    explicit Reader(std::string_view file) : file_(file) {}
+using Need = TableReader::Need;
 
-    void problem(const toml::source_region& where, std::string_view msg) {
-        problems_.push_back(located(file_, where, msg));
-    }
-    void problem(unsigned line, std::string_view msg) {
-        problems_.push_back(located(file_, line, msg));
-    }
-    Problems& problems() { return problems_; }
-
-    // Unknown keys are errors: a typo must not silently become a default.
-    void only_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
-                   std::string_view where) {
-        for (auto&& [key, node] : table) {
-            if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end())
-                problem(key.source(),
-                        "unknown key '" + std::string(key.str()) + "' in " + std::string(where));
-        }
-    }
-
-    std::optional<double> number(const toml::node& node, std::string_view what) {
-        if (auto v = node.value<double>()) return *v;  // integers convert too
-        problem(node.source(), std::string(what) + " must be a number");
+// A duration: "10s", "5m", "1h30m", or a number of seconds.
+std::optional<double> duration(TableReader& r, std::string_view key, Need need = Need::optional) {
+    const toml::node* node = r.node(key, need);
+    if (!node) return std::nullopt;
+    if (auto s = node->value_exact<std::string>()) {
+        if (auto d = parse_duration(*s)) return *d;
+        r.problem(key, r.name(key) + ": '" + *s +
+                           "' is not a duration (e.g. \"90s\", \"5m\", \"1h30m\")");
         return std::nullopt;
     }
+    if (auto v = finite_number(*node); v && *v >= 0) return *v;
+    r.problem(key, r.name(key) + " must be a duration (e.g. \"5m\")");
+    return std::nullopt;
+}
 
-    std::optional<std::string> string(const toml::node& node, std::string_view what) {
-        if (auto v = node.value<std::string>()) return *v;
-        problem(node.source(), std::string(what) + " must be a string");
-        return std::nullopt;
+// One number for all three phases, or an array of three.
+std::optional<std::array<double, 3>> per_phase(TableReader& r, std::string_view key) {
+    const toml::node* node = r.node(key);
+    if (!node) return std::nullopt;
+    if (auto v = finite_number(*node)) return std::array<double, 3>{*v, *v, *v};
+    std::array<double, 3> out{};
+    const auto* arr = node->as_array();
+    for (size_t i = 0; arr && arr->size() == 3 && i < 3; ++i) {
+        auto v = finite_number((*arr)[i]);
+        if (!v) break;
+        out[i] = *v;
+        if (i == 2) return out;
     }
-
-    std::optional<int64_t> integer(const toml::node& node, std::string_view what, int64_t lo,
-                                   int64_t hi) {
-        auto v = node.value_exact<int64_t>();
-        if (!v) {
-            problem(node.source(), std::string(what) + " must be an integer");
-            return std::nullopt;
-        }
-        if (*v < lo || *v > hi) {
-            problem(node.source(), std::string(what) + " must be in " + std::to_string(lo) + ".." +
-                                       std::to_string(hi));
-            return std::nullopt;
-        }
-        return *v;
-    }
-
-    std::optional<bool> boolean(const toml::node& node, std::string_view what) {
-        if (auto v = node.value_exact<bool>()) return *v;
-        problem(node.source(), std::string(what) + " must be true or false");
-        return std::nullopt;
-    }
-
-    // A duration: "10s", "5m", "1h30m", or a number of seconds.
-    std::optional<double> duration(const toml::node& node, std::string_view what) {
-        if (auto s = node.value_exact<std::string>()) {
-            if (auto d = parse_duration(*s)) return *d;
-            problem(node.source(), std::string(what) + ": '" + *s +
-                                       "' is not a duration (e.g. \"90s\", \"5m\", \"1h30m\")");
-            return std::nullopt;
-        }
-        if (auto v = node.value<double>()) {
-            if (*v >= 0) return *v;
-        }
-        problem(node.source(), std::string(what) + " must be a duration (e.g. \"5m\")");
-        return std::nullopt;
-    }
-
-    // One number for all three phases, or an array of three.
-    std::optional<std::array<double, 3>> per_phase(const toml::node& node, std::string_view what) {
-        if (auto arr = node.as_array()) {
-            if (arr->size() != 3) {
-                problem(node.source(), std::string(what) + " must be a number or 3 numbers");
-                return std::nullopt;
-            }
-            std::array<double, 3> out{};
-            for (size_t i = 0; i < 3; ++i) {
-                auto v = number((*arr)[i], what);
-                if (!v) return std::nullopt;
-                out[i] = *v;
-            }
-            return out;
-        }
-        auto v = number(node, what);
-        if (!v) return std::nullopt;
-        return std::array<double, 3>{*v, *v, *v};
-    }
-
-    // Tables of an array (array of tables or inline tables); a single table counts as one.
-    std::vector<const toml::table*> tables(const toml::node& node, std::string_view what) {
-        std::vector<const toml::table*> out;
-        if (auto t = node.as_table()) {
-            out.push_back(t);
-        } else if (auto arr = node.as_array()) {
-            for (auto&& item : *arr) {
-                if (auto t2 = item.as_table())
-                    out.push_back(t2);
-                else
-                    problem(item.source(), std::string(what) + " entries must be tables");
-            }
-        } else {
-            problem(node.source(), std::string(what) + " must be a table or an array of tables");
-        }
-        return out;
-    }
-
-  private:
-    std::string file_;
-    Problems problems_;
-};
-
-unsigned line_of(const toml::node& node) {
-    return node.source().begin.line;
+    r.problem(key, r.name(key) + " must be a number or 3 numbers");
+    return std::nullopt;
 }
 
 std::optional<char> parse_parity(std::string_view text) {
@@ -143,316 +59,221 @@ std::optional<char> parse_parity(std::string_view text) {
     return std::nullopt;
 }
 
-void read_sim(Reader& r, const toml::table& t, Scenario& out) {
-    r.only_keys(t, {"speed", "seed"}, "[sim]");
-    if (auto n = t.get("speed")) {
-        if (auto v = r.number(*n, "speed")) {
-            if (*v > 0)
-                out.speed = *v;
-            else
-                r.problem(n->source(), "speed must be > 0");
-        }
+void read_sim(const toml::table& t, ProblemLog& log, Scenario& out) {
+    TableReader r(t, "[sim]", log);
+    if (auto v = r.number("speed")) {
+        if (*v > 0)
+            out.speed = *v;
+        else
+            r.problem("speed", r.name("speed") + " must be > 0");
     }
-    if (auto n = t.get("seed")) {
-        if (auto v = r.integer(*n, "seed", 0, INT64_MAX)) out.seed = static_cast<uint64_t>(*v);
-    }
+    if (auto v = r.integer("seed", 0, INT64_MAX)) out.seed = static_cast<uint64_t>(*v);
 }
 
-void read_listener(Reader& r, const toml::table& t, Scenario& out) {
-    r.only_keys(t, {"id", "tcp", "rtu", "baud", "parity", "data_bits", "stop_bits"},
-                "[[listener]]");
+void read_listener(const toml::table& t, ProblemLog& log, Scenario& out) {
+    TableReader r(t, "[[listener]]", log);
     ListenerSpec l;
-    l.line = line_of(t);
-    if (auto n = t.get("id")) {
-        if (auto v = r.string(*n, "id")) {
-            if (!is_valid_id(*v)) r.problem(n->source(), "id must match [A-Za-z0-9_-]{1,64}");
-            l.id = *v;
-        }
-    } else {
-        r.problem(t.source(), "listener needs an id");
-    }
-    auto tcp = t.get("tcp");
-    auto rtu = t.get("rtu");
-    if ((tcp != nullptr) == (rtu != nullptr)) {
-        r.problem(t.source(),
-                  "listener needs exactly one of tcp = \"HOST:PORT\" or rtu = \"DEVICE\"");
-    } else if (tcp) {
+    l.line = r.line();
+    l.id = r.id("id").value_or("");
+    const bool tcp = r.has("tcp");
+    const bool rtu = r.has("rtu");
+    if (tcp == rtu)
+        r.problem_here("listener needs exactly one of tcp = \"HOST:PORT\" or rtu = \"DEVICE\"");
+    if (auto v = r.string("tcp"); v && !rtu) {
         l.kind = ListenerSpec::Kind::tcp;
-        if (auto v = r.string(*tcp, "tcp")) {
-            if (auto hp = parse_host_port(*v)) {
-                l.host = hp->first;
-                l.port = hp->second;
-            } else {
-                r.problem(tcp->source(), "tcp must be \"HOST:PORT\"");
-            }
+        if (auto hp = parse_host_port(*v)) {
+            l.host = hp->first;
+            l.port = hp->second;
+        } else {
+            r.problem("tcp", r.name("tcp") + " must be \"HOST:PORT\"");
         }
-        for (auto key : {"baud", "parity", "data_bits", "stop_bits"})
-            if (auto n = t.get(key))
-                r.problem(n->source(), std::string(key) + " applies to rtu listeners only");
-    } else {
+    }
+    if (auto v = r.string("rtu"); v && !tcp) {
         l.kind = ListenerSpec::Kind::rtu;
-        if (auto v = r.string(*rtu, "rtu")) l.device = *v;
-        if (auto n = t.get("baud"))
-            if (auto v = r.integer(*n, "baud", 300, 4000000)) l.baud = static_cast<int>(*v);
-        if (auto n = t.get("parity")) {
-            if (auto v = r.string(*n, "parity")) {
-                if (auto p = parse_parity(*v))
-                    l.parity = *p;
-                else
-                    r.problem(n->source(), "parity must be \"N\", \"E\" or \"O\"");
-            }
+        l.device = *v;
+    }
+    if (tcp && !rtu) {
+        for (auto key : {"baud", "parity", "data_bits", "stop_bits"})
+            if (r.has(key)) r.reject(key, r.name(key) + " applies to rtu listeners only");
+    } else {
+        if (auto v = r.integer("baud", 300, 4000000)) l.baud = static_cast<int>(*v);
+        if (auto v = r.string("parity")) {
+            if (auto p = parse_parity(*v))
+                l.parity = *p;
+            else
+                r.problem("parity", r.name("parity") + " must be \"N\", \"E\" or \"O\"");
         }
-        if (auto n = t.get("data_bits"))
-            if (auto v = r.integer(*n, "data_bits", 5, 8)) l.data_bits = static_cast<int>(*v);
-        if (auto n = t.get("stop_bits"))
-            if (auto v = r.integer(*n, "stop_bits", 1, 2)) l.stop_bits = static_cast<int>(*v);
+        if (auto v = r.integer("data_bits", 5, 8)) l.data_bits = static_cast<int>(*v);
+        if (auto v = r.integer("stop_bits", 1, 2)) l.stop_bits = static_cast<int>(*v);
     }
     out.listeners.push_back(std::move(l));
 }
 
-void read_segment(Reader& r, const toml::table& t, MeterSpec& m) {
-    r.only_keys(t, {"at", "p_w", "ramp_to", "over"}, "a program segment");
+void read_segment(const toml::table& t, ProblemLog& log, MeterSpec& m) {
+    TableReader r(t, "a program segment", log);
+    const size_t before = log.size();
     Segment s;
-    bool ok = true;
-    if (auto n = t.get("at")) {
-        auto v = r.duration(*n, "at");
-        ok = ok && v;
-        if (v) s.at = *v;
-    } else {
-        r.problem(t.source(), "program segment needs at = \"...\"");
-        ok = false;
+    if (!r.has("at")) r.problem_here("program segment needs at = \"...\"");
+    if (auto v = duration(r, "at")) s.at = *v;
+    const bool step = r.has("p_w");
+    const bool ramp = r.has("ramp_to");
+    const auto value = r.number(step ? "p_w" : "ramp_to");
+    if (step == ramp) {
+        r.problem_here("program segment needs exactly one of p_w or ramp_to");
+        for (auto key : {"p_w", "ramp_to", "over"}) (void)r.node(key);  // known, not unknown
+    } else if (step) {
+        if (r.has("over")) r.reject("over", "over goes with ramp_to, not p_w");
+    } else if (!r.has("over")) {
+        r.problem_here("ramp_to needs over = \"...\"");
+    } else if (auto d = duration(r, "over")) {
+        s.over = *d;
     }
-    auto step = t.get("p_w");
-    auto ramp = t.get("ramp_to");
-    if ((step != nullptr) == (ramp != nullptr)) {
-        r.problem(t.source(), "program segment needs exactly one of p_w or ramp_to");
+    if (value) s.value = *value;
+    if (log.size() == before) m.program.push_back(s);
+}
+
+void read_heat(const toml::table& t, ProblemLog& log, MeterSpec& m) {
+    TableReader r(t, "a heat", log);
+    const size_t before = log.size();
+    Heat h;
+    if (auto v = duration(r, "start", Need::required)) h.start = *v;
+    if (auto v = duration(r, "ramp")) h.ramp = *v;
+    if (auto v = r.number("hold_w", Need::required)) h.hold_w = *v;
+    if (auto v = duration(r, "hold", Need::required)) h.hold = *v;
+    if (auto v = duration(r, "drop")) h.drop = *v;
+    if (auto v = duration(r, "gap")) h.gap = *v;
+    if (auto v = r.integer("repeat", 0, 1000000)) h.repeat = static_cast<int>(*v);
+    if (log.size() != before) return;
+    if (h.period() <= 0) {
+        r.problem_here("heat needs a non-zero length (ramp + hold + drop + gap)");
         return;
     }
-    if (step) {
-        auto v = r.number(*step, "p_w");
-        ok = ok && v;
-        if (v) s.value = *v;
-        if (auto n = t.get("over")) r.problem(n->source(), "over goes with ramp_to, not p_w");
-    } else {
-        auto v = r.number(*ramp, "ramp_to");
-        ok = ok && v;
-        if (v) s.value = *v;
-        if (auto n = t.get("over")) {
-            auto d = r.duration(*n, "over");
-            ok = ok && d;
-            if (d) s.over = *d;
-        } else {
-            r.problem(t.source(), "ramp_to needs over = \"...\"");
-            ok = false;
-        }
-    }
-    if (ok) m.program.push_back(s);
+    m.heats.push_back(h);
 }
 
-void read_heat(Reader& r, const toml::table& t, MeterSpec& m) {
-    r.only_keys(t, {"start", "ramp", "hold_w", "hold", "drop", "gap", "repeat"}, "heat");
-    Heat h;
-    bool ok = true;
-    auto need_duration = [&](const char* key, double& field, bool required) {
-        if (auto n = t.get(key)) {
-            auto v = r.duration(*n, key);
-            ok = ok && v;
-            if (v) field = *v;
-        } else if (required) {
-            r.problem(t.source(), std::string("heat needs ") + key);
-            ok = false;
-        }
-    };
-    need_duration("start", h.start, true);
-    need_duration("ramp", h.ramp, false);
-    need_duration("hold", h.hold, true);
-    need_duration("drop", h.drop, false);
-    need_duration("gap", h.gap, false);
-    if (auto n = t.get("hold_w")) {
-        auto v = r.number(*n, "hold_w");
-        ok = ok && v;
-        if (v) h.hold_w = *v;
-    } else {
-        r.problem(t.source(), "heat needs hold_w");
-        ok = false;
-    }
-    if (auto n = t.get("repeat")) {
-        auto v = r.integer(*n, "repeat", 0, 1000000);
-        ok = ok && v;
-        if (v) h.repeat = static_cast<int>(*v);
-    }
-    if (ok && h.period() <= 0) {
-        r.problem(t.source(), "heat needs a non-zero length (ramp + hold + drop + gap)");
-        ok = false;
-    }
-    if (ok) m.heats.push_back(h);
+void read_counter_values(TableReader& r, MeterEvent& e) {
+    if (auto v = r.number("e_imp_kwh")) e.e_imp_kwh = *v;
+    if (auto v = r.number("e_exp_kwh")) e.e_exp_kwh = *v;
 }
 
-void read_counter_values(Reader& r, const toml::table& t, MeterEvent& e) {
-    if (auto n = t.get("e_imp_kwh"))
-        if (auto v = r.number(*n, "e_imp_kwh")) e.e_imp_kwh = *v;
-    if (auto n = t.get("e_exp_kwh"))
-        if (auto v = r.number(*n, "e_exp_kwh")) e.e_exp_kwh = *v;
-}
-
-void read_fault(Reader& r, const toml::table& t, MeterSpec& m) {
-    r.only_keys(t,
-                {"from", "until", "at", "no_answer", "offline", "corrupt_crc", "exception",
-                 "slow_ms", "swap", "counter_reset"},
-                "a fault");
-    const unsigned line = line_of(t);
-    auto swap = t.get("swap");
-    auto reset = t.get("counter_reset");
-    if (swap || reset) {
-        // One-shot events: they happen at one moment, not over a window.
-        if (swap && reset) r.problem(t.source(), "swap and counter_reset need separate entries");
-        for (auto key :
-             {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms"})
-            if (auto n = t.get(key))
-                r.problem(n->source(), std::string(key) + " cannot be combined with " +
-                                           (swap ? "swap" : "counter_reset"));
-        MeterEvent e;
-        e.line = line;
-        e.kind = swap ? MeterEvent::Kind::swap : MeterEvent::Kind::counter_reset;
-        auto at = t.get("at");
-        if (!at) {
-            r.problem(t.source(),
-                      std::string(swap ? "swap" : "counter_reset") + " needs at = \"...\"");
+// swap = { ... } or counter_reset = true / { ... }: something that happens once, at `at`.
+void read_meter_event(TableReader& r, bool swap, MeterSpec& m) {
+    const char* what = swap ? "swap" : "counter_reset";
+    if (r.has("swap") && r.has("counter_reset"))
+        r.problem_here("swap and counter_reset need separate entries");
+    for (auto key :
+         {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms"})
+        if (r.has(key))
+            r.reject(key, r.name(key) + " cannot be combined with " + std::string(what));
+    MeterEvent e;
+    e.line = r.line();
+    e.kind = swap ? MeterEvent::Kind::swap : MeterEvent::Kind::counter_reset;
+    if (!r.has("at")) r.problem_here(std::string(what) + " needs at = \"...\"");
+    const auto when = duration(r, "at");
+    const toml::node* node = r.node(what);
+    if (!when) return;
+    e.at = *when;
+    if (swap) {
+        const auto* st = node->as_table();
+        if (!st) {
+            r.problem("swap", "swap must be a table: { serial = N, e_imp_kwh = X }");
             return;
         }
-        auto when = r.duration(*at, "at");
-        if (!when) return;
-        e.at = *when;
-        if (swap) {
-            auto st = swap->as_table();
-            if (!st) {
-                r.problem(swap->source(), "swap must be a table: { serial = N, e_imp_kwh = X }");
-                return;
-            }
-            r.only_keys(*st, {"serial", "e_imp_kwh", "e_exp_kwh"}, "swap");
-            if (auto n = st->get("serial")) {
-                if (auto v = r.integer(*n, "serial", 0, INT64_MAX))
-                    e.serial = static_cast<uint64_t>(*v);
-            } else {
-                r.problem(swap->source(), "swap needs the new serial");
-            }
-            read_counter_values(r, *st, e);
-        } else if (auto rt = reset->as_table()) {
-            r.only_keys(*rt, {"e_imp_kwh", "e_exp_kwh"}, "counter_reset");
-            read_counter_values(r, *rt, e);
-        } else if (auto b = r.boolean(*reset, "counter_reset"); b && !*b) {
-            return;  // counter_reset = false: nothing happens
-        }
-        m.events.push_back(e);
+        TableReader sr(*st, "swap", r.log());
+        if (auto v = sr.integer("serial", 0, INT64_MAX, Need::required))
+            e.serial = static_cast<uint64_t>(*v);
+        read_counter_values(sr, e);
+    } else if (const auto* rt = node->as_table()) {
+        TableReader rr(*rt, "counter_reset", r.log());
+        read_counter_values(rr, e);
+    } else if (const auto* b = node->as_boolean(); !b) {
+        r.problem("counter_reset", r.name("counter_reset") + " must be true or false or a table");
+        return;
+    } else if (!b->get()) {
+        return;  // counter_reset = false: nothing happens
+    }
+    m.events.push_back(e);
+}
+
+void read_fault(const toml::table& t, ProblemLog& log, MeterSpec& m) {
+    TableReader r(t, "a fault", log);
+    if (r.has("swap") || r.has("counter_reset")) {
+        (void)r.node("swap");
+        (void)r.node("counter_reset");
+        read_meter_event(r, r.has("swap"), m);
         return;
     }
-
     Fault f;
-    f.line = line;
-    if (auto n = t.get("at"))
-        r.problem(n->source(), "at is for swap and counter_reset; faults use from/until");
-    if (auto n = t.get("from"))
-        if (auto v = r.duration(*n, "from")) f.from = *v;
-    if (auto n = t.get("until"))
-        if (auto v = r.duration(*n, "until")) f.until = *v;
-    if (f.from >= f.until) r.problem(t.source(), "fault window is empty (from >= until)");
-    if (auto n = t.get("no_answer"))
-        if (auto v = r.boolean(*n, "no_answer")) f.no_answer = *v;
-    if (auto n = t.get("offline"))
-        if (auto v = r.boolean(*n, "offline")) f.offline = *v;
-    if (auto n = t.get("corrupt_crc"))
-        if (auto v = r.boolean(*n, "corrupt_crc")) f.corrupt = *v;
-    if (auto n = t.get("exception"))
-        if (auto v = r.integer(*n, "exception", 1, 11)) f.exception = static_cast<int>(*v);
-    if (auto n = t.get("slow_ms"))
-        if (auto v = r.integer(*n, "slow_ms", 0, 600000)) f.slow_ms = static_cast<int>(*v);
+    f.line = r.line();
+    if (r.has("at")) r.reject("at", "at is for swap and counter_reset; faults use from/until");
+    if (auto v = duration(r, "from")) f.from = *v;
+    if (auto v = duration(r, "until")) f.until = *v;
+    if (f.from >= f.until) r.problem_here("fault window is empty (from >= until)");
+    r.read("no_answer", f.no_answer);
+    r.read("offline", f.offline);
+    r.read("corrupt_crc", f.corrupt);
+    r.read("exception", f.exception, 1, 11);
+    r.read("slow_ms", f.slow_ms, 0, 600000);
+    (void)r.node("swap");  // known keys, for the message about an unknown one
+    (void)r.node("counter_reset");
+    (void)r.node("at");
     if (!f.no_answer && !f.offline && !f.corrupt && f.exception == 0 && f.slow_ms == 0) {
-        r.problem(t.source(),
-                  "fault does nothing: give no_answer, offline, corrupt_crc, exception, "
-                  "slow_ms, swap or counter_reset");
+        r.problem_here(
+            "fault does nothing: give no_answer, offline, corrupt_crc, exception, "
+            "slow_ms, swap or counter_reset");
         return;
     }
     m.faults.push_back(f);
 }
 
-void read_meter(Reader& r, const toml::table& t, Scenario& out) {
-    r.only_keys(t,
-                {"id", "unit", "profile", "serial", "listener", "u_v", "f_hz", "pf", "thd_u_pct",
-                 "thd_i_pct", "thd_i_heat_pct", "split", "noise_w", "e_imp_kwh", "e_exp_kwh",
-                 "program", "heat", "faults"},
-                "[[meter]]");
+void read_meter(const toml::table& t, ProblemLog& log, Scenario& out) {
+    TableReader r(t, "[[meter]]", log);
     MeterSpec m;
-    m.line = line_of(t);
-    if (auto n = t.get("unit")) {
-        if (auto v = r.integer(*n, "unit", 1, 247)) m.unit = static_cast<int>(*v);
-    } else {
-        r.problem(t.source(), "meter needs a unit (1..247)");
-    }
-    if (auto n = t.get("id")) {
-        if (auto v = r.string(*n, "id")) {
-            if (!is_valid_id(*v)) r.problem(n->source(), "id must match [A-Za-z0-9_-]{1,64}");
-            m.id = *v;
-        }
-    } else {
+    m.line = r.line();
+    if (!r.has("unit")) r.problem_here("meter needs a unit (1..247)");
+    if (auto v = r.integer("unit", 1, 247)) m.unit = static_cast<int>(*v);
+    if (r.has("id"))
+        m.id = r.id("id").value_or("");
+    else
         m.id = "unit-" + std::to_string(m.unit);
-    }
-    if (auto n = t.get("profile")) {
-        if (auto v = r.string(*n, "profile")) m.profile = *v;
-    } else {
-        r.problem(t.source(), "meter needs a profile (e.g. \"eastron-sdm630\")");
-    }
-    if (auto n = t.get("serial"))
-        if (auto v = r.integer(*n, "serial", 0, INT64_MAX)) m.serial = static_cast<uint64_t>(*v);
-    if (auto n = t.get("listener")) {
-        if (auto s = n->value_exact<std::string>()) {
-            m.listeners.push_back(*s);
-        } else if (auto arr = n->as_array()) {
-            for (auto&& item : *arr)
-                if (auto v = r.string(item, "listener")) m.listeners.push_back(*v);
+    if (!r.has("profile")) r.problem_here("meter needs a profile (e.g. \"eastron-sdm630\")");
+    r.read("profile", m.profile);
+    if (auto v = r.integer("serial", 0, INT64_MAX)) m.serial = static_cast<uint64_t>(*v);
+    if (const toml::node* n = r.node("listener")) {
+        const auto* arr = n->as_array();
+        if (n->is_string()) {
+            m.listeners.push_back(n->as_string()->get());
+        } else if (arr && arr->is_homogeneous(toml::node_type::string)) {
+            for (const auto& item : *arr) m.listeners.push_back(item.as_string()->get());
         } else {
-            r.problem(n->source(), "listener must be an id or a list of ids");
+            r.problem("listener", r.name("listener") + " must be an id or a list of ids");
         }
     }
     Electrical& el = m.electrical;
-    if (auto n = t.get("u_v"))
-        if (auto v = r.per_phase(*n, "u_v")) el.u_v = *v;
-    if (auto n = t.get("f_hz"))
-        if (auto v = r.number(*n, "f_hz")) el.f_hz = *v;
-    if (auto n = t.get("pf")) {
-        if (auto v = r.number(*n, "pf")) {
-            if (*v > 0 && *v <= 1)
-                el.pf = *v;
-            else
-                r.problem(n->source(), "pf must be in (0, 1]");
-        }
+    if (auto v = per_phase(r, "u_v")) el.u_v = *v;
+    if (auto v = r.number("f_hz")) el.f_hz = *v;
+    if (auto v = r.number("pf")) {
+        if (*v > 0 && *v <= 1)
+            el.pf = *v;
+        else
+            r.problem("pf", r.name("pf") + " must be in (0, 1]");
     }
-    if (auto n = t.get("thd_u_pct"))
-        if (auto v = r.per_phase(*n, "thd_u_pct")) el.thd_u_pct = *v;
-    if (auto n = t.get("thd_i_pct"))
-        if (auto v = r.number(*n, "thd_i_pct")) el.thd_i_pct = *v;
-    if (auto n = t.get("thd_i_heat_pct"))
-        if (auto v = r.number(*n, "thd_i_heat_pct")) el.thd_i_heat_pct = *v;
-    if (auto n = t.get("split")) {
-        if (auto v = r.per_phase(*n, "split")) {
-            bool negative = (*v)[0] < 0 || (*v)[1] < 0 || (*v)[2] < 0;
-            if (negative || (*v)[0] + (*v)[1] + (*v)[2] <= 0)
-                r.problem(n->source(), "split needs shares >= 0, not all 0");
-            else
-                el.split = *v;
-        }
+    if (auto v = per_phase(r, "thd_u_pct")) el.thd_u_pct = *v;
+    if (auto v = r.number("thd_i_pct")) el.thd_i_pct = *v;
+    if (auto v = r.number("thd_i_heat_pct")) el.thd_i_heat_pct = *v;
+    if (auto v = per_phase(r, "split")) {
+        const bool negative = (*v)[0] < 0 || (*v)[1] < 0 || (*v)[2] < 0;
+        if (negative || (*v)[0] + (*v)[1] + (*v)[2] <= 0)
+            r.problem("split", r.name("split") + " needs shares >= 0, not all 0");
+        else
+            el.split = *v;
     }
-    if (auto n = t.get("noise_w"))
-        if (auto v = r.number(*n, "noise_w")) el.noise_w = std::abs(*v);
-    if (auto n = t.get("e_imp_kwh"))
-        if (auto v = r.number(*n, "e_imp_kwh")) m.e_imp_kwh = *v;
-    if (auto n = t.get("e_exp_kwh"))
-        if (auto v = r.number(*n, "e_exp_kwh")) m.e_exp_kwh = *v;
-    if (auto n = t.get("program"))
-        for (auto seg : r.tables(*n, "program")) read_segment(r, *seg, m);
-    if (auto n = t.get("heat"))
-        for (auto h : r.tables(*n, "heat")) read_heat(r, *h, m);
-    if (auto n = t.get("faults"))
-        for (auto f : r.tables(*n, "faults")) read_fault(r, *f, m);
+    if (auto v = r.number("noise_w")) el.noise_w = std::abs(*v);
+    if (auto v = r.number("e_imp_kwh")) m.e_imp_kwh = *v;
+    if (auto v = r.number("e_exp_kwh")) m.e_exp_kwh = *v;
+    for (const auto* seg : r.table_or_tables("program")) read_segment(*seg, log, m);
+    for (const auto* h : r.table_or_tables("heat")) read_heat(*h, log, m);
+    for (const auto* f : r.table_or_tables("faults")) read_fault(*f, log, m);
     std::stable_sort(m.program.begin(), m.program.end(),
                      [](const Segment& a, const Segment& b) { return a.at < b.at; });
     std::stable_sort(m.events.begin(), m.events.end(),
@@ -488,56 +309,36 @@ std::optional<std::pair<std::string, uint16_t>> parse_host_port(std::string_view
 }
 
 tl::expected<Scenario, Problems> parse_scenario(std::string_view text, std::string_view file_name) {
-    Reader r(file_name);
-    toml::table doc;
-#if TOML_EXCEPTIONS
-    try {
-        doc = toml::parse(text, file_name);
-    } catch (const toml::parse_error& err) {
-        r.problem(err.source(), err.description());
-        return tl::unexpected(r.problems());
-    }
-#else
-    auto parsed = toml::parse(text, file_name);
-    if (!parsed) {
-        r.problem(parsed.error().source(), parsed.error().description());
-        return tl::unexpected(r.problems());
-    }
-    doc = std::move(parsed).table();
-#endif
+    ProblemLog log{std::string(file_name)};
+    auto doc = parse_toml(text, log);
+    if (!doc) return tl::unexpected(log.in_file_order());
     Scenario out;
     out.file = std::string(file_name);
-    r.only_keys(doc, {"sim", "listener", "meter"}, "the scenario");
-    if (auto n = doc.get("sim")) {
-        if (auto t = n->as_table())
-            read_sim(r, *t, out);
-        else
-            r.problem(n->source(), "[sim] must be a table");
+    {
+        TableReader r(*doc, "the scenario", log);
+        if (const auto* t = r.table("sim")) read_sim(*t, log, out);
+        for (const auto* t : r.table_or_tables("listener")) read_listener(*t, log, out);
+        for (const auto* t : r.table_or_tables("meter")) read_meter(*t, log, out);
     }
-    if (auto n = doc.get("listener"))
-        for (auto t : r.tables(*n, "listener")) read_listener(r, *t, out);
-    if (auto n = doc.get("meter"))
-        for (auto t : r.tables(*n, "meter")) read_meter(r, *t, out);
 
     std::set<std::string> ids;
     for (auto& l : out.listeners)
         if (!l.id.empty() && !ids.insert(l.id).second)
-            r.problem(l.line, "listener id '" + l.id + "' used twice");
+            log.add(l.line, "listener id '" + l.id + "' used twice");
     ids.clear();
     for (auto& m : out.meters)
         if (!ids.insert(m.id).second)
-            r.problem(m.line, "meter id '" + m.id + "' used twice (give each meter an id)");
+            log.add(m.line, "meter id '" + m.id + "' used twice (give each meter an id)");
 
-    if (!r.problems().empty()) return tl::unexpected(r.problems());
+    if (!log.empty()) return tl::unexpected(log.in_file_order());
     return out;
 }
 
 tl::expected<Scenario, Problems> load_scenario(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return tl::unexpected(Problems{path + ": cannot read the file"});
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return parse_scenario(buffer.str(), path);
+    ProblemLog log(path);
+    auto text = read_toml_file(path, log);
+    if (!text) return tl::unexpected(log.in_file_order());
+    return parse_scenario(*text, path);
 }
 
 Problems check_scenario(const Scenario& scenario, const profiles::Catalog& catalog) {

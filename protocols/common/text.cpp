@@ -11,10 +11,6 @@ std::string located(std::string_view file, unsigned line, std::string_view msg) 
     return out;
 }
 
-std::string located(std::string_view file, const toml::source_region& where, std::string_view msg) {
-    return located(file, static_cast<unsigned>(where.begin.line), msg);
-}
-
 bool is_valid_id(std::string_view id) {
     if (id.empty() || id.size() > 64) return false;
     for (char c : id) {

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
+
+#include "common/toml_document.hpp"
 
 namespace sealwatch::profiles {
 
@@ -46,14 +46,13 @@ void Catalog::add_folder(const std::string& dir, std::vector<std::string>& probl
     std::map<std::string, std::string, std::less<>> seen_here;  // id -> file, this folder
     for (const auto& path : files) {
         const std::string name = path.string();
-        std::ifstream in(path, std::ios::binary);
-        std::ostringstream text;
-        text << in.rdbuf();
-        if (!in) {
-            problems.push_back(name + ":0: cannot read the file");
+        ProblemLog log(name);
+        auto text = read_toml_file(name, log);
+        if (!text) {
+            for (auto& p : log.in_file_order()) problems.push_back(std::move(p));
             continue;
         }
-        auto parsed = parse_profile(text.str(), name);
+        auto parsed = parse_profile(*text, name);
         if (!parsed) {
             problems.insert(problems.end(), parsed.error().begin(), parsed.error().end());
             continue;

@@ -54,7 +54,8 @@ class ConfigCli(unittest.TestCase):
         self.assertEqual(lines, [
             f"{path}:13: 'baud' belongs to an rtu bus, not tcp",
             f"{path}:15: meter \"m1\": no profile \"eastron-sdm999\"",
-            f"{path}:19: unknown key 'intervall_ms' in [[meter]]",
+            f"{path}:19: unknown key 'intervall_ms' in [[meter]] (expected one of: id, bus, "
+            "unit, profile, interval_ms, offline_after, backoff_max_ms)",
         ])
         r = self.run_tool(binary("sealwatchd"), "--check", "--config", path)
         self.assertEqual(r.returncode, 2)

@@ -81,9 +81,15 @@ margin = 5
             if (x == s) return true;
         return false;
     };
-    EXPECT_TRUE(has("t.toml:21: 'min_on_s' = -1 is out of range [0, 86400]")) << p.front();
+    EXPECT_TRUE(has("t.toml:21: 'min_on_s' in [[asset]] = -1 is out of range [0, 86400]"))
+        << p.front();
     EXPECT_TRUE(has("t.toml:24: 'heat_max_s' must not be less than 'heat_min_s'"));
-    EXPECT_TRUE(has("t.toml:25: unknown key 'margin' in [detect]"));
+    EXPECT_TRUE(
+        has("t.toml:25: unknown key 'margin' in [detect] (expected one of: margin_w, margin_pct, "
+            "min_on_s, min_samples, min_off_s, production_w, heat_w, heat_min_s, heat_max_s, "
+            "heat_gap_max_s, heats_min, thd_i_min_pct, night_start_h, night_end_h, reverse_w, "
+            "phase_min_a, phase_loss_pct, balance_window_s, balance_windows, balance_floor_w, "
+            "counter_floor_kwh, rollback_tolerance_kwh, max_power_w, offline_min_s)"));
 }
 
 }  // namespace

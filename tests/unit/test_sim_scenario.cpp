@@ -131,11 +131,14 @@ heat = { start = "1m", hold_w = 1000 }
     ASSERT_FALSE(s);
     const Problems& p = s.error();
     EXPECT_TRUE(has_problem(p, "bad.toml:4: unknown key 'colour'")) << all(p);
-    EXPECT_TRUE(has_problem(p, "bad.toml:5: at: 'soon' is not a duration")) << all(p);
-    EXPECT_TRUE(has_problem(p, "bad.toml:6: exception must be in 1..11")) << all(p);
+    EXPECT_TRUE(has_problem(p, "bad.toml:5: 'at' in a program segment: 'soon' is not a duration"))
+        << all(p);
+    EXPECT_TRUE(has_problem(p, "bad.toml:6: 'exception' in a fault = 99 is out of range [1, 11]"))
+        << all(p);
     EXPECT_TRUE(has_problem(p, "bad.toml:6: fault does nothing")) << all(p);
-    EXPECT_TRUE(has_problem(p, "bad.toml:9: unit must be in 1..247")) << all(p);
-    EXPECT_TRUE(has_problem(p, "bad.toml:11: heat needs hold")) << all(p);
+    EXPECT_TRUE(has_problem(p, "bad.toml:9: 'unit' in [[meter]] = 300 is out of range [1, 247]"))
+        << all(p);
+    EXPECT_TRUE(has_problem(p, "bad.toml:11: missing required key 'hold' in a heat")) << all(p);
 }
 
 TEST(SimScenario, SyntaxErrorHasALine) {
@@ -143,6 +146,17 @@ TEST(SimScenario, SyntaxErrorHasALine) {
     ASSERT_FALSE(s);
     ASSERT_EQ(s.error().size(), 1u);
     EXPECT_EQ(s.error()[0].rfind("broken.toml:3: ", 0), 0u) << s.error()[0];
+}
+
+TEST(SimScenario, DeepNestingIsAProblemNotACrash) {
+    std::string header = "[a";
+    for (int i = 1; i < 20000; ++i) header += ".a";
+    auto s = parse_scenario("[[meter]]\nunit = 1\n" + header + "]\n", "deep.toml");
+    ASSERT_FALSE(s);
+    ASSERT_EQ(s.error().size(), 1u) << all(s.error());
+    EXPECT_EQ(s.error()[0],
+              "deep.toml:3: nested more than 32 levels deep (tables, arrays and dotted keys); "
+              "not read");
 }
 
 TEST(SimScenario, CheckAgainstCatalogAndListeners) {
