@@ -40,13 +40,12 @@ std::optional<std::array<double, 3>> per_phase(TableReader& r, std::string_view 
     const toml::node* node = r.node(key);
     if (!node) return std::nullopt;
     if (auto v = finite_number(*node)) return std::array<double, 3>{*v, *v, *v};
-    std::array<double, 3> out{};
-    const auto* arr = node->as_array();
-    for (size_t i = 0; arr && arr->size() == 3 && i < 3; ++i) {
-        auto v = finite_number((*arr)[i]);
-        if (!v) break;
-        out[i] = *v;
-        if (i == 2) return out;
+    if (const auto* arr = node->as_array(); arr && arr->size() == 3) {
+        std::array<double, 3> out{};
+        size_t numbers = 0;
+        for (const auto& item : *arr)
+            if (auto v = finite_number(item)) out[numbers++] = *v;
+        if (numbers == 3) return out;
     }
     r.problem(key, r.name(key) + " must be a number or 3 numbers");
     return std::nullopt;
@@ -123,10 +122,9 @@ void read_segment(const toml::table& t, ProblemLog& log, MeterSpec& m) {
         for (auto key : {"p_w", "ramp_to", "over"}) (void)r.node(key);  // known, not unknown
     } else if (step) {
         if (r.has("over")) r.reject("over", "over goes with ramp_to, not p_w");
-    } else if (!r.has("over")) {
-        r.problem_here("ramp_to needs over = \"...\"");
-    } else if (auto d = duration(r, "over")) {
-        s.over = *d;
+    } else {
+        if (!r.has("over")) r.problem_here("ramp_to needs over = \"...\"");
+        if (auto d = duration(r, "over")) s.over = *d;
     }
     if (value) s.value = *value;
     if (log.size() == before) m.program.push_back(s);
@@ -157,10 +155,10 @@ void read_counter_values(TableReader& r, MeterEvent& e) {
 }
 
 // swap = { ... } or counter_reset = true / { ... }: something that happens once, at `at`.
-void read_meter_event(TableReader& r, bool swap, MeterSpec& m) {
+void read_meter_event(TableReader& r, const toml::node* swap, const toml::node* reset,
+                      MeterSpec& m) {
     const char* what = swap ? "swap" : "counter_reset";
-    if (r.has("swap") && r.has("counter_reset"))
-        r.problem_here("swap and counter_reset need separate entries");
+    if (swap && reset) r.problem_here("swap and counter_reset need separate entries");
     for (auto key :
          {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms"})
         if (r.has(key))
@@ -170,11 +168,10 @@ void read_meter_event(TableReader& r, bool swap, MeterSpec& m) {
     e.kind = swap ? MeterEvent::Kind::swap : MeterEvent::Kind::counter_reset;
     if (!r.has("at")) r.problem_here(std::string(what) + " needs at = \"...\"");
     const auto when = duration(r, "at");
-    const toml::node* node = r.node(what);
     if (!when) return;
     e.at = *when;
     if (swap) {
-        const auto* st = node->as_table();
+        const auto* st = swap->as_table();
         if (!st) {
             r.problem("swap", "swap must be a table: { serial = N, e_imp_kwh = X }");
             return;
@@ -183,10 +180,10 @@ void read_meter_event(TableReader& r, bool swap, MeterSpec& m) {
         if (auto v = sr.integer("serial", 0, INT64_MAX, Need::required))
             e.serial = static_cast<uint64_t>(*v);
         read_counter_values(sr, e);
-    } else if (const auto* rt = node->as_table()) {
+    } else if (const auto* rt = reset->as_table()) {
         TableReader rr(*rt, "counter_reset", r.log());
         read_counter_values(rr, e);
-    } else if (const auto* b = node->as_boolean(); !b) {
+    } else if (const auto* b = reset->as_boolean(); !b) {
         r.problem("counter_reset", r.name("counter_reset") + " must be true or false or a table");
         return;
     } else if (!b->get()) {
@@ -197,10 +194,10 @@ void read_meter_event(TableReader& r, bool swap, MeterSpec& m) {
 
 void read_fault(const toml::table& t, ProblemLog& log, MeterSpec& m) {
     TableReader r(t, "a fault", log);
-    if (r.has("swap") || r.has("counter_reset")) {
-        (void)r.node("swap");
-        (void)r.node("counter_reset");
-        read_meter_event(r, r.has("swap"), m);
+    const toml::node* swap = r.node("swap");
+    const toml::node* reset = r.node("counter_reset");
+    if (swap || reset) {
+        read_meter_event(r, swap, reset, m);
         return;
     }
     Fault f;
@@ -214,9 +211,6 @@ void read_fault(const toml::table& t, ProblemLog& log, MeterSpec& m) {
     r.read("corrupt_crc", f.corrupt);
     r.read("exception", f.exception, 1, 11);
     r.read("slow_ms", f.slow_ms, 0, 600000);
-    (void)r.node("swap");  // known keys, for the message about an unknown one
-    (void)r.node("counter_reset");
-    (void)r.node("at");
     if (!f.no_answer && !f.offline && !f.corrupt && f.exception == 0 && f.slow_ms == 0) {
         r.problem_here(
             "fault does nothing: give no_answer, offline, corrupt_crc, exception, "
@@ -232,10 +226,7 @@ void read_meter(const toml::table& t, ProblemLog& log, Scenario& out) {
     m.line = r.line();
     if (!r.has("unit")) r.problem_here("meter needs a unit (1..247)");
     if (auto v = r.integer("unit", 1, 247)) m.unit = static_cast<int>(*v);
-    if (r.has("id"))
-        m.id = r.id("id").value_or("");
-    else
-        m.id = "unit-" + std::to_string(m.unit);
+    m.id = r.id("id", Need::optional).value_or("unit-" + std::to_string(m.unit));
     if (!r.has("profile")) r.problem_here("meter needs a profile (e.g. \"eastron-sdm630\")");
     r.read("profile", m.profile);
     if (auto v = r.integer("serial", 0, INT64_MAX)) m.serial = static_cast<uint64_t>(*v);
@@ -243,7 +234,7 @@ void read_meter(const toml::table& t, ProblemLog& log, Scenario& out) {
         const auto* arr = n->as_array();
         if (n->is_string()) {
             m.listeners.push_back(n->as_string()->get());
-        } else if (arr && arr->is_homogeneous(toml::node_type::string)) {
+        } else if (arr && (arr->empty() || arr->is_homogeneous(toml::node_type::string))) {
             for (const auto& item : *arr) m.listeners.push_back(item.as_string()->get());
         } else {
             r.problem("listener", r.name("listener") + " must be an id or a list of ids");

@@ -103,12 +103,10 @@ std::optional<Field> field(const toml::table& tbl, std::string quantity, const D
     {
         TableReader r(tbl, is_serial ? "[serial]" : "field '" + quantity + "'", log);
         f.table = table_at(r).value_or(def.table);
-        const auto type = type_at(r);
-        f.encoding.type = type.value_or(def.type);
+        f.encoding.type = type_at(r).value_or(def.type);
         // An explicit order must fit the type; the default one applies its switches to any width
         // (a 16-bit value has no words to swap).
-        const Order order =
-            r.has("order") ? order_at(r, f.encoding.type).value_or(Order{}) : def.order;
+        const Order order = order_at(r, f.encoding.type).value_or(def.order);
         f.encoding.word_swap = order.word_swap;
         f.encoding.byte_swap = order.byte_swap;
         const int count = modbus::register_count(f.encoding.type);

@@ -148,6 +148,21 @@ TEST(SimScenario, SyntaxErrorHasALine) {
     EXPECT_EQ(s.error()[0].rfind("broken.toml:3: ", 0), 0u) << s.error()[0];
 }
 
+TEST(SimScenario, UnknownKeyNamesTheKnownOnes) {
+    auto s = parse_scenario(R"([[meter]]
+unit = 1
+profile = "eastron-sdm630"
+listener = []
+faults = [{ no_answer = true, untill = "5m" }]
+)",
+                            "f.toml");
+    ASSERT_FALSE(s);
+    ASSERT_EQ(s.error().size(), 1u) << all(s.error());
+    EXPECT_EQ(s.error()[0],
+              "f.toml:5: unknown key 'untill' in a fault (expected one of: swap, counter_reset, "
+              "from, until, no_answer, offline, corrupt_crc, exception, slow_ms)");
+}
+
 TEST(SimScenario, DeepNestingIsAProblemNotACrash) {
     std::string header = "[a";
     for (int i = 1; i < 20000; ++i) header += ".a";
