@@ -10,9 +10,9 @@ namespace sealwatch {
 
 namespace {
 
-std::string too_large(size_t bytes) {
-    return "the file is " + std::to_string(bytes) + " bytes, more than the " +
-           std::to_string(kMaxTomlBytes) + " a TOML file may have here; not read";
+std::string too_large() {
+    return "larger than " + std::to_string(kMaxTomlBytes) +
+           " bytes, the most a TOML file may have here; not read";
 }
 
 // Measures nesting on the raw text, without building anything: each segment of a [header] or
@@ -48,7 +48,8 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
     auto skip_string = [&](size_t& i) {
         const char quote = text[i];
         const bool basic = quote == '"';
-        const bool multi = text.substr(i, 3) == std::string(3, quote);
+        const std::string_view triple = basic ? R"(""")" : "'''";
+        const bool multi = text.substr(i, 3) == triple;
         i += multi ? 3 : 1;
         for (; i < text.size(); ++i) {
             const char c = text[i];
@@ -58,7 +59,7 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
             } else if (basic && c == '\\') {
                 ++i;
                 if (i < text.size() && text[i] == '\n') ++line;
-            } else if (c == quote && (!multi || text.substr(i, 3) == std::string(3, quote))) {
+            } else if (c == quote && (!multi || text.substr(i, 3) == triple)) {
                 // A multi-line string may end in up to two more quotes ("""a"""").
                 if (multi) {
                     i += 2;
@@ -99,33 +100,36 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
             in_key = false;                               // the rest of the line is no key
             continue;
         }
+        bool deeper = false;  // only then is the depth measured again
         if (c == '"' || c == '\'') {
             if (in_key && !key_started) {
-                key_started = true;
+                key_started = deeper = true;
                 key_segments() = 1;
             }
             skip_string(i);
         } else if (in_key) {
             if (c == '.') {
                 ++key_segments();
+                deeper = true;
             } else if (c == '=') {
                 in_key = false;
             } else if (c == '}' && !frames.empty()) {  // an empty inline table
                 frames.pop_back();
                 in_key = false;
             } else if (!key_started) {
-                key_started = true;
+                key_started = deeper = true;
                 key_segments() = 1;
             }
         } else if (c == '[' || c == '{') {
             frames.push_back(Frame{c == '{', 0});
             if (c == '{') start_key();
+            deeper = true;
         } else if ((c == ']' || c == '}') && !frames.empty()) {
             frames.pop_back();
         } else if (c == ',' && !frames.empty() && frames.back().inline_table) {
             start_key();
         }
-        if (depth() > limit) return line;
+        if (deeper && depth() > limit) return line;
     }
     return std::nullopt;
 }
@@ -144,8 +148,7 @@ std::optional<std::string> read_toml_file(const std::string& path, ProblemLog& l
     while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
         text.append(buf, n);
         if (text.size() > kMaxTomlBytes) {
-            log.add(0, "the file is larger than " + std::to_string(kMaxTomlBytes) +
-                           " bytes, the most a TOML file may have here; not read");
+            log.add(0, too_large());
             return std::nullopt;
         }
     }
@@ -158,7 +161,7 @@ std::optional<std::string> read_toml_file(const std::string& path, ProblemLog& l
 
 std::optional<toml::table> parse_toml(std::string_view text, ProblemLog& log) {
     if (text.size() > kMaxTomlBytes) {
-        log.add(0, too_large(text.size()));
+        log.add(0, too_large());
         return std::nullopt;
     }
     if (auto line = first_line_too_deep(text, kMaxTomlDepth)) {
