@@ -17,6 +17,21 @@ MonoNs mono_now_ns() {
     return duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+class SystemClock final : public Clock {
+  public:
+    WallMs wall_ms() const override { return wall_now_ms(); }
+    MonoNs mono_ns() const override { return mono_now_ns(); }
+};
+
+}  // namespace
+
+const Clock& system_clock() {
+    static const SystemClock clock;
+    return clock;
+}
+
 std::string format_rfc3339(WallMs t) {
     int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
     int ms = static_cast<int>(t - secs * 1000);

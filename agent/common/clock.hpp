@@ -15,6 +15,19 @@ using MonoNs = int64_t;  // nanoseconds of CLOCK_MONOTONIC
 WallMs wall_now_ms();
 MonoNs mono_now_ns();
 
+// The two clocks behind one interface, for the parts that keep time (the bus poller, the main
+// loop): the machine's clocks in the programs, a clock moved by hand in unit tests
+// (tests/support/manual_clock.hpp), so that a test of backoff or timeouts does not sleep.
+class Clock {
+  public:
+    virtual ~Clock() = default;
+    virtual WallMs wall_ms() const = 0;
+    virtual MonoNs mono_ns() const = 0;
+};
+
+// The machine's clocks (wall_now_ms, mono_now_ns); one instance, safe from any thread.
+const Clock& system_clock();
+
 // RFC 3339 in UTC with milliseconds: "2026-11-21T22:00:00.123Z".
 std::string format_rfc3339(WallMs t);
 // RFC 3339 with any offset ("2026-11-21T22:00:00+08:00", fractions optional) or Unix seconds.

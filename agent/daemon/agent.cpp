@@ -14,7 +14,7 @@
 #include "daemon/appliance.hpp"
 #include "detect/detector.hpp"
 #include "evidence/agent_side.hpp"
-#include "poll/bus_poller.hpp"
+#include "poll/bus_thread.hpp"
 #include "poll/queue.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
@@ -35,19 +35,20 @@ constexpr size_t kMaxPendingReadings = 20000;
 constexpr int64_t kSnapshotEveryMs = 30000;
 constexpr const char* kSnapshotKey = "detector.snapshot";
 
-std::string status_payload(bool online, int64_t boot) {
+std::string status_payload(bool online, int64_t boot, WallMs now) {
     return std::string("{\"online\":") + (online ? "true" : "false") + ",\"ts\":\"" +
-           format_rfc3339(wall_now_ms()) + "\",\"version\":\"" + SEALWATCH_VERSION +
+           format_rfc3339(now) + "\",\"version\":\"" + SEALWATCH_VERSION +
            "\",\"boot\":" + std::to_string(boot) + "}";
 }
 
 // Everything that is rebuilt when the config is reloaded.
 class Running {
   public:
-    Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue, int64_t boot)
+    Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue, int64_t boot,
+            const Clock& clock)
         : topics_(
               wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id)),
-          offline_(status_payload(false, boot)) {
+          offline_(status_payload(false, boot, clock.wall_ms())) {
         uplink::LinkSettings ls;
         ls.host = cfg.uplink.host;
         ls.port = cfg.uplink.port;
@@ -62,7 +63,7 @@ class Running {
             ls.key_file = cfg.uplink.tls->key_file;
         }
         ls.status_topic = topics_.status;
-        ls.online_payload = status_payload(true, boot);
+        ls.online_payload = status_payload(true, boot, clock.wall_ms());
         ls.will_payload = offline_;
         ls.max_inflight = cfg.uplink.max_inflight;
         link_ = std::make_unique<uplink::MqttLink>(
@@ -81,7 +82,7 @@ class Running {
                           ? "tcp " + bus.host + ":" + std::to_string(bus.port)
                           : "rtu " + bus.device,
                       ", timeout ", bus.timeout_ms, " ms");
-            pollers_.push_back(std::make_unique<poll::BusPoller>(
+            pollers_.push_back(std::make_unique<poll::BusThread>(
                 bus, std::move(plans), [&queue](poll::PollOutput o) {
                     std::visit([&queue](auto&& v) { queue.push(Input(std::move(v))); },
                                std::move(o));
@@ -108,7 +109,7 @@ class Running {
     std::string offline_;
     std::unique_ptr<uplink::MqttLink> link_;
     std::unique_ptr<uplink::Uplink> uplink_;
-    std::vector<std::unique_ptr<poll::BusPoller>> pollers_;
+    std::vector<std::unique_ptr<poll::BusThread>> pollers_;
 };
 
 store::Options store_options(const config::Config& cfg) {
@@ -125,8 +126,9 @@ std::string db_path(const config::Config& cfg) {
 class MainLoop {
   public:
     MainLoop(const RunOptions& options, config::Config cfg, store::Store store,
-             std::unique_ptr<Appliance> appliance)
-        : options_(options),
+             std::unique_ptr<Appliance> appliance, const Clock& clock)
+        : clock_(clock),
+          options_(options),
           cfg_(std::move(cfg)),
           store_(std::move(store)),
           appliance_(std::move(appliance)) {}
@@ -140,17 +142,17 @@ class MainLoop {
         appliance_->start(store_, boot_, events_);  // reads "running" before it is set
         (void)store_.set_meta("running", "1");
         make_detector();
-        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
+        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_, clock_);
         appliance_->ready();
-        int64_t last_flush = wall_now_ms();
+        int64_t last_flush = clock_.wall_ms();
         int64_t last_retention = 0;
         while (true) {
             // Wake for the next item, or in time for the flush deadline (a short flush_ms is
             // kept, not rounded up to the 100 ms housekeeping tick).
             int64_t wait_ms = 100;
             if (!pending_.empty())
-                wait_ms =
-                    std::clamp<int64_t>(last_flush + cfg_.storage.flush_ms - wall_now_ms(), 0, 100);
+                wait_ms = std::clamp<int64_t>(last_flush + cfg_.storage.flush_ms - clock_.wall_ms(),
+                                              0, 100);
             if (auto item = queue_.pop(std::chrono::milliseconds(wait_ms))) {
                 handle(std::move(*item));
                 for (int i = 0; i < 10000; ++i) {  // take what is already there, then act
@@ -159,7 +161,7 @@ class MainLoop {
                     handle(std::move(*more));
                 }
             }
-            int64_t now = wall_now_ms();
+            int64_t now = clock_.wall_ms();
             if (now - last_tick_ >= 1000) {
                 detector_->on_time(now, events_);
                 last_tick_ = now;
@@ -201,7 +203,7 @@ class MainLoop {
         running_.reset();
         flush();
         if (!events_.empty()) record_events();
-        save_snapshot(wall_now_ms());
+        save_snapshot(clock_.wall_ms());
         // Acknowledgements that arrived while stopping are applied: nothing acknowledged is
         // sent again after a clean stop.
         while (auto item = queue_.pop(std::chrono::milliseconds(0))) handle(std::move(*item));
@@ -250,9 +252,9 @@ class MainLoop {
                       e.asset.empty() ? e.meter : e.asset, " (", e.id, ")");
         }
         events_.clear();
-        save_snapshot(wall_now_ms());
+        save_snapshot(clock_.wall_ms());
         if (running_)
-            if (auto r = running_->uplink().pump(wall_now_ms()); !r)
+            if (auto r = running_->uplink().pump(clock_.wall_ms()); !r)
                 log_once("uplink", r.error().message);
     }
 
@@ -348,7 +350,7 @@ class MainLoop {
         running_.reset();
         flush();
         if (!events_.empty()) record_events();
-        save_snapshot(wall_now_ms());
+        save_snapshot(clock_.wall_ms());
         if (db_path(*fresh) != db_path(cfg_)) {
             auto s = store::Store::open(db_path(*fresh), store_options(*fresh));
             if (!s) {
@@ -361,7 +363,7 @@ class MainLoop {
         }
         cfg_ = std::move(*fresh);
         make_detector();  // the new assets and thresholds; open alarms carry over by snapshot
-        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_);
+        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_, clock_);
         appliance_->ready();  // [board] changes take effect at the next start
     }
 
@@ -378,6 +380,7 @@ class MainLoop {
         last = message;
     }
 
+    const Clock& clock_;
     RunOptions options_;
     config::Config cfg_;
     store::Store store_;
@@ -417,7 +420,8 @@ int run(const RunOptions& options, std::atomic<Request>& request) {
         log::error("board: ", appliance.error().message);
         return 1;
     }
-    MainLoop loop(options, std::move(*loaded), std::move(*store), std::move(*appliance));
+    MainLoop loop(options, std::move(*loaded), std::move(*store), std::move(*appliance),
+                  system_clock());
     return loop.run(request);
 }
 

@@ -34,7 +34,7 @@ class Appliance {
     void reloading();
     // Every main-loop turn: tamper, clock, alive stamp, health -> watchdogs, LED.
     struct Turn {
-        std::vector<std::pair<std::string, MonoNs>> buses;  // BusPoller::due_ns
+        std::vector<std::pair<std::string, MonoNs>> buses;  // BusThread::due_ns
         size_t in_flight = 0;
         bool alarm_open = false;
     };

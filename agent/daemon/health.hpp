@@ -22,7 +22,7 @@ class Health {
   public:
     explicit Health(int64_t stall_ms) : stall_ns_(stall_ms * 1000000) {}
 
-    // Each bus and the time its thread is due to run again (poll::BusPoller::due_ns).
+    // Each bus and the time its thread is due to run again (poll::BusThread::due_ns).
     void buses(std::vector<std::pair<std::string, MonoNs>> due) { buses_ = std::move(due); }
     void store_result(bool ok, MonoNs now);
     void link_connected(bool connected, MonoNs now);

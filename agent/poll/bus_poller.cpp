@@ -1,12 +1,11 @@
 #include "poll/bus_poller.hpp"
 
-#include <pthread.h>
-
 #include <chrono>
 #include <cmath>
 
 #include "common/log.hpp"
 #include "common/quantities.hpp"
+#include "modbus/libmodbus_client.hpp"
 
 namespace sealwatch::poll {
 
@@ -21,16 +20,17 @@ std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bu
     return plans;
 }
 
-modbus::Client make_client(const config::Bus& bus) {
+std::unique_ptr<modbus::Client> make_client(const config::Bus& bus) {
     modbus::LinkOptions opts;
     opts.response_timeout = std::chrono::milliseconds(bus.timeout_ms);
     opts.byte_timeout = std::chrono::milliseconds(bus.byte_timeout_ms);
     opts.inter_frame_delay = std::chrono::milliseconds(bus.inter_frame_ms);
     if (bus.kind == config::BusKind::tcp)
-        return modbus::Client(modbus::TcpLink{bus.host, bus.port}, opts);
-    return modbus::Client(modbus::RtuLink{bus.device, bus.baud, bus.parity, bus.data_bits,
-                                          bus.stop_bits, bus.rs485_ioctl},
-                          opts);
+        return std::make_unique<modbus::LibmodbusClient>(modbus::TcpLink{bus.host, bus.port}, opts);
+    return std::make_unique<modbus::LibmodbusClient>(
+        modbus::RtuLink{bus.device, bus.baud, bus.parity, bus.data_bits, bus.stop_bits,
+                        bus.rs485_ioctl},
+        opts);
 }
 
 namespace {
@@ -49,49 +49,39 @@ std::string serial_text(double v) {
 
 }  // namespace
 
-BusPoller::BusPoller(const config::Bus& bus, std::vector<MeterPlan> meters, Sink out)
-    : bus_id_(bus.id),
-      client_(make_client(bus)),
+namespace {
+
+std::vector<MeterTiming> timings(const std::vector<MeterPlan>& meters) {
+    std::vector<MeterTiming> out;
+    for (const auto& m : meters)
+        out.push_back(
+            {m.meter.id, m.meter.interval_ms, m.meter.offline_after, m.meter.backoff_max_ms});
+    return out;
+}
+
+}  // namespace
+
+BusPoller::BusPoller(std::string bus_id, modbus::Client& client, std::vector<MeterPlan> meters,
+                     Sink out, const Clock& clock)
+    : bus_id_(std::move(bus_id)),
+      client_(client),
       meters_(std::move(meters)),
       out_(std::move(out)),
+      clock_(clock),
+      schedule_(timings(meters_), clock.mono_ns()),
       need_serial_(meters_.size(), true) {}
 
-BusPoller::~BusPoller() {
-    stop();
+MonoNs BusPoller::next_due() const {
+    return meters_.empty() ? 0 : schedule_.next().due;
 }
 
-void BusPoller::start() {
-    std::vector<MeterTiming> timings;
-    for (const auto& m : meters_)
-        timings.push_back(
-            {m.meter.id, m.meter.interval_ms, m.meter.offline_after, m.meter.backoff_max_ms});
-    schedule_ = std::make_unique<Schedule>(std::move(timings), mono_now_ns());
-    stopping_ = false;
-    due_ns_ = mono_now_ns();
-    if (!meters_.empty()) {
-        thread_ = std::thread([this] { run(); });
-        // Named for top -H, gdb and the health check's messages (15 characters at most).
-        pthread_setname_np(thread_.native_handle(), ("sw-bus-" + bus_id_).substr(0, 15).c_str());
-    }
-}
-
-void BusPoller::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    client_.disconnect();
-}
-
-BusPoller::PollResult BusPoller::poll_once(size_t i, bool with_serial) {
+BusPoller::PollResult BusPoller::poll_meter(size_t i, bool with_serial) {
     const auto& plan = meters_[i];
     PollResult result{Outcome::ok, {}, {}};
     Reading& r = result.reading;
     r.meter = plan.meter.id;
-    r.wall_ms = wall_now_ms();
-    r.mono_ns = mono_now_ns();
+    r.wall_ms = clock_.wall_ms();
+    r.mono_ns = clock_.mono_ns();
 
     bool any_answer = false;
     for (const auto& block : plan.blocks) {
@@ -139,36 +129,27 @@ BusPoller::PollResult BusPoller::poll_once(size_t i, bool with_serial) {
     return result;
 }
 
-void BusPoller::run() {
-    while (true) {
-        auto next = schedule_->next();
-        due_ns_.store(next.due, std::memory_order_relaxed);
-        {
-            std::unique_lock lock(mutex_);
-            auto due = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next.due));
-            if (wake_.wait_until(lock, due, [&] { return stopping_; })) return;
-        }
-        const auto& s = schedule_->stats(next.meter);
-        bool with_serial = need_serial_[next.meter] || (s.polls % kSerialEveryPolls) == 0;
-        MonoNs started = mono_now_ns();
-        due_ns_.store(started, std::memory_order_relaxed);
-        auto result = poll_once(next.meter, with_serial);
-        if (result.outcome != Outcome::failed && with_serial) need_serial_[next.meter] = false;
-        if (result.outcome == Outcome::failed) need_serial_[next.meter] = true;
-        auto change = schedule_->record(next.meter, result.outcome, started, result.reading.wall_ms,
-                                        result.reason);
-        if (change) {
-            const auto& id = meters_[next.meter].meter.id;
-            if (change->health == Health::online)
-                log::info("meter ", id, " on bus ", bus_id_, " is online again");
-            else
-                log::warning("meter ", id, " on bus ", bus_id_, " is ", to_string(change->health),
-                             ": ", change->reason);
-            out_(std::move(*change));
-        }
-        if (!result.reading.values.empty() || result.reading.serial)
-            out_(std::move(result.reading));
+void BusPoller::poll_next() {
+    if (meters_.empty()) return;
+    const auto next = schedule_.next();
+    const auto& s = schedule_.stats(next.meter);
+    bool with_serial = need_serial_[next.meter] || (s.polls % kSerialEveryPolls) == 0;
+    MonoNs started = clock_.mono_ns();
+    auto result = poll_meter(next.meter, with_serial);
+    if (result.outcome != Outcome::failed && with_serial) need_serial_[next.meter] = false;
+    if (result.outcome == Outcome::failed) need_serial_[next.meter] = true;
+    auto change = schedule_.record(next.meter, result.outcome, started, result.reading.wall_ms,
+                                   result.reason);
+    if (change) {
+        const auto& id = meters_[next.meter].meter.id;
+        if (change->health == Health::online)
+            log::info("meter ", id, " on bus ", bus_id_, " is online again");
+        else
+            log::warning("meter ", id, " on bus ", bus_id_, " is ", to_string(change->health), ": ",
+                         change->reason);
+        out_(std::move(*change));
     }
+    if (!result.reading.values.empty() || result.reading.serial) out_(std::move(result.reading));
 }
 
 }  // namespace sealwatch::poll

@@ -1,14 +1,14 @@
 #pragma once
-// One thread per bus: polls the bus's meters one at a time per the Schedule, decodes each
-// answer once into canonical quantities and pushes readings and health changes to the queue.
-#include <atomic>
-#include <condition_variable>
+// Polling one bus: its meters one at a time per the Schedule, each answer decoded once into
+// canonical quantities, readings and health changes handed to a sink. No thread and no waiting
+// of its own: BusThread (poll/bus_thread.hpp) runs it in real time; a test runs it on a fake
+// client and a clock moved by hand.
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "config/config.hpp"
 #include "modbus/client.hpp"
 #include "poll/reading.hpp"
@@ -28,50 +28,42 @@ struct MeterPlan {
 inline constexpr uint64_t kSerialEveryPolls = 60;
 
 std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bus);
-modbus::Client make_client(const config::Bus& bus);
+// The bus's real client (libmodbus, TCP or RTU) with its timeouts.
+std::unique_ptr<modbus::Client> make_client(const config::Bus& bus);
 
-// Where a bus thread hands its output; called on the bus thread.
+// Where a bus hands its output; called on the thread that polls.
 using Sink = std::function<void(PollOutput)>;
 
 class BusPoller {
   public:
-    BusPoller(const config::Bus& bus, std::vector<MeterPlan> meters, Sink out);
-    ~BusPoller();  // stops and joins
-    BusPoller(const BusPoller&) = delete;
-    BusPoller& operator=(const BusPoller&) = delete;
+    // The schedule starts now (clock.mono_ns()). `client` and `clock` outlive the poller.
+    BusPoller(std::string bus_id, modbus::Client& client, std::vector<MeterPlan> meters, Sink out,
+              const Clock& clock);
 
-    void start();
-    void stop();
+    // When the next poll is due (the clock's monotonic time); 0 when the bus has no meters.
+    MonoNs next_due() const;
+    // Polls the meter due first, now, and hands on its reading and any change of its health
+    // (logged once, when it changes). Does nothing when the bus has no meters.
+    void poll_next();
 
-    // Polls one meter now (used by the thread; public for tests and commissioning tools).
+    const std::string& bus_id() const { return bus_id_; }
+    size_t meter_count() const { return meters_.size(); }
+
+  private:
     struct PollResult {
         Outcome outcome;
         std::string reason;
         Reading reading;
     };
-    PollResult poll_once(size_t meter, bool with_serial);
-
-    // The monotonic time by which the bus thread is due to be running again: the next poll's
-    // due time while it waits, the start of the poll while it polls. Far behind now means the
-    // thread hangs (the agent's health check, agent/daemon/health.hpp). 0 before start.
-    MonoNs due_ns() const { return due_ns_.load(std::memory_order_relaxed); }
-    const std::string& bus_id() const { return bus_id_; }
-
-  private:
-    void run();
+    PollResult poll_meter(size_t meter, bool with_serial);
 
     std::string bus_id_;
-    modbus::Client client_;
+    modbus::Client& client_;
     std::vector<MeterPlan> meters_;
     Sink out_;
-    std::unique_ptr<Schedule> schedule_;
+    const Clock& clock_;
+    Schedule schedule_;
     std::vector<bool> need_serial_;
-
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::atomic<MonoNs> due_ns_{0};
-    std::thread thread_;
 };
 
 }  // namespace sealwatch::poll

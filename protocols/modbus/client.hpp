@@ -1,11 +1,12 @@
 #pragma once
-// A Modbus master over libmodbus, TCP or RTU. One Client per bus; not thread-safe (a bus is
-// driven by one thread, strictly one request at a time). Errors come back as values.
-#include <chrono>
+// A Modbus client (the master of a bus) as its users see it: read a block of registers of one
+// unit, errors as values. Two implementations keep the same contract: LibmodbusClient over TCP
+// or RTU (modbus/libmodbus_client.hpp) and a scripted fake for tests (tests/support/). One
+// client per bus; not thread-safe (a bus is driven by one thread, strictly one request at a
+// time).
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <variant>
+#include <string_view>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -13,28 +14,6 @@
 #include "modbus/block_plan.hpp"
 
 namespace sealwatch::modbus {
-
-struct TcpLink {
-    std::string host;
-    int port = 502;
-};
-
-struct RtuLink {
-    std::string device;
-    int baud = 9600;
-    char parity = 'N';  // 'N', 'E', 'O'
-    int data_bits = 8;
-    int stop_bits = 1;
-    bool rs485_ioctl = false;  // kernel RS-485 mode (TIOCSRS485); fails on a pty or plain UART
-};
-
-struct LinkOptions {
-    std::chrono::milliseconds response_timeout{1000};
-    std::chrono::milliseconds byte_timeout{100};
-    // Silence kept on the line after each transaction, on top of the t3.5 libmodbus keeps:
-    // slow RS-485 converters and meters need time to turn the line around.
-    std::chrono::milliseconds inter_frame_delay{0};
-};
 
 enum class ErrorKind {
     timeout,    // no (complete) answer in time: the meter is absent or too slow
@@ -51,26 +30,26 @@ struct ReadError {
 
 std::string_view to_string(ErrorKind kind);
 
+// The contract every implementation keeps (tests/unit/test_modbus_contract.cpp checks both):
+// - read() connects first when not connected; a failed connect is a `link` error.
+// - After `timeout` or `exception` the client stays connected (the line is in step again);
+//   after `link` it is disconnected and the next read() connects afresh; after `bad_frame` a
+//   TCP client is disconnected too (its stream may be out of step).
+// - A count outside 1..kMaxReadRegisters is refused as a `link` error without a request.
 class Client {
   public:
-    Client(std::variant<TcpLink, RtuLink> link, LinkOptions options);
-    ~Client();
-    Client(const Client&) = delete;
-    Client& operator=(const Client&) = delete;
+    virtual ~Client() = default;
 
     // Connects if not connected. Called by read() as needed; the caller owns backoff.
-    tl::expected<void, ReadError> connect();
-    void disconnect();
-    bool connected() const;
+    virtual tl::expected<void, ReadError> connect() = 0;
+    virtual void disconnect() = 0;
+    virtual bool connected() const = 0;
 
-    tl::expected<std::vector<uint16_t>, ReadError> read(int unit, Table table, uint16_t address,
-                                                        uint16_t count);
+    virtual tl::expected<std::vector<uint16_t>, ReadError> read(int unit, Table table,
+                                                                uint16_t address,
+                                                                uint16_t count) = 0;
 
-    std::string describe() const;  // "tcp 127.0.0.1:502" or "rtu /dev/ttyS1 9600 8N1"
-
-  private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    virtual std::string describe() const = 0;  // "tcp 127.0.0.1:502", "rtu /dev/ttyS1 9600 8N1"
 };
 
 }  // namespace sealwatch::modbus

@@ -18,7 +18,7 @@
 #include <cstring>
 #include <string>
 
-#include "modbus/client.hpp"
+#include "modbus/libmodbus_client.hpp"
 #include "profiles/catalog.hpp"
 
 namespace {
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
 
     modbus::LinkOptions opts;
     opts.response_timeout = std::chrono::milliseconds(800);
-    modbus::Client client(modbus::TcpLink{host, std::atoi(port)}, opts);
+    modbus::LibmodbusClient client(modbus::TcpLink{host, std::atoi(port)}, opts);
     if (auto c = client.connect(); !c) {
         std::fprintf(stderr, "bench_modbus: connect: %s\n", c.error().message.c_str());
         return 1;
