@@ -13,6 +13,10 @@ ActiveFaults active_faults(const std::vector<Fault>& faults, double t) {
         a.corrupt = a.corrupt || f.corrupt;
         if (a.exception == 0) a.exception = f.exception;
         a.slow_ms = std::max(a.slow_ms, f.slow_ms);
+        if (!a.frozen_at && !a.shown_p_w) {
+            if (f.freeze_power) a.frozen_at = std::max(f.from, 0.0);  // "always": as at start
+            if (f.report_p_w) a.shown_p_w = f.report_p_w;
+        }
     }
     return a;
 }

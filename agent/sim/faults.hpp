@@ -1,5 +1,6 @@
 #pragma once
 // Which misbehaviours are in force for a meter at a moment of simulated time. Pure.
+#include <optional>
 #include <vector>
 
 #include "sim/scenario.hpp"
@@ -12,10 +13,13 @@ struct ActiveFaults {
     bool corrupt = false;
     int exception = 0;  // 0 = none
     int slow_ms = 0;
+    // What the power values show (the counters always integrate the true program):
+    std::optional<double> frozen_at;  // freeze_power: the power of this moment
+    std::optional<double> shown_p_w;  // report_p_w: this power
 };
 
 // Overlapping windows combine: any silence wins, the largest delay and the first exception
-// listed apply.
+// listed apply; of the windows that make power values lie, the first listed applies.
 ActiveFaults active_faults(const std::vector<Fault>& faults, double t);
 
 // True when t lies in an offline window.

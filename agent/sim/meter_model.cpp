@@ -91,10 +91,14 @@ double MeterModel::power_w(double t) const {
 Values MeterModel::values(double t) const {
     const Electrical& el = spec_.electrical;
     Values v;
-    double p = power_w(t);
+    // A lying meter (freeze_power, report_p_w): every value derived from power shows the lie;
+    // the energy counters below still show what the load drew.
+    const ActiveFaults lie = active_faults(spec_.faults, t);
+    const double shown_t = lie.frozen_at.value_or(t);
+    double p = lie.shown_p_w ? *lie.shown_p_w : power_w(shown_t);
     double share_sum = el.split[0] + el.split[1] + el.split[2];
     double tan_phi = std::tan(std::acos(el.pf));
-    bool heat = program_.heat_running(t);
+    bool heat = !lie.shown_p_w && program_.heat_running(shown_t);
     double s_total = 0.0;
     static const char* const u_names[] = {"u_l1_v", "u_l2_v", "u_l3_v"};
     static const char* const i_names[] = {"i_l1_a", "i_l2_a", "i_l3_a"};

@@ -159,8 +159,8 @@ void read_meter_event(TableReader& r, const toml::node* swap, const toml::node* 
                       MeterSpec& m) {
     const char* what = swap ? "swap" : "counter_reset";
     if (swap && reset) r.problem_here("swap and counter_reset need separate entries");
-    for (auto key :
-         {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms"})
+    for (auto key : {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms",
+                     "freeze_power", "report_p_w"})
         if (r.has(key))
             r.reject(key, r.name(key) + " cannot be combined with " + std::string(what));
     MeterEvent e;
@@ -211,10 +211,15 @@ void read_fault(const toml::table& t, ProblemLog& log, MeterSpec& m) {
     r.read("corrupt_crc", f.corrupt);
     r.read("exception", f.exception, 1, 11);
     r.read("slow_ms", f.slow_ms, 0, 600000);
-    if (!f.no_answer && !f.offline && !f.corrupt && f.exception == 0 && f.slow_ms == 0) {
+    r.read("freeze_power", f.freeze_power);
+    f.report_p_w = r.number("report_p_w");
+    if (f.freeze_power && f.report_p_w)
+        r.problem_here("freeze_power and report_p_w need separate entries");
+    if (!f.no_answer && !f.offline && !f.corrupt && f.exception == 0 && f.slow_ms == 0 &&
+        !f.freeze_power && !f.report_p_w) {
         r.problem_here(
             "fault does nothing: give no_answer, offline, corrupt_crc, exception, "
-            "slow_ms, swap or counter_reset");
+            "slow_ms, freeze_power, report_p_w, swap or counter_reset");
         return;
     }
     m.faults.push_back(f);

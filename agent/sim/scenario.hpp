@@ -63,6 +63,10 @@ struct Fault {
     bool corrupt = false;    // RTU: CRC bytes flipped; TCP: wrong transaction id
     int exception = 0;       // answer every request with this exception code (1..11)
     int slow_ms = 0;         // answer that many real milliseconds late
+    // A meter whose power values lie while its energy registers count the truth (a tampered
+    // or broken meter; contract: power_register_mismatch):
+    bool freeze_power = false;         // power values stay as they were at `from`
+    std::optional<double> report_p_w;  // power values as if the load drew this (0 = zeroed)
     unsigned line = 0;
 };
 

@@ -157,6 +157,47 @@ TEST(SimMeterModel, OfflineFreezesCountersNoAnswerDoesNot) {
     EXPECT_FALSE(active_faults(s.faults, 5000).silent);  // until is exclusive
 }
 
+// A meter whose power values lie: frozen at the window's start, or reporting a set value. The
+// counters integrate the true program all along (what power_register_mismatch is about).
+TEST(SimMeterModel, FrozenPowerWhileTheCountersRun) {
+    MeterSpec s = spec_with({{0, 300, 0}, {100, 800000, 0}, {700, 300, 0}},
+                            {Heat{200, 0, 1000, 100, 0, 0, 1}});
+    Fault freeze;
+    freeze.freeze_power = true;
+    freeze.from = 50;
+    freeze.until = 1000;
+    s.faults = {freeze};
+    MeterModel m(s, 1);
+    m.advance(500);
+    Values v = m.values(500);
+    EXPECT_DOUBLE_EQ(v["p_w"], 300);  // as at 50 s, though the load draws 800 kW
+    EXPECT_NEAR(v["p_l1_w"], 100, 1e-9);
+    EXPECT_NEAR(v["i_l1_a"], 100 / s.electrical.pf / 230, 1e-9);
+    EXPECT_DOUBLE_EQ(v["thd_i_l1_pct"], s.electrical.thd_i_pct);  // no heat at 50 s either
+    EXPECT_NEAR(v["e_imp_kwh"], (100 * 300 + 400 * 800000 + 100 * 1000) / kWsPerKwh, 1e-9);
+    m.advance(1000);
+    EXPECT_DOUBLE_EQ(m.values(1000)["p_w"], 300);  // until is exclusive: the truth again
+    EXPECT_DOUBLE_EQ(m.values(650)["p_w"], 300);
+}
+
+TEST(SimMeterModel, ReportedPowerIsFalsified) {
+    MeterSpec s = spec_with({{0, 3600, 0}});
+    Fault zero;
+    zero.report_p_w = 0.0;
+    zero.from = 100;
+    zero.until = 200;
+    s.faults = {zero};
+    MeterModel m(s, 1);
+    m.advance(150);
+    Values v = m.values(150);
+    EXPECT_DOUBLE_EQ(v["p_w"], 0);
+    EXPECT_DOUBLE_EQ(v["i_l2_a"], 0);
+    EXPECT_DOUBLE_EQ(v["s_va"], 0);
+    EXPECT_NEAR(v["e_imp_kwh"], 0.15, 1e-9);  // 150 s at 3.6 kW, all counted
+    EXPECT_DOUBLE_EQ(m.values(200)["p_w"], 3600);
+    EXPECT_FALSE(active_faults(s.faults, 150).silent);  // it answers: only its power lies
+}
+
 TEST(SimMeterModel, PhaseSplitAndThd) {
     MeterSpec s = spec_with({{0, 23000 * 0.9, 0}}, {Heat{100, 0, 1000, 100, 0, 0, 1}});
     s.electrical.pf = 0.9;

@@ -1,6 +1,7 @@
 // sealwatch-sim scenario files: what a good file gives, and where a bad one is wrong.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "profiles/catalog.hpp"
@@ -240,4 +241,55 @@ TEST(SimScenario, HostPort) {
     EXPECT_EQ(parse_host_port("[::1]:1502")->first, "::1");
     EXPECT_FALSE(parse_host_port("127.0.0.1"));
     EXPECT_FALSE(parse_host_port("host:99999"));
+}
+
+TEST(SimScenario, PowerValuesThatLie) {
+    const char* text = R"([[meter]]
+unit = 1
+profile = "eastron-sdm630"
+faults = [
+  { freeze_power = true, from = "1m", until = "20m" },
+  { report_p_w = 0, from = "30m" },
+]
+
+[[meter]]
+unit = 2
+profile = "eastron-sdm630"
+faults = [{ freeze_power = true, report_p_w = 5 }, { at = "1m", counter_reset = true, freeze_power = true }]
+)";
+    auto s = parse_scenario(text, "lie.toml");
+    ASSERT_FALSE(s);
+    const Problems& p = s.error();
+    EXPECT_TRUE(has_problem(p, "lie.toml:12: freeze_power and report_p_w need separate entries"))
+        << all(p);
+    EXPECT_TRUE(has_problem(p, "lie.toml:12: freeze_power cannot be combined with counter_reset"))
+        << all(p);
+    auto ok = parse_scenario(
+        std::string(text).substr(0, std::string(text).find("\n[[meter]]\nunit = 2")), "lie.toml");
+    ASSERT_TRUE(ok) << all(ok.error());
+    const auto& f = ok->meters[0].faults;
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_TRUE(f[0].freeze_power);
+    EXPECT_EQ(f[0].from, 60);
+    EXPECT_EQ(*f[1].report_p_w, 0);
+}
+
+// The scenarios shipped for demos and tests (docs/simulator.md) are valid as written.
+TEST(SimScenario, ShippedScenariosAreValid) {
+    const std::filesystem::path dir =
+        std::filesystem::path(SEALWATCH_SOURCE_DIR) / "tests" / "scenarios" / "sim";
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() != ".toml") continue;
+        ++n;
+        auto s = load_scenario(entry.path().string());
+        ASSERT_TRUE(s) << all(s.error());
+        // As the tests run them: on a free TCP port named on the command line.
+        Problems p;
+        s->listeners = merge_listeners(s->listeners, {"127.0.0.1:0"}, {}, SerialDefaults{}, p);
+        auto more = check_scenario(*s, sealwatch::profiles::Catalog::builtin());
+        p.insert(p.end(), more.begin(), more.end());
+        EXPECT_TRUE(p.empty()) << all(p);
+    }
+    EXPECT_GE(n, 7);
 }
