@@ -21,6 +21,13 @@ MeterSpec spec_with(std::vector<Segment> program, std::vector<Heat> heats = {}) 
     return m;
 }
 
+Fault window(double from, double until) {
+    Fault f;
+    f.from = from;
+    f.until = until;
+    return f;
+}
+
 }  // namespace
 
 TEST(SimPowerProgram, StepsAndRamps) {
@@ -162,11 +169,8 @@ TEST(SimMeterModel, OfflineFreezesCountersNoAnswerDoesNot) {
 TEST(SimMeterModel, FrozenPowerWhileTheCountersRun) {
     MeterSpec s = spec_with({{0, 300, 0}, {100, 800000, 0}, {700, 300, 0}},
                             {Heat{200, 0, 1000, 100, 0, 0, 1}});
-    Fault freeze;
-    freeze.freeze_power = true;
-    freeze.from = 50;
-    freeze.until = 1000;
-    s.faults = {freeze};
+    s.faults = {window(50, 1000)};
+    s.faults[0].freeze_power = true;
     MeterModel m(s, 1);
     m.advance(500);
     Values v = m.values(500);
@@ -182,11 +186,8 @@ TEST(SimMeterModel, FrozenPowerWhileTheCountersRun) {
 
 TEST(SimMeterModel, ReportedPowerIsFalsified) {
     MeterSpec s = spec_with({{0, 3600, 0}});
-    Fault zero;
-    zero.report_p_w = 0.0;
-    zero.from = 100;
-    zero.until = 200;
-    s.faults = {zero};
+    s.faults = {window(100, 200)};
+    s.faults[0].report_p_w = 0.0;
     MeterModel m(s, 1);
     m.advance(150);
     Values v = m.values(150);
