@@ -262,7 +262,8 @@ faults = [{ freeze_power = true, report_p_w = 5 }, { at = "1m", counter_reset = 
     const Problems& p = s.error();
     EXPECT_TRUE(has_problem(p, "lie.toml:12: freeze_power and report_p_w need separate entries"))
         << all(p);
-    EXPECT_TRUE(has_problem(p, "lie.toml:12: freeze_power cannot be combined with counter_reset"))
+    EXPECT_TRUE(has_problem(
+        p, "lie.toml:12: 'freeze_power' in a fault cannot be combined with counter_reset"))
         << all(p);
     auto ok = parse_scenario(
         std::string(text).substr(0, std::string(text).find("\n[[meter]]\nunit = 2")), "lie.toml");
