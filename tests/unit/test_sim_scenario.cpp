@@ -161,7 +161,8 @@ faults = [{ no_answer = true, untill = "5m" }]
     ASSERT_EQ(s.error().size(), 1u) << all(s.error());
     EXPECT_EQ(s.error()[0],
               "f.toml:5: unknown key 'untill' in a fault (expected one of: swap, counter_reset, "
-              "from, until, no_answer, offline, corrupt_crc, exception, slow_ms)");
+              "from, until, no_answer, offline, corrupt_crc, exception, slow_ms, freeze_power, "
+              "report_p_w)");
 }
 
 TEST(SimScenario, DeepNestingIsAProblemNotACrash) {
