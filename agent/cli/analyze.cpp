@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "detect/detector.hpp"
+#include "detect/event.hpp"
 #include "detect/replay.hpp"
 
 namespace sealwatch::cli {
@@ -26,7 +27,7 @@ int run_analyze(const std::string& config_path, const std::string& csv_path,
     std::string line;
     auto t0 = std::chrono::steady_clock::now();
     auto result = detect::replay_csv(csv_path, detector,
-                                     [&](const detect::Event& e) {
+                                     [&](const Event& e) {
                                          line = detect::to_json(e).dump();
                                          line += '\n';
                                          std::fwrite(line.data(), 1, line.size(), stdout);

@@ -137,18 +137,18 @@ int run_status(const std::string& config_path) {
     }
 
     // Open alarms: raised and not (yet) cleared, by alarm id.
-    std::map<std::string, detect::Event> open;
+    std::map<std::string, Event> open;
     if (auto events = st->events_between(0, INT64_MAX)) {
         for (auto& e : *events) {
-            if (e.state == detect::EventState::raised) open[e.id] = e;
-            if (e.state == detect::EventState::cleared) open.erase(e.id);
+            if (e.state == EventState::raised) open[e.id] = e;
+            if (e.state == EventState::cleared) open.erase(e.id);
         }
     }
     std::cout << "\nOPEN ALARMS: " << open.size() << '\n';
     for (const auto& [id, e] : open) {
         char line[160];
         std::snprintf(line, sizeof line, "  %-8s %-24s %-16s since %s",
-                      std::string(detect::to_string(e.severity)).c_str(), cut(e.type, 24).c_str(),
+                      std::string(to_string(e.severity)).c_str(), cut(e.type, 24).c_str(),
                       cut(e.asset.empty() ? e.meter : e.asset, 16).c_str(),
                       format_rfc3339(e.started).substr(0, 19).c_str());
         std::cout << line << '\n';

@@ -13,9 +13,11 @@
 #include "config/config.hpp"
 #include "daemon/appliance.hpp"
 #include "detect/detector.hpp"
+#include "detect/event.hpp"
 #include "evidence/agent_side.hpp"
 #include "poll/bus_thread.hpp"
 #include "poll/queue.hpp"
+#include "poll/reading.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
 #include "wire/topics.hpp"
@@ -24,7 +26,7 @@ namespace sealwatch::daemon {
 
 namespace {
 
-using Input = std::variant<poll::Reading, poll::HealthChange, uplink::LinkNote>;
+using Input = std::variant<Reading, HealthChange, uplink::LinkNote>;
 
 // Readings kept in memory when the store refuses them (disk full, I/O error) before the oldest
 // are dropped: about ten minutes of 32 meters at 1 s.
@@ -248,7 +250,7 @@ class MainLoop {
                 log_once("store", "cannot store an event: " + r.error().message);
                 return;  // kept in events_; tried again on the next turn
             }
-            log::info("event ", e.type, " ", detect::to_string(e.state), " ",
+            log::info("event ", e.type, " ", to_string(e.state), " ",
                       e.asset.empty() ? e.meter : e.asset, " (", e.id, ")");
         }
         events_.clear();
@@ -266,7 +268,7 @@ class MainLoop {
     }
 
     void handle(Input item) {
-        if (auto* r = std::get_if<poll::Reading>(&item)) {
+        if (auto* r = std::get_if<Reading>(&item)) {
             if (options_.print_readings) print(poll::reading_json(*r));
             detector_->on_reading(*r, events_);
             if (pending_.size() >= kMaxPendingReadings) {
@@ -276,10 +278,10 @@ class MainLoop {
                 dropped_ += drop;
             }
             pending_.push_back(std::move(*r));
-        } else if (auto* h = std::get_if<poll::HealthChange>(&item)) {
+        } else if (auto* h = std::get_if<HealthChange>(&item)) {
             if (options_.print_readings)
                 print("{\"meter\":\"" + h->meter + "\",\"health\":\"" +
-                      std::string(poll::to_string(h->health)) + "\",\"ts\":\"" +
+                      std::string(to_string(h->health)) + "\",\"ts\":\"" +
                       format_rfc3339(h->wall_ms) + "\"}");
             if (auto ok = store_.set_meter_health(*h); !ok) log_once("store", ok.error().message);
             detector_->on_health(*h, events_);
@@ -321,12 +323,11 @@ class MainLoop {
         if (r->over_budget) log_once("budget", "storage: over budget with only events left");
         if (r->budget_rolled_up > 0) {
             // The county office must know that raw data was reduced to minute rollups.
-            detect::Event e;
+            Event e;
             e.type = "storage_budget";
             e.id = cfg_.gateway.id + ":storage_budget:" + std::to_string(now);
-            e.state = detect::EventState::info;
-            e.severity =
-                r->unsent_rolled_up > 0 ? detect::Severity::major : detect::Severity::minor;
+            e.state = EventState::info;
+            e.severity = r->unsent_rolled_up > 0 ? Severity::major : Severity::minor;
             e.ts = e.started = now;
             e.details["rolled_up_readings"] = r->budget_rolled_up;
             e.details["never_sent_readings"] = r->unsent_rolled_up;
@@ -388,12 +389,12 @@ class MainLoop {
     std::unique_ptr<Appliance> appliance_;
     std::unique_ptr<Running> running_;
     std::unique_ptr<detect::Detector> detector_;
-    std::vector<detect::Event> events_;
+    std::vector<Event> events_;
     int64_t last_tick_ = 0;
     int64_t last_evidence_ = 0;
     evidence::AgentSide evidence_;
     int64_t last_snapshot_ = 0;
-    std::vector<poll::Reading> pending_;
+    std::vector<Reading> pending_;
     size_t dropped_ = 0;
     int64_t boot_ = 0;
     std::map<std::string, std::string> last_error_;

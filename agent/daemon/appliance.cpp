@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/log.hpp"
+#include "detect/event.hpp"
 
 namespace sealwatch::daemon {
 
@@ -66,7 +67,7 @@ Appliance::Appliance(const config::Config& cfg, board::Board b)
 
 Appliance::~Appliance() = default;
 
-void Appliance::start(store::Store& store, int64_t boot, std::vector<detect::Event>& out) {
+void Appliance::start(store::Store& store, int64_t boot, std::vector<Event>& out) {
     boot_ = boot;
     boot_id_ = read_boot_id();
     start_mono_ = board_.clock->mono_now_ns();
@@ -91,7 +92,7 @@ void Appliance::start(store::Store& store, int64_t boot, std::vector<detect::Eve
     if (auto t = store.meta(kTamperKey); t && *t) tamper_id_ = **t;
 }
 
-void Appliance::emit_pending_power(std::vector<detect::Event>& out) {
+void Appliance::emit_pending_power(std::vector<Event>& out) {
     if (!power_pending_) return;
     power_pending_ = false;
     StartFacts s;
@@ -135,7 +136,7 @@ void Appliance::stored(bool ok) {
     health_.store_result(ok, board_.clock->mono_now_ns());
 }
 
-void Appliance::turn(store::Store& store, const Turn& t, std::vector<detect::Event>& out) {
+void Appliance::turn(store::Store& store, const Turn& t, std::vector<Event>& out) {
     MonoNs now = board_.clock->mono_now_ns();
     health_.buses(t.buses);
     health_.in_flight(t.in_flight, now);
@@ -179,16 +180,16 @@ void Appliance::feed(MonoNs now) {
     last_feed_ = now;
 }
 
-void Appliance::check_tamper(store::Store& store, std::vector<detect::Event>& out) {
+void Appliance::check_tamper(store::Store& store, std::vector<Event>& out) {
     auto changes = board_.tamper->changes();
     if (!changes) return;  // a GPIO read error: the line stays as last known
     for (bool open : *changes) {
         WallMs now = board_.clock->wall_now_ms();
         if (open && tamper_id_.empty()) {
-            detect::Event e;
+            Event e;
             e.type = "enclosure_open";
-            e.state = detect::EventState::raised;
-            e.severity = detect::Severity::critical;
+            e.state = EventState::raised;
+            e.severity = Severity::critical;
             e.ts = e.started = now;
             e.id = gateway_ + ":enclosure_open:gateway:" + std::to_string(now);
             e.details["board"] = cfg_.hw.name;
@@ -196,10 +197,10 @@ void Appliance::check_tamper(store::Store& store, std::vector<detect::Event>& ou
             (void)store.set_meta(kTamperKey, tamper_id_);
             out.push_back(std::move(e));
         } else if (!open && !tamper_id_.empty()) {
-            detect::Event e;
+            Event e;
             e.type = "enclosure_open";
-            e.state = detect::EventState::cleared;
-            e.severity = detect::Severity::critical;
+            e.state = EventState::cleared;
+            e.severity = Severity::critical;
             e.ts = now;
             e.started = now;
             e.id = tamper_id_;
@@ -211,7 +212,7 @@ void Appliance::check_tamper(store::Store& store, std::vector<detect::Event>& ou
     }
 }
 
-void Appliance::check_clock(store::Store& store, MonoNs now, std::vector<detect::Event>& out) {
+void Appliance::check_clock(store::Store& store, MonoNs now, std::vector<Event>& out) {
     auto info = board_.clock->status();
     WallMs wall = board_.clock->wall_now_ms();
     bool changed = info.synchronized != synced_ || last_clock_written_ == 0;

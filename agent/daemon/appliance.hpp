@@ -13,7 +13,7 @@
 #include "config/config.hpp"
 #include "daemon/health.hpp"
 #include "daemon/power.hpp"
-#include "detect/event.hpp"
+#include "model/event.hpp"
 #include "store/store.hpp"
 #include "uplink/mqtt_link.hpp"
 
@@ -28,7 +28,7 @@ class Appliance {
 
     // Before the store's "running" flag is set: an unclean last stop gives power_restored
     // (at once, or once the wall clock is synchronised, see power.hpp).
-    void start(store::Store& store, int64_t boot, std::vector<detect::Event>& out);
+    void start(store::Store& store, int64_t boot, std::vector<Event>& out);
     // The agent is up: systemd READY=1.
     void ready();
     void reloading();
@@ -38,7 +38,7 @@ class Appliance {
         size_t in_flight = 0;
         bool alarm_open = false;
     };
-    void turn(store::Store& store, const Turn& t, std::vector<detect::Event>& out);
+    void turn(store::Store& store, const Turn& t, std::vector<Event>& out);
     void on_link(const uplink::LinkNote& note);
     void stored(bool ok);
     // A deliberate stop: STOPPING=1, the hardware watchdog disarmed, LED off.
@@ -47,9 +47,9 @@ class Appliance {
   private:
     explicit Appliance(const config::Config& cfg, board::Board b);
     void feed(MonoNs now);
-    void check_tamper(store::Store& store, std::vector<detect::Event>& out);
-    void check_clock(store::Store& store, MonoNs now, std::vector<detect::Event>& out);
-    void emit_pending_power(std::vector<detect::Event>& out);
+    void check_tamper(store::Store& store, std::vector<Event>& out);
+    void check_clock(store::Store& store, MonoNs now, std::vector<Event>& out);
+    void emit_pending_power(std::vector<Event>& out);
 
     std::string gateway_;
     config::Board cfg_;

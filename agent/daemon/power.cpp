@@ -1,5 +1,7 @@
 #include "daemon/power.hpp"
 
+#include "detect/event.hpp"
+
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -33,12 +35,12 @@ std::optional<AliveStamp> alive_from_json(const std::string& text) {
     return s;
 }
 
-detect::Event power_restored(const std::string& gateway, const std::optional<AliveStamp>& last,
-                             const StartFacts& start, int alive_every_s) {
-    detect::Event e;
+Event power_restored(const std::string& gateway, const std::optional<AliveStamp>& last,
+                     const StartFacts& start, int alive_every_s) {
+    Event e;
     e.type = "power_restored";
-    e.state = detect::EventState::info;
-    e.severity = detect::Severity::major;
+    e.state = EventState::info;
+    e.severity = Severity::major;
     e.ts = start.wall_ms;
     e.started = last ? last->wall_ms : start.wall_ms;
     e.id = gateway + ":power_restored:gateway:" + std::to_string(start.wall_ms);
@@ -89,12 +91,11 @@ std::optional<int64_t> ClockWatch::check(WallMs wall, MonoNs mono) {
     return jump;
 }
 
-detect::Event clock_jump(const std::string& gateway, int64_t jump_ms, WallMs wall_now,
-                         bool synced_now) {
-    detect::Event e;
+Event clock_jump(const std::string& gateway, int64_t jump_ms, WallMs wall_now, bool synced_now) {
+    Event e;
     e.type = "clock_jump";
-    e.state = detect::EventState::info;
-    e.severity = jump_ms < 0 ? detect::Severity::major : detect::Severity::minor;
+    e.state = EventState::info;
+    e.severity = jump_ms < 0 ? Severity::major : Severity::minor;
     e.ts = e.started = wall_now;
     // The id carries the monotonic-consistent "from" time too: two jumps to the same wall time
     // (someone setting the clock back twice) stay two events.

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "common/clock.hpp"
-#include "detect/event.hpp"
+#include "model/event.hpp"
 
 namespace sealwatch::daemon {
 
@@ -48,8 +48,8 @@ inline WallMs start_wall(MonoNs start_mono, WallMs wall_now, MonoNs mono_now) {
 
 // The power_restored event. `last` is the last alive stamp (nullopt: none was written, the
 // agent died within its first seconds); `alive_every_s` bounds how stale the stamp may be.
-detect::Event power_restored(const std::string& gateway, const std::optional<AliveStamp>& last,
-                             const StartFacts& start, int alive_every_s);
+Event power_restored(const std::string& gateway, const std::optional<AliveStamp>& last,
+                     const StartFacts& start, int alive_every_s);
 
 // Wall-clock jumps: the wall clock should advance as the monotonic one does; a difference
 // beyond the threshold between two checks is a jump (NTP stepping the clock, the first sync
@@ -67,7 +67,6 @@ class ClockWatch {
     MonoNs mono_ = 0;
 };
 
-detect::Event clock_jump(const std::string& gateway, int64_t jump_ms, WallMs wall_now,
-                         bool synced_now);
+Event clock_jump(const std::string& gateway, int64_t jump_ms, WallMs wall_now, bool synced_now);
 
 }  // namespace sealwatch::daemon

@@ -1,5 +1,7 @@
 #include "detect/detector.hpp"
 
+#include "detect/event.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <unordered_map>
@@ -972,7 +974,7 @@ void Detector::on_sample(int meter, WallMs ts, const Sample& sample, std::vector
     impl_->sample(meter, ts, sample, out);
 }
 
-bool Detector::on_reading(const poll::Reading& r, std::vector<Event>& out) {
+bool Detector::on_reading(const Reading& r, std::vector<Event>& out) {
     int mi = impl_->index(r.meter);
     if (mi < 0) return false;
     Sample s;
@@ -983,16 +985,16 @@ bool Detector::on_reading(const poll::Reading& r, std::vector<Event>& out) {
     return true;
 }
 
-bool Detector::on_health(const poll::HealthChange& c, std::vector<Event>& out) {
+bool Detector::on_health(const HealthChange& c, std::vector<Event>& out) {
     int mi = impl_->index(c.meter);
     if (mi < 0) return false;
     impl_->advance(c.wall_ms, out);
     auto& m = impl_->meters[static_cast<size_t>(mi)];
-    if (c.health == poll::Health::online) {
+    if (c.health == MeterHealth::online) {
         if (m.offline.raised) impl_->clear_offline(m, impl_->now, out);
         return true;
     }
-    std::string reason = std::string(poll::to_string(c.health));
+    std::string reason = std::string(to_string(c.health));
     if (!c.reason.empty()) reason += ": " + c.reason;
     if (!m.offline.raised)
         out.push_back(impl_->raise_offline(m, impl_->now, m.seen ? m.last_ts : impl_->now, reason));

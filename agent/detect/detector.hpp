@@ -16,9 +16,9 @@
 
 #include "common/quantities.hpp"
 #include "config/config.hpp"
-#include "detect/event.hpp"
 #include "detect/timezone.hpp"
-#include "poll/reading.hpp"
+#include "model/event.hpp"
+#include "model/reading.hpp"
 
 namespace sealwatch::detect {
 
@@ -46,7 +46,7 @@ class Detector {
 
     // A reading. Readings must come in time order (per meter; the detector's clock never goes
     // back: an older timestamp is treated as "now"). Unknown meters are ignored (returns false).
-    bool on_reading(const poll::Reading& reading, std::vector<Event>& out);
+    bool on_reading(const Reading& reading, std::vector<Event>& out);
     // The fast path used by analyze: meter index from meter_index().
     void on_sample(int meter, WallMs ts, const Sample& sample, std::vector<Event>& out);
     int meter_index(std::string_view id) const;  // -1 when not in the config
@@ -55,7 +55,7 @@ class Detector {
 
     // The poller's word on a meter: offline and misconfigured raise meter_offline, online
     // (or the next reading) clears it.
-    bool on_health(const poll::HealthChange& change, std::vector<Event>& out);
+    bool on_health(const HealthChange& change, std::vector<Event>& out);
 
     // Time passes with no reading (live: call every second or so). Fires the timers: a silent
     // meter, the end of a series of heats. Also says "the gateway is alive at `now`": a gap in
@@ -82,12 +82,12 @@ class Detector {
     double asset_power(std::string_view asset) const;
 
     // Convenience forms returning the events.
-    std::vector<Event> on_reading(const poll::Reading& reading) {
+    std::vector<Event> on_reading(const Reading& reading) {
         std::vector<Event> out;
         on_reading(reading, out);
         return out;
     }
-    std::vector<Event> on_health(const poll::HealthChange& change) {
+    std::vector<Event> on_health(const HealthChange& change) {
         std::vector<Event> out;
         on_health(change, out);
         return out;

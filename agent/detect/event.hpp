@@ -1,37 +1,13 @@
 #pragma once
-// An event: what the detector (and the board, and the operator) says happened. The same object
-// goes to the store, to MQTT (P/event, with its seq) and into evidence exports; its JSON form is
-// the contract's event object.
+// The contract's event object (JSON) for an Event (model/event.hpp).
 #include <cstdint>
 #include <optional>
-#include <string>
-#include <string_view>
 
 #include <nlohmann/json.hpp>
 
-#include "common/clock.hpp"
+#include "model/event.hpp"
 
 namespace sealwatch::detect {
-
-enum class EventState { raised, cleared, info };
-enum class Severity { critical, major, minor, info };
-
-struct Event {
-    std::string id;    // stable for one alarm from raised to cleared; deterministic
-    std::string type;  // contract event type: "reenergized", "meter_offline", ...
-    EventState state = EventState::info;
-    Severity severity = Severity::info;
-    std::string asset;   // may be empty (e.g. a gateway-level event)
-    std::string meter;   // may be empty
-    WallMs ts = 0;       // the data time the event refers to
-    WallMs started = 0;  // when the condition began (data time)
-    nlohmann::ordered_json details = nlohmann::ordered_json::object();
-};
-
-std::string_view to_string(EventState state);
-std::string_view to_string(Severity severity);
-std::optional<EventState> parse_event_state(std::string_view text);
-std::optional<Severity> parse_severity(std::string_view text);
 
 // The contract's event object; "seq" first when given.
 nlohmann::ordered_json to_json(const Event& event, std::optional<uint64_t> seq = std::nullopt);

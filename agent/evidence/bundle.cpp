@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "chain/chain.hpp"
+#include "detect/event.hpp"
 #include "evidence/bundle.hpp"
 #include "evidence/report.hpp"
 
@@ -162,7 +163,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
 
     std::set<std::string> asset_meters;
     if (asset) asset_meters.insert(asset->meters.begin(), asset->meters.end());
-    auto in_asset_event = [&](const detect::Event& e) {
+    auto in_asset_event = [&](const Event& e) {
         return !asset || e.asset == asset->id || asset_meters.count(e.meter) > 0;
     };
 

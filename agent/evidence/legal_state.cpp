@@ -27,7 +27,7 @@ void restore_asset_states(store::Store& store, detect::Detector& detector,
         if (!known) continue;
         // The lowest time leaves the detector's clocks untouched; the event it makes is the one
         // already in the chain, so it is dropped here.
-        std::vector<detect::Event> ignored;
+        std::vector<Event> ignored;
         detector.set_asset_state(r.asset, *state, std::numeric_limits<WallMs>::min(), r.by, r.note,
                                  ignored);
     }

@@ -25,7 +25,7 @@ struct Applied {
     int64_t command_id = 0;
     bool ok = false;
     std::string message;
-    std::vector<detect::Event> events;  // already in the store (and the chain)
+    std::vector<Event> events;  // already in the store (and the chain)
 };
 // Applies every pending command, oldest first. A command naming an asset the config does not
 // have, or a state that does not exist, is rejected with a message (kept in the table).

@@ -98,7 +98,7 @@ struct Span {
 constexpr double kW = 860, kH = 230, kL = 70, kR = 10, kT = 12, kB = 28;
 
 std::string chart(const ReportData& d, const config::Asset& a, const std::vector<Span>& spans,
-                  const std::vector<const detect::Event*>& changes) {
+                  const std::vector<const Event*>& changes) {
     std::vector<double> avg(d.buckets, NAN), top(d.buckets, NAN);
     for (const auto& m : a.meters) {
         auto it = d.meters.find(m);
@@ -229,8 +229,8 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
     // Alarm spans by id (raised .. cleared), state changes per asset.
     std::map<std::string, Span> open;
     std::map<std::string, std::vector<Span>> spans;
-    std::map<std::string, std::vector<const detect::Event*>> changes;
-    std::vector<const detect::Event*> alarms;
+    std::map<std::string, std::vector<const Event*>> changes;
+    std::vector<const Event*> alarms;
     std::set<std::string> only;  // with a bundle for one asset: its events and its meters'
     if (d.asset) {
         only.insert(*d.asset);
@@ -240,23 +240,16 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
     for (const auto& e : d.events) {
         if (d.asset && only.count(e.asset) == 0 && only.count(e.meter) == 0) continue;
         if (e.type == "asset_state_changed") changes[e.asset].push_back(&e);
-        if (e.state == detect::EventState::raised) {
-            open[e.id] = {e.started ? e.started : e.ts,
-                          d.to,
-                          e.type,
-                          e.id,
-                          std::string(detect::to_string(e.severity)),
-                          true};
+        if (e.state == EventState::raised) {
+            open[e.id] = {e.started ? e.started : e.ts,       d.to, e.type, e.id,
+                          std::string(to_string(e.severity)), true};
             alarms.push_back(&e);
-        } else if (e.state == detect::EventState::cleared) {
+        } else if (e.state == EventState::cleared) {
             auto it = open.find(e.id);
-            Span sp = it != open.end() ? it->second
-                                       : Span{e.started ? e.started : d.from,
-                                              e.ts,
-                                              e.type,
-                                              e.id,
-                                              std::string(detect::to_string(e.severity)),
-                                              false};
+            Span sp = it != open.end()
+                          ? it->second
+                          : Span{e.started ? e.started : d.from,     e.ts, e.type, e.id,
+                                 std::string(to_string(e.severity)), false};
             sp.to = e.ts;
             sp.open = false;
             if (it != open.end()) open.erase(it);
@@ -269,7 +262,7 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
     for (const auto& [id, sp] : open) {
         // An open alarm belongs to the asset named in its raised event.
         for (const auto& e : d.events)
-            if (e.id == id && e.state == detect::EventState::raised) {
+            if (e.id == id && e.state == EventState::raised) {
                 spans[e.asset.empty() ? e.meter : e.asset].push_back(sp);
                 break;
             }
@@ -377,8 +370,8 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
              "</th><th>ID</th></tr>";
         for (const auto* e : alarms) {
             h += "<tr><td>" + when(e->ts) + "</td><td>" + type_zh(e->type) + "<br>" + esc(e->type) +
-                 "</td><td>" + esc(detect::to_string(e->state)) + "</td><td>" +
-                 esc(detect::to_string(e->severity)) + "</td><td>" +
+                 "</td><td>" + esc(to_string(e->state)) + "</td><td>" +
+                 esc(to_string(e->severity)) + "</td><td>" +
                  esc(e->asset.empty() ? e->meter : e->asset) + "</td><td>" +
                  (e->started ? when(e->started) : std::string()) + "</td><td class=\"mono\">" +
                  esc(e->id) + "</td></tr>";

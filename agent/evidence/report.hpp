@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "detect/event.hpp"
+#include "model/event.hpp"
 
 namespace sealwatch::evidence {
 
@@ -35,7 +35,7 @@ struct ReportData {
     std::optional<std::string> asset;  // the bundle's one asset, if any
     size_t buckets = 0;
     std::map<std::string, PowerSeries> meters;  // by meter id
-    std::vector<detect::Event> events;          // every event in the bundle, chain order
+    std::vector<Event> events;                  // every event in the bundle, chain order
     std::map<std::string, std::string> states;  // asset -> legal state now (set-state or config)
     // What the export checked and signed.
     int64_t entries = 0, first_n = 0, last_n = 0, readings = 0, event_count = 0;

@@ -142,7 +142,7 @@ void BusPoller::poll_next() {
                                    result.reason);
     if (change) {
         const auto& id = meters_[next.meter].meter.id;
-        if (change->health == Health::online)
+        if (change->health == MeterHealth::online)
             log::info("meter ", id, " on bus ", bus_id_, " is online again");
         else
             log::warning("meter ", id, " on bus ", bus_id_, " is ", to_string(change->health), ": ",

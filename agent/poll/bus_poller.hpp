@@ -6,12 +6,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "modbus/client.hpp"
-#include "poll/reading.hpp"
+#include "model/reading.hpp"
 #include "poll/schedule.hpp"
 
 namespace sealwatch::poll {
@@ -32,6 +33,8 @@ std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bu
 std::unique_ptr<modbus::Client> make_client(const config::Bus& bus);
 
 // Where a bus hands its output; called on the thread that polls.
+// What a poller hands on, in poll order.
+using PollOutput = std::variant<Reading, HealthChange>;
 using Sink = std::function<void(PollOutput)>;
 
 class BusPoller {

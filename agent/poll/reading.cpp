@@ -8,18 +8,6 @@
 
 namespace sealwatch::poll {
 
-std::string_view to_string(Health health) {
-    switch (health) {
-        case Health::online:
-            return "online";
-        case Health::offline:
-            return "offline";
-        case Health::misconfigured:
-            return "misconfigured";
-    }
-    return "?";
-}
-
 void append_json_number(std::string& out, double v) {
     if (!std::isfinite(v)) {
         out += "null";
@@ -63,7 +51,7 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_reading_json(std::string& out, std::string_view meter, WallMs ts,
-                         std::span<const Value> values, const std::string* serial) {
+                         std::span<const QuantityValue> values, const std::string* serial) {
     out += "{\"meter\":";
     append_json_string(out, meter);
     out += ",\"ts\":\"";

@@ -31,21 +31,21 @@ std::optional<HealthChange> Schedule::record(size_t i, Outcome outcome, MonoNs s
     const int64_t interval = m.interval_ms * kNsPerMs;
     ++s.polls;
 
-    std::optional<Health> health = s.health;
+    std::optional<MeterHealth> health = s.health;
     if (outcome == Outcome::failed) {
         ++s.failures;
         ++s.consecutive_failures;
-        if (s.consecutive_failures >= m.offline_after) health = Health::offline;
+        if (s.consecutive_failures >= m.offline_after) health = MeterHealth::offline;
     } else {
         if (outcome == Outcome::refused) ++s.refusals;
         s.consecutive_failures = 0;
         s.last_ok_ms = wall;
-        health = outcome == Outcome::ok ? Health::online : Health::misconfigured;
+        health = outcome == Outcome::ok ? MeterHealth::online : MeterHealth::misconfigured;
     }
 
     // Next due: keep the fixed rate (no drift) while the meter answers or has only just failed;
     // an offline meter is tried again after a doubling pause, so it costs its timeout rarely.
-    if (health == Health::offline) {
+    if (health == MeterHealth::offline) {
         backoff_ms_[i] = backoff_ms_[i] == 0 ? 2 * m.interval_ms
                                              : std::min(backoff_ms_[i] * 2, m.backoff_max_ms);
         backoff_ms_[i] = std::max(backoff_ms_[i], m.interval_ms);
@@ -65,7 +65,7 @@ std::optional<HealthChange> Schedule::record(size_t i, Outcome outcome, MonoNs s
     s.health = health;
     s.health_since_ms = wall;
     // The first "online" is not news; the first "offline" is.
-    if (first && health == Health::online) return std::nullopt;
+    if (first && health == MeterHealth::online) return std::nullopt;
     return HealthChange{m.id, wall, started, *health, reason};
 }
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
-#include "poll/reading.hpp"
+#include "model/reading.hpp"
 
 namespace sealwatch::poll {
 
@@ -27,7 +27,7 @@ struct MeterStats {
     uint64_t failures = 0;
     uint64_t refusals = 0;
     int consecutive_failures = 0;
-    std::optional<Health> health;  // unknown until the first outcome
+    std::optional<MeterHealth> health;  // unknown until the first outcome
     WallMs health_since_ms = 0;
     WallMs last_ok_ms = 0;
 };

@@ -1,5 +1,6 @@
 // The store's side of the evidence trail: chain rows, legal asset states and the set-state
 // command queue. The canonical forms and the hashing are in chain/chain.hpp.
+#include "detect/event.hpp"
 #include "store/internal.hpp"
 #include "store/store.hpp"
 
@@ -74,7 +75,7 @@ Result<Store::ChainTip> Store::chain_append(chain::EntryKind kind, int64_t first
     return tip;
 }
 
-Result<int64_t> Store::insert_event(const detect::Event& event, ChainTip& tip) {
+Result<int64_t> Store::insert_event(const Event& event, ChainTip& tip) {
     auto body = detect::to_json(event).dump();
     auto st = db_.prepare("INSERT INTO events(ts_ms, body) VALUES(?, ?)");
     if (!st) return pass(st);
@@ -118,7 +119,8 @@ Result<int64_t> Store::queue_state_command(const StateCommand& c) {
 namespace {
 
 constexpr const char* kCommandColumns =
-    "SELECT id, created_ms, asset, state, by_whom, note, status, message, chain_n FROM commands ";
+    "SELECT id, created_ms, asset, state, by_whom, note, status, message, chain_n FROM "
+    "commands ";
 
 StateCommand command_of(const sqlite::Stmt& st) {
     return {st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4),
@@ -151,7 +153,7 @@ Result<std::optional<StateCommand>> Store::state_command(int64_t id) {
 }
 
 Result<void> Store::apply_state_command(int64_t command_id, const AssetStateRow& row,
-                                        std::span<const detect::Event> events) {
+                                        std::span<const Event> events) {
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return b;
     ChainTip tip{chain_n_, chain_head_};
@@ -163,7 +165,8 @@ Result<void> Store::apply_state_command(int64_t command_id, const AssetStateRow&
     }
     auto up = db_.prepare(
         "INSERT INTO asset_states(asset, state, since_ms, by_whom, note) VALUES(?, ?, ?, ?, ?) "
-        "ON CONFLICT(asset) DO UPDATE SET state = excluded.state, since_ms = excluded.since_ms, "
+        "ON CONFLICT(asset) DO UPDATE SET state = excluded.state, since_ms = "
+        "excluded.since_ms, "
         "by_whom = excluded.by_whom, note = excluded.note");
     if (!up) return pass(up);
     up->bind(1, std::string_view(row.asset))

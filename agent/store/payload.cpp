@@ -1,6 +1,8 @@
 // The content of an outbox message, rebuilt from the rows it names. Deterministic: the same
 // rows give the same bytes, so a re-sent seq carries the same content.
 #include "common/quantities.hpp"
+#include "detect/event.hpp"
+#include "poll/reading.hpp"
 #include "store/internal.hpp"
 #include "store/store.hpp"
 
@@ -12,7 +14,8 @@ namespace {
 
 Result<std::string> telemetry_payload(sqlite::Db& db, const OutboxRow& row) {
     auto st = db.prepare(
-        "SELECT m.name, r.ts_ms, r.vals, r.serial FROM readings r JOIN meters m ON m.id = r.meter "
+        "SELECT m.name, r.ts_ms, r.vals, r.serial FROM readings r JOIN meters m ON m.id = "
+        "r.meter "
         "WHERE r.id BETWEEN ? AND ? ORDER BY r.id");
     if (!st) return pass(st);
     st->bind(1, row.first).bind(2, row.last);

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "common/quantities.hpp"
+#include "detect/event.hpp"
 #include "store/internal.hpp"
 #include "store/schema.hpp"
 
@@ -15,7 +16,7 @@ namespace sealwatch::store {
 static_assert(std::endian::native == std::endian::little,
               "the packed value format is written as little-endian by memcpy");
 
-std::vector<uint8_t> pack_values(std::span<const poll::Value> values) {
+std::vector<uint8_t> pack_values(std::span<const QuantityValue> values) {
     std::vector<uint8_t> out(values.size() * 9);
     uint8_t* p = out.data();
     for (const auto& v : values) {
@@ -26,11 +27,11 @@ std::vector<uint8_t> pack_values(std::span<const poll::Value> values) {
     return out;
 }
 
-std::vector<poll::Value> unpack_values(std::span<const uint8_t> blob) {
-    std::vector<poll::Value> out;
+std::vector<QuantityValue> unpack_values(std::span<const uint8_t> blob) {
+    std::vector<QuantityValue> out;
     out.reserve(blob.size() / 9);
     for (size_t i = 0; i + 9 <= blob.size(); i += 9) {
-        poll::Value v{blob[i], 0.0};
+        QuantityValue v{blob[i], 0.0};
         std::memcpy(&v.value, blob.data() + i + 1, 8);
         if (v.quantity < kQuantities.size()) out.push_back(v);
     }
@@ -102,7 +103,7 @@ Result<int64_t> Store::meter_key(const std::string& meter) {
     return key;
 }
 
-Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
+Result<void> Store::append_readings(std::span<const Reading> readings) {
     if (readings.empty()) return {};
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return b;
@@ -169,7 +170,7 @@ Result<void> Store::append_readings(std::span<const poll::Reading> readings) {
     return {};
 }
 
-Result<int64_t> Store::append_event(const detect::Event& event) {
+Result<int64_t> Store::append_event(const Event& event) {
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return pass(b);
     ChainTip tip{chain_n_, chain_head_};
@@ -181,12 +182,12 @@ Result<int64_t> Store::append_event(const detect::Event& event) {
     return id;
 }
 
-Result<void> Store::set_meter_health(const poll::HealthChange& change) {
+Result<void> Store::set_meter_health(const HealthChange& change) {
     auto key = meter_key(change.meter);
     if (!key) return pass(key);
     auto st = db_.prepare("UPDATE meters SET health = ?, health_since_ms = ? WHERE id = ?");
     if (!st) return pass(st);
-    st->bind(1, poll::to_string(change.health))
+    st->bind(1, to_string(change.health))
         .bind(2, static_cast<int64_t>(change.wall_ms))
         .bind(3, *key);
     return st->run();
@@ -234,11 +235,11 @@ Result<std::vector<MeterStatus>> Store::meter_status() {
     return out;
 }
 
-Result<std::vector<detect::Event>> Store::events_between(WallMs from, WallMs to) {
+Result<std::vector<Event>> Store::events_between(WallMs from, WallMs to) {
     auto st = db_.prepare("SELECT body FROM events WHERE ts_ms >= ? AND ts_ms < ? ORDER BY id");
     if (!st) return pass(st);
     st->bind(1, static_cast<int64_t>(from)).bind(2, static_cast<int64_t>(to));
-    std::vector<detect::Event> out;
+    std::vector<Event> out;
     while (true) {
         auto row = st->step();
         if (!row) return pass(row);

@@ -16,8 +16,8 @@
 #include "chain/chain.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
-#include "detect/event.hpp"
-#include "poll/reading.hpp"
+#include "model/event.hpp"
+#include "model/reading.hpp"
 #include "store/sqlite.hpp"
 
 namespace sealwatch::store {
@@ -94,9 +94,9 @@ class Store {
     // Read-only access for the CLI while the daemon runs.
     static Result<Store> open_read_only(const std::string& path);
 
-    Result<void> append_readings(std::span<const poll::Reading> readings);
-    Result<int64_t> append_event(const detect::Event& event);
-    Result<void> set_meter_health(const poll::HealthChange& change);
+    Result<void> append_readings(std::span<const Reading> readings);
+    Result<int64_t> append_event(const Event& event);
+    Result<void> set_meter_health(const HealthChange& change);
 
     // Outbox. form_messages forms up to max_messages new messages — events first (one each),
     // then rollups, then telemetry — and deletes the acknowledged seqs, all in ONE transaction,
@@ -122,7 +122,7 @@ class Store {
 
     Result<Backlog> backlog();
     Result<std::vector<MeterStatus>> meter_status();
-    Result<std::vector<detect::Event>> events_between(WallMs from, WallMs to);
+    Result<std::vector<Event>> events_between(WallMs from, WallMs to);
 
     Result<std::optional<std::string>> meta(const std::string& key);
     Result<void> set_meta(const std::string& key, const std::string& value);
@@ -139,7 +139,7 @@ class Store {
     Result<std::optional<StateCommand>> state_command(int64_t id);
     // One transaction: the events (chained, in order), the asset's new state, the command done.
     Result<void> apply_state_command(int64_t command_id, const AssetStateRow& row,
-                                     std::span<const detect::Event> events);
+                                     std::span<const Event> events);
     Result<void> reject_state_command(int64_t command_id, const std::string& why);
 
     Result<int64_t> size_bytes();
@@ -182,7 +182,7 @@ class Store {
                                   int64_t count, WallMs ts_min, WallMs ts_max,
                                   const chain::Digest& digest, const ChainTip& after);
     Result<void> load_chain_tip();
-    Result<int64_t> insert_event(const detect::Event& event, ChainTip& tip);
+    Result<int64_t> insert_event(const Event& event, ChainTip& tip);
 
     std::string path_;
     sqlite::Db db_;
@@ -198,7 +198,7 @@ class Store {
 };
 
 // The packed form of a reading's values: (u8 quantity, f64 little-endian) pairs, 9 bytes each.
-std::vector<uint8_t> pack_values(std::span<const poll::Value> values);
-std::vector<poll::Value> unpack_values(std::span<const uint8_t> blob);
+std::vector<uint8_t> pack_values(std::span<const QuantityValue> values);
+std::vector<QuantityValue> unpack_values(std::span<const uint8_t> blob);
 
 }  // namespace sealwatch::store

@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
         names.emplace_back(buf);
     }
     const WallMs t0 = wall_now_ms() - (total / meters + 1) * 1000;  // all in the past
-    std::vector<poll::Reading> readings(static_cast<size_t>(total));
+    std::vector<Reading> readings(static_cast<size_t>(total));
     for (long i = 0; i < total; ++i) {
         auto& r = readings[static_cast<size_t>(i)];
         r.meter = names[static_cast<size_t>(i % meters)];
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
     for (long i = 0; i < total; i += batch) {
         long n = std::min(batch, total - i);
         auto r = s.append_readings(
-            std::span<const poll::Reading>(readings.data() + i, static_cast<size_t>(n)));
+            std::span<const Reading>(readings.data() + i, static_cast<size_t>(n)));
         if (!r) {
             std::fprintf(stderr, "bench_store: append: %s\n", r.error().message.c_str());
             return 1;

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
                       qu = quantity_index("u_l1_v"), qi = quantity_index("i_l1_a"),
                       qpf = quantity_index("pf"), qf = quantity_index("f_hz");
     std::vector<double> energy(static_cast<size_t>(meters), 1000.0);
-    std::vector<poll::Reading> batch(static_cast<size_t>(meters));
+    std::vector<Reading> batch(static_cast<size_t>(meters));
     for (long m = 0; m < meters; ++m) {
         batch[static_cast<size_t>(m)].meter = "m" + std::to_string(m + 1);
         batch[static_cast<size_t>(m)].values.resize(6);
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         if (r * interval_s == 86400 + 10 * 3600) {  // day 2, 10:00: an inspector's visit
-            detect::Event e;
+            Event e;
             e.type = "asset_state_changed";
             e.asset = asset;
             e.ts = e.started = ts;
@@ -114,13 +114,12 @@ int main(int argc, char** argv) {
             }
         }
         if (minute_of_day == 122 || minute_of_day == 161) {
-            detect::Event e;
+            Event e;
             e.type = "reenergized";
             e.asset = asset;
             e.meter = "m1";
-            e.severity = detect::Severity::critical;
-            e.state =
-                minute_of_day == 122 ? detect::EventState::raised : detect::EventState::cleared;
+            e.severity = Severity::critical;
+            e.state = minute_of_day == 122 ? EventState::raised : EventState::cleared;
             long day = r * interval_s / 86400;
             e.started = start + day * 86400000LL + 120 * 60000LL;
             e.ts = ts;

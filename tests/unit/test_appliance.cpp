@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "daemon/health.hpp"
 #include "daemon/power.hpp"
+#include "detect/event.hpp"
 
 using namespace sealwatch;
 using namespace sealwatch::daemon;
@@ -84,7 +85,7 @@ TEST(Power, SameBootUsesTheMonotonicClockWhateverTheWallClockDid) {
     s.boot = 4;
     auto e = power_restored("gw-1", last, s, 15);
     EXPECT_EQ(e.type, "power_restored");
-    EXPECT_EQ(e.state, detect::EventState::info);
+    EXPECT_EQ(e.state, EventState::info);
     EXPECT_EQ(e.details["restart"], "process");
     EXPECT_EQ(e.details["estimate"], "monotonic");
     EXPECT_DOUBLE_EQ(e.details["downtime_s"].get<double>(), 12.5);
@@ -142,7 +143,7 @@ TEST(ClockWatch, ForwardAndBackwardJumps) {
     EXPECT_FALSE(w.check(1001000, 3 * kS));  // re-baselined after the jump
     auto e = clock_jump("gw-1", -3600000, 1700000000000, true);
     EXPECT_EQ(e.type, "clock_jump");
-    EXPECT_EQ(e.severity, detect::Severity::major);
+    EXPECT_EQ(e.severity, Severity::major);
     EXPECT_EQ(e.details["jump_ms"], -3600000);
     EXPECT_EQ(e.details["from"], "2023-11-14T23:13:20.000Z");
 }

@@ -74,11 +74,11 @@ class PollerTest : public testing::Test {
             if (const auto* x = std::get_if<Output>(&o); x && x->meter == meter) r.push_back(*x);
         return r;
     }
-    std::vector<poll::Reading> readings(const std::string& meter) const {
-        return outputs<poll::Reading>(meter);
+    std::vector<Reading> readings(const std::string& meter) const {
+        return outputs<Reading>(meter);
     }
-    std::vector<poll::HealthChange> changes(const std::string& meter) const {
-        return outputs<poll::HealthChange>(meter);
+    std::vector<HealthChange> changes(const std::string& meter) const {
+        return outputs<HealthChange>(meter);
     }
     // When each request to a unit went out, in ms after the first.
     std::vector<int64_t> request_ms(int unit) const {
@@ -131,7 +131,7 @@ TEST_F(PollerTest, DeadMeterBacksOffDoublingUpTo30sAndItsHealthIsLoggedOnceEachW
                                                    92000, 122000}));
     auto down = changes("dead");
     ASSERT_EQ(down.size(), 1u);
-    EXPECT_EQ(down[0].health, poll::Health::offline);
+    EXPECT_EQ(down[0].health, MeterHealth::offline);
     EXPECT_NE(down[0].reason.find("timeout"), std::string::npos);
     EXPECT_TRUE(readings("dead").empty());
 
@@ -142,7 +142,7 @@ TEST_F(PollerTest, DeadMeterBacksOffDoublingUpTo30sAndItsHealthIsLoggedOnceEachW
     EXPECT_EQ(count_lines(log, "meter dead on bus bus is online again"), 1u) << log;
     auto all = changes("dead");
     ASSERT_EQ(all.size(), 2u);
-    EXPECT_EQ(all[1].health, poll::Health::online);
+    EXPECT_EQ(all[1].health, MeterHealth::online);
     auto back = readings("dead");
     ASSERT_GE(back.size(), 10u);
     ASSERT_TRUE(back[0].serial);  // after being offline the identity is read again
@@ -196,7 +196,7 @@ TEST_F(PollerTest, DroppedLinkTakesEveryMeterOfflineAndTheReconnectBringsThemBac
     for (const auto* id : {"m1", "m2"}) {
         auto c = changes(id);
         ASSERT_EQ(c.size(), 1u) << id;
-        EXPECT_EQ(c[0].health, poll::Health::offline);
+        EXPECT_EQ(c[0].health, MeterHealth::offline);
         EXPECT_NE(c[0].reason.find("link"), std::string::npos) << c[0].reason;
     }
 
@@ -206,11 +206,11 @@ TEST_F(PollerTest, DroppedLinkTakesEveryMeterOfflineAndTheReconnectBringsThemBac
     for (const auto* id : {"m1", "m2"}) {
         auto c = changes(id);
         ASSERT_EQ(c.size(), 2u) << id;
-        EXPECT_EQ(c[1].health, poll::Health::online);
+        EXPECT_EQ(c[1].health, MeterHealth::online);
     }
     auto m2 = readings("m2");
     ASSERT_GT(m2.size(), before);
-    auto first_back = std::find_if(m2.begin(), m2.end(), [&](const poll::Reading& r) {
+    auto first_back = std::find_if(m2.begin(), m2.end(), [&](const Reading& r) {
         return r.mono_ns > clock_.mono_ns() - 40000 * kNsPerMs;
     });
     ASSERT_NE(first_back, m2.end());

@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "detect/detector.hpp"
+#include "detect/event.hpp"
 #include "detect/replay.hpp"
 
 using namespace sealwatch;
@@ -44,9 +45,9 @@ TEST_P(Scenario, EmitsExactlyTheLabelledEvents) {
     auto expect = nlohmann::json::parse(in);
 
     detect::Detector det(*cfg, detect::TimeZone::load(cfg->gateway.timezone));
-    std::vector<detect::Event> got;
+    std::vector<Event> got;
     auto r = detect::replay_csv((kDir / (name + ".csv")).string(), det,
-                                [&](const detect::Event& e) { got.push_back(e); });
+                                [&](const Event& e) { got.push_back(e); });
     ASSERT_TRUE(r) << r.error();
 
     // Data-time order, one id per alarm, cleared only what was raised.
@@ -57,10 +58,10 @@ TEST_P(Scenario, EmitsExactlyTheLabelledEvents) {
         if (i) {
             EXPECT_GE(e.ts, got[i - 1].ts) << "event " << i << " out of data-time order";
         }
-        if (e.state == detect::EventState::raised) {
+        if (e.state == EventState::raised) {
             EXPECT_TRUE(ids.insert(e.id).second) << "id raised twice: " << e.id;
             open[e.id] = e.type;
-        } else if (e.state == detect::EventState::cleared) {
+        } else if (e.state == EventState::cleared) {
             ASSERT_TRUE(open.count(e.id)) << "cleared an id never raised: " << e.id;
             EXPECT_EQ(open[e.id], e.type);
             open.erase(e.id);
@@ -73,8 +74,8 @@ TEST_P(Scenario, EmitsExactlyTheLabelledEvents) {
     for (const auto& x : expect["events"])
         want.insert(key(x["type"], x["state"], x["severity"], x["asset"], x["meter"]));
     for (const auto& e : got)
-        have.insert(key(e.type, std::string(detect::to_string(e.state)),
-                        std::string(detect::to_string(e.severity)), e.asset, e.meter));
+        have.insert(key(e.type, std::string(to_string(e.state)), std::string(to_string(e.severity)),
+                        e.asset, e.meter));
     std::string emitted;
     for (const auto& e : got) emitted += "\n  " + detect::to_json(e).dump();
     EXPECT_EQ(want, have) << name << " emitted:" << emitted;
@@ -88,7 +89,7 @@ TEST_P(Scenario, EmitsExactlyTheLabelledEvents) {
         ASSERT_TRUE(onset);
         for (size_t i = 0; i < got.size(); ++i) {
             const auto& e = got[i];
-            if (used[i] || e.type != x["type"] || detect::to_string(e.state) != x["state"] ||
+            if (used[i] || e.type != x["type"] || to_string(e.state) != x["state"] ||
                 e.asset != x["asset"] || e.meter != x["meter"])
                 continue;
             used[i] = true;

@@ -72,7 +72,7 @@ Csv split(const std::string& text) {
 // Rows [from, to) through the detector; the events as their JSON lines.
 void feed(detect::Detector& det, const Csv& csv, size_t from, size_t to, std::string& events) {
     auto r = detect::replay_csv_text(csv.text(from, to), "scenario.csv", det,
-                                     [&](const detect::Event& e) {
+                                     [&](const Event& e) {
                                          events += detect::to_json(e).dump();
                                          events += '\n';
                                      });

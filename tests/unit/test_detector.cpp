@@ -6,13 +6,11 @@
 #include "common/quantities.hpp"
 #include "config/config.hpp"
 #include "detect/detector.hpp"
+#include "detect/event.hpp"
 #include "test_support.hpp"
 
 using namespace sealwatch;
 using detect::Detector;
-using detect::Event;
-using detect::EventState;
-using detect::Severity;
 using test_support::q;
 
 namespace {
@@ -75,9 +73,9 @@ config::Config make_config(const std::string& state, const std::string& extra_as
 
 using Vals = std::vector<std::pair<std::string_view, double>>;
 
-poll::Reading reading(const std::string& meter, WallMs ts, const Vals& vals,
-                      std::optional<std::string> serial = std::nullopt) {
-    poll::Reading r;
+Reading reading(const std::string& meter, WallMs ts, const Vals& vals,
+                std::optional<std::string> serial = std::nullopt) {
+    Reading r;
     r.meter = meter;
     r.wall_ms = ts;
     for (auto [name, value] : vals) r.values.push_back({q(name), value});
@@ -303,9 +301,9 @@ TEST(MeterOffline, HealthChangesRaiseAndClearOneAlarm) {
     Detector det(cfg);
     std::vector<Event> out;
     det.on_reading(reading("m1", kT0, {{"p_w", 200}}), out);
-    det.on_health({"m1", kT0 + 5000, 0, poll::Health::offline, "timeout"}, out);
-    det.on_health({"m1", kT0 + 9000, 0, poll::Health::offline, "timeout"}, out);  // no storm
-    det.on_health({"m1", kT0 + 20 * kMin, 0, poll::Health::online, ""}, out);
+    det.on_health({"m1", kT0 + 5000, 0, MeterHealth::offline, "timeout"}, out);
+    det.on_health({"m1", kT0 + 9000, 0, MeterHealth::offline, "timeout"}, out);  // no storm
+    det.on_health({"m1", kT0 + 20 * kMin, 0, MeterHealth::online, ""}, out);
     ASSERT_EQ(out.size(), 2u);
     EXPECT_EQ(out[0].type, "meter_offline");
     EXPECT_EQ(out[0].severity, Severity::major);  // sealed: pulling the meter is a tamper
@@ -317,7 +315,7 @@ TEST(MeterOffline, HealthChangesRaiseAndClearOneAlarm) {
 TEST(MeterOffline, MinorOnAnOperatingAsset) {
     auto cfg = make_config("operating");
     Detector det(cfg);
-    auto out = det.on_health({"m1", kT0, 0, poll::Health::misconfigured, "exception 2"});
+    auto out = det.on_health({"m1", kT0, 0, MeterHealth::misconfigured, "exception 2"});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].severity, Severity::minor);
 }

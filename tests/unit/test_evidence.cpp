@@ -99,15 +99,15 @@ store::Store filled(const TempDir& dir) {
     for (int i = 0; i < 10; ++i) {
         WallMs t = kT0 + i * 60000;
         // Deliberately not in (ts, meter) order: the store puts them in it.
-        std::vector<poll::Reading> batch = {reading("m2", t + 5, 20000 + i, 10.5 + i),
-                                            reading("m1", t, 150.25, 100 + i * 0.01)};
+        std::vector<Reading> batch = {reading("m2", t + 5, 20000 + i, 10.5 + i),
+                                      reading("m1", t, 150.25, 100 + i * 0.01)};
         EXPECT_TRUE(s->append_readings(batch));
         if (i == 4) {
-            detect::Event e;
+            Event e;
             e.id = "gw-test:reenergized:furnace-2:1";
             e.type = "reenergized";
-            e.state = detect::EventState::raised;
-            e.severity = detect::Severity::critical;
+            e.state = EventState::raised;
+            e.severity = Severity::critical;
             e.asset = "furnace-2";
             e.meter = "m1";
             e.ts = e.started = t;
@@ -336,7 +336,7 @@ TEST_F(EvidenceBundle, SetStateWithoutAgentChainsTheEventAndPersists) {
     // A new detector (a restart) takes the recorded state over the config's.
     detect::Detector d(cfg_);
     restore_asset_states(*store_, d, cfg_);
-    std::vector<detect::Event> out;
+    std::vector<Event> out;
     d.set_asset_state("furnace-2", config::AssetState::dismantled, kT0 + 1, "x", "", out);
     EXPECT_TRUE(out.empty());  // already dismantled: no change, no event
 }

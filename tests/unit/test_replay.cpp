@@ -5,6 +5,7 @@
 
 #include "common/quantities.hpp"
 #include "config/config.hpp"
+#include "detect/event.hpp"
 #include "detect/replay.hpp"
 
 using namespace sealwatch;
@@ -46,13 +47,13 @@ standby_w = 300
 }
 
 tl::expected<detect::ReplayStats, std::string> run(const std::string& text,
-                                                   std::vector<detect::Event>* events = nullptr,
+                                                   std::vector<Event>* events = nullptr,
                                                    detect::ReplayOptions opt = {}) {
     auto c = cfg();
     detect::Detector det(c);
     return detect::replay_csv_text(
         text, "r.csv", det,
-        [&](const detect::Event& e) {
+        [&](const Event& e) {
             if (events) events->push_back(e);
         },
         opt);
@@ -79,7 +80,7 @@ std::string rows(const std::vector<std::string>& cells, long t0 = 1795000000) {
 }
 
 TEST(Replay, ReadsTheContractFormat) {
-    std::vector<detect::Event> ev;
+    std::vector<Event> ev;
     std::string csv = "ts,meter,p_w,e_imp_kwh\r\n";
     for (int i = 0; i < 6; ++i)
         csv += std::to_string(1795000000 + 60 * i) + ",m1," + (i ? "500000" : "") + "," +
@@ -93,7 +94,7 @@ TEST(Replay, ReadsTheContractFormat) {
 }
 
 TEST(Replay, SerialColumnIsAnExtension) {
-    std::vector<detect::Event> ev;
+    std::vector<Event> ev;
     auto r = run("ts,meter,serial,e_imp_kwh\n1795000000,m1,A1,5\n1795000060,m1,B2,0.1\n", &ev);
     ASSERT_TRUE(r) << r.error();
     ASSERT_EQ(ev.size(), 1u);
@@ -133,7 +134,7 @@ TEST(Replay, StrictNamesTheLineOfEveryProblem) {
 }
 
 TEST(Replay, StrictReplaysCleanDataAsBefore) {
-    std::vector<detect::Event> ev;
+    std::vector<Event> ev;
     auto r = run("ts,meter,p_w\n" + rows({"500000", "500000", "500000", "500000", "500000"}), &ev,
                  {.strict = true});
     ASSERT_TRUE(r) << r.error();
@@ -145,7 +146,7 @@ TEST(Replay, StrictReplaysCleanDataAsBefore) {
 // A NaN power cell is no reading of power: the row still carries its register (standing still), and
 // the sealed furnace stays quiet. The cells are counted per column, by reason.
 TEST(Replay, NonFiniteCellsCountAsAbsent) {
-    std::vector<detect::Event> ev;
+    std::vector<Event> ev;
     auto r = run(
         "ts,meter,p_w,e_imp_kwh\n" + rows({"200,100.00", "NaN,100.00", "nan,100.00", "inf,100.00",
                                            "-Infinity,100.00", "200,100.00", "200,inf"}),
@@ -171,7 +172,7 @@ TEST(Replay, NonFiniteCellsCountAsAbsent) {
 // 1e9 W is no furnace: outside the physical range, absent. Five such rows in a row would
 // otherwise be a reenergized alarm on the sealed asset.
 TEST(Replay, ImpossibleValuesCountAsAbsent) {
-    std::vector<detect::Event> ev;
+    std::vector<Event> ev;
     auto r = run("ts,meter,p_w,pf\n" +
                      rows({"1e9,0.9", "1000000000,0.9", "-2e9,0.9", "1e999,0.9", "1000000000.5,7"}),
                  &ev);
@@ -203,7 +204,7 @@ TEST(Replay, EmptyCellsAreNoValueNotDirt) {
 }
 
 TEST(Replay, UnusableRowsAreSkippedAndCounted) {
-    std::vector<detect::Event> ev;
+    std::vector<Event> ev;
     std::string csv = "ts,meter,p_w\n";
     csv += "1795000000,m1,200\n";
     csv += "this line is not a row at all\n";  // bad time
@@ -234,7 +235,7 @@ TEST(Replay, UnusableRowsAreSkippedAndCounted) {
 // Exports repeat rows (a retried poll, two files concatenated): the detector must see each
 // reading once, or a zero time step would stand for a reading.
 TEST(Replay, DuplicateRowsAreDroppedAndCounted) {
-    std::vector<detect::Event> ev;
+    std::vector<Event> ev;
     std::string csv = "ts,meter,p_w,e_imp_kwh\n";
     for (int i = 0; i < 6; ++i) {
         std::string row =

@@ -47,7 +47,7 @@ TEST(Schedule, DeadMeterBacksOffAndDoesNotStarveOthers) {
                         {Outcome::failed, Outcome::ok, Outcome::ok, Outcome::ok}, 120000 * ms);
     // After 3 failures the dead meter is tried at 2, 4, 8, 16, 30, 30... s.
     EXPECT_LE(starts[0].size(), 3u + 7u);
-    EXPECT_EQ(s.stats(0).health, Health::offline);
+    EXPECT_EQ(s.stats(0).health, MeterHealth::offline);
     for (size_t m = 1; m <= 3; ++m) {
         EXPECT_GE(starts[m].size(), 118u) << "meter " << m;
         // Never more than one interval plus one timeout late.
@@ -63,11 +63,11 @@ TEST(Schedule, HealthChangesReportedOnce) {
     EXPECT_FALSE(s.record(0, Outcome::failed, 2000 * ms, 2000));
     auto off = s.record(0, Outcome::failed, 3000 * ms, 3000);
     ASSERT_TRUE(off);
-    EXPECT_EQ(off->health, Health::offline);
+    EXPECT_EQ(off->health, MeterHealth::offline);
     EXPECT_FALSE(s.record(0, Outcome::failed, 5000 * ms, 5000));
     auto on = s.record(0, Outcome::ok, 9000 * ms, 9000);
     ASSERT_TRUE(on);
-    EXPECT_EQ(on->health, Health::online);
+    EXPECT_EQ(on->health, MeterHealth::online);
     EXPECT_EQ(s.current_backoff_ms(0), 0);
     EXPECT_EQ(s.next().due, 10000 * ms);
 }
@@ -76,7 +76,7 @@ TEST(Schedule, RefusingMeterIsAliveButMisconfigured) {
     Schedule s({{"m", 1000, 3, 30000}}, 0);
     auto c = s.record(0, Outcome::refused, 0, 0, "exception 2");
     ASSERT_TRUE(c);
-    EXPECT_EQ(c->health, Health::misconfigured);
+    EXPECT_EQ(c->health, MeterHealth::misconfigured);
     EXPECT_EQ(s.next().due, 1000 * ms);  // keeps its rate: it is not offline
 }
 

@@ -17,12 +17,12 @@ using sealwatch::test_support::q;
 using sealwatch::test_support::reading;
 using sealwatch::test_support::TempDir;
 
-detect::Event event(const std::string& id, WallMs ts) {
-    detect::Event e;
+Event event(const std::string& id, WallMs ts) {
+    Event e;
     e.id = id;
     e.type = "reenergized";
-    e.state = detect::EventState::raised;
-    e.severity = detect::Severity::critical;
+    e.state = EventState::raised;
+    e.severity = Severity::critical;
     e.asset = "furnace-2";
     e.meter = "m1";
     e.ts = ts;
@@ -40,7 +40,7 @@ store::Store open(const TempDir& dir, store::Options o = {}) {
 }  // namespace
 
 TEST(Store, PacksValuesLosslessly) {
-    std::vector<poll::Value> v = {
+    std::vector<QuantityValue> v = {
         {q("p_w"), -1234.5}, {q("e_imp_kwh"), 182340.51}, {q("pf"), 0.92}};
     auto back = store::unpack_values(store::pack_values(v));
     ASSERT_EQ(back.size(), 3u);
@@ -53,7 +53,7 @@ TEST(Store, PacksValuesLosslessly) {
 TEST(Store, TelemetryBatchesBySizeOrAge) {
     TempDir dir;
     auto s = open(dir);
-    std::vector<poll::Reading> batch;
+    std::vector<Reading> batch;
     for (int i = 0; i < 5; ++i) batch.push_back(reading("m1", 1000 + i * 1000, 100 + i, 10 + i));
     ASSERT_TRUE(s.append_readings(batch));
     // 5 readings, batches of 10, oldest (1000) not older than the flush time (500): wait.
@@ -138,7 +138,7 @@ TEST(Store, MeterStatusFollowsReadingsAndHealth) {
     auto r = reading("m1", 5000, 1, 1);
     r.serial = "630001";
     ASSERT_TRUE(s.append_readings(std::vector{r}));
-    ASSERT_TRUE(s.set_meter_health({"m1", 6000, 0, poll::Health::offline, "timeout"}));
+    ASSERT_TRUE(s.set_meter_health({"m1", 6000, 0, MeterHealth::offline, "timeout"}));
     auto st = s.meter_status();
     ASSERT_TRUE(st);
     ASSERT_EQ(st->size(), 1u);
@@ -165,7 +165,7 @@ TEST(Store, RetentionRollsUpOldDeliveredReadingsOnly) {
     o.raw_retention_days = 1;
     auto s = open(dir, o);
     const WallMs day = 86400000;
-    std::vector<poll::Reading> old_batch;
+    std::vector<Reading> old_batch;
     for (int i = 0; i < 120; ++i) old_batch.push_back(reading("m1", i * 1000, 100 + i, i));
     ASSERT_TRUE(s.append_readings(old_batch));
     // Deliver the first 60 only.
@@ -198,7 +198,7 @@ TEST(Store, BudgetRollsUpUnsentAndKeepsEvents) {
     auto s = open(dir, o);
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(s.append_event(event("e" + std::to_string(i), i)));
     for (int chunk = 0; chunk < 20; ++chunk) {
-        std::vector<poll::Reading> batch;
+        std::vector<Reading> batch;
         for (int i = 0; i < 1000; ++i) {
             auto r = reading("m" + std::to_string(i % 8), (chunk * 1000 + i) * 1000, i, i);
             for (int k = 0; k < 10; ++k) r.values.push_back({static_cast<uint8_t>(k), 230.0 + k});

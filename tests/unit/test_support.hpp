@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "common/quantities.hpp"
-#include "poll/reading.hpp"
+#include "model/reading.hpp"
 
 namespace sealwatch::test_support {
 
@@ -33,8 +33,8 @@ inline uint8_t q(std::string_view name) {
 }
 
 // A reading with total power and the import counter, the two values most tests need.
-inline poll::Reading reading(const std::string& meter, WallMs ts, double p_w, double e_imp_kwh) {
-    poll::Reading r;
+inline Reading reading(const std::string& meter, WallMs ts, double p_w, double e_imp_kwh) {
+    Reading r;
     r.meter = meter;
     r.wall_ms = ts;
     r.values = {{q("p_w"), p_w}, {q("e_imp_kwh"), e_imp_kwh}};

@@ -1,0 +1,39 @@
+#pragma once
+// A reading and a meter's health: what the poller hands on, what the detector judges, what the
+// store keeps and the uplink sends. Plain values, no behaviour; they cross threads through a queue.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.hpp"
+
+namespace sealwatch {
+
+struct QuantityValue {
+    uint8_t quantity;  // index into kQuantities (common/quantities.hpp)
+    double value;
+};
+
+struct Reading {
+    std::string meter;
+    WallMs wall_ms = 0;  // wall clock when the poll started: the reading's "ts"
+    MonoNs mono_ns = 0;  // monotonic clock at the same moment
+    std::vector<QuantityValue> values;
+    std::optional<std::string> serial;  // read at first contact and then every so often
+};
+
+enum class MeterHealth { online, offline, misconfigured };
+
+struct HealthChange {
+    std::string meter;
+    WallMs wall_ms = 0;
+    MonoNs mono_ns = 0;
+    MeterHealth health = MeterHealth::online;
+    std::string reason;  // "timeout", "exception 2 (Illegal data address)", ...
+};
+
+std::string_view to_string(MeterHealth health);
+
+}  // namespace sealwatch
