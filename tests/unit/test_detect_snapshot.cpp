@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "detect/detector.hpp"
+#include "detect/event.hpp"
 #include "detect/replay.hpp"
 
 using namespace sealwatch;
