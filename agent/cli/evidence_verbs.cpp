@@ -133,12 +133,13 @@ int run_set_state(const std::string& config_path, const std::string& asset,
         std::cerr << "sealwatch asset set-state: --by must name who decides the change\n";
         return 2;
     }
-    auto store = store::Store::open(db_path(*cfg), store::Options{});
+    store::Options wait_for_the_agent;
+    wait_for_the_agent.busy_wait_ms = 10000;
+    auto store = store::Store::open(db_path(*cfg), wait_for_the_agent);
     if (!store) {
         std::cerr << "sealwatch asset set-state: " << store.error().message << '\n';
         return 1;
     }
-    (void)store->db().exec("PRAGMA busy_timeout = 10000");
     store::StateCommand c;
     c.created_ms = wall_now_ms();
     c.asset = asset;

@@ -56,17 +56,8 @@ std::string cut(const std::string& s, size_t n) {
 // The latest p_w of a meter, from its newest reading that has one.
 std::optional<double> latest_power(store::Store& st, const std::string& meter) {
     constexpr uint8_t p_w = quantity_index("p_w");
-    auto q = st.db().prepare(
-        "SELECT r.vals FROM readings r JOIN meters m ON m.id = r.meter WHERE m.name = ? "
-        "ORDER BY r.id DESC LIMIT 5");
-    if (!q) return std::nullopt;
-    q->bind(1, std::string_view(meter));
-    while (true) {
-        auto row = q->step();
-        if (!row || !*row) return std::nullopt;
-        for (const auto& v : store::unpack_values(q->blob(0)))
-            if (v.quantity == p_w) return v.value;
-    }
+    auto latest = st.latest_value(meter, p_w);
+    return latest ? *latest : std::nullopt;
 }
 
 }  // namespace

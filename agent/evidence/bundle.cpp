@@ -70,12 +70,6 @@ class HashedFile {
     bool hashed_ = true;
 };
 
-chain::Digest digest_of(std::span<const uint8_t> blob) {
-    chain::Digest d{};
-    if (blob.size() == d.size()) std::copy(blob.begin(), blob.end(), d.begin());
-    return d;
-}
-
 }  // namespace
 
 std::string manifest_signed_bytes(const std::string& text, std::string* signature_b64,
@@ -103,41 +97,16 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
             if (a.id == *opt.asset) asset = &a;
         if (!asset) return fail("asset '" + *opt.asset + "' is not in the config");
     }
-    auto& db = store.db();
-
     // The entries that touch the period, and everything between them (the chain has no holes).
-    auto range = db.prepare("SELECT min(n), max(n) FROM chain WHERE ts_min < ? AND ts_max >= ?");
-    if (!range) return tl::unexpected(range.error());
-    range->bind(1, static_cast<int64_t>(opt.to)).bind(2, static_cast<int64_t>(opt.from));
-    if (auto r = range->step(); !r) return tl::unexpected(r.error());
-    if (range->is_null(0))
+    auto span = store.chain_span(opt.from, opt.to);
+    if (!span) return tl::unexpected(span.error());
+    if (!*span)
         return fail("no records between " + format_rfc3339(opt.from) + " and " +
                     format_rfc3339(opt.to) + " in the chain");
-    const int64_t first_n = range->int64(0), last_n = range->int64(1);
-
-    chain::Digest head_before = chain::kGenesis;
-    if (first_n > 1) {
-        auto h = db.prepare("SELECT head FROM chain WHERE n = ?");
-        if (!h) return tl::unexpected(h.error());
-        h->bind(1, first_n - 1);
-        auto r = h->step();
-        if (!r) return tl::unexpected(r.error());
-        if (!*r) return fail("chain entry " + std::to_string(first_n - 1) + " is missing");
-        head_before = digest_of(h->blob(0));
-    }
-    auto ids = db.prepare(
-        "SELECT coalesce(min(first_id), 0), coalesce(max(last_id), -1) FROM chain "
-        "WHERE n BETWEEN ? AND ? AND kind = ?");
-    if (!ids) return tl::unexpected(ids.error());
-    auto id_range = [&](chain::EntryKind k) -> Result<std::pair<int64_t, int64_t>> {
-        ids->reset();
-        ids->bind(1, first_n).bind(2, last_n).bind(3, static_cast<int64_t>(k));
-        if (auto r = ids->step(); !r) return tl::unexpected(r.error());
-        return std::pair{ids->int64(0), ids->int64(1)};
-    };
-    auto rid = id_range(chain::EntryKind::readings);
-    auto eid = id_range(chain::EntryKind::event);
-    if (!rid || !eid) return fail("cannot read the chain: " + db.message());
+    const int64_t first_n = (*span)->first_n, last_n = (*span)->last_n;
+    const chain::Digest head_before = (*span)->head_before;
+    auto reader = store.read_chain(**span);
+    if (!reader) return fail("cannot read the chain: " + reader.error().message);
 
     std::error_code ec;
     fs::create_directories(opt.out_dir, ec);
@@ -180,57 +149,18 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     }
     const double bucket_ms = static_cast<double>(opt.to - opt.from) / kReportBuckets;
 
-    auto entries = db.prepare(
-        "SELECT n, kind, first_id, last_id, count, ts_min, ts_max, digest, head FROM chain "
-        "WHERE n BETWEEN ? AND ? ORDER BY n");
-    auto rows = db.prepare(
-        "SELECT id, meter, ts_ms, vals, serial FROM readings WHERE id BETWEEN ? AND ? "
-        "ORDER BY id");
-    auto evs = db.prepare("SELECT id, body FROM events WHERE id BETWEEN ? AND ? ORDER BY id");
-    if (!entries || !rows || !evs) return fail("cannot read the store: " + db.message());
-    entries->bind(1, first_n).bind(2, last_n);
-    rows->bind(1, rid->first).bind(2, rid->second);
-    evs->bind(1, eid->first).bind(2, eid->second);
-
     ExportSummary sum;
     sum.first_n = first_n;
     sum.last_n = last_n;
-    // Meter names by key, so the row loop neither joins nor allocates.
-    std::vector<std::string> meter_names;
-    std::vector<char> meter_main;  // by key: the meter belongs to the exported asset
-    std::vector<PowerSeries*> meter_series;
-    {
-        auto ms = db.prepare("SELECT id, name FROM meters");
-        if (!ms) return tl::unexpected(ms.error());
-        while (true) {
-            auto r = ms->step();
-            if (!r) return tl::unexpected(r.error());
-            if (!*r) break;
-            auto mk = static_cast<size_t>(ms->int64(0));
-            if (mk >= meter_names.size()) {
-                meter_names.resize(mk + 1);
-                meter_main.resize(mk + 1, 0);
-                meter_series.resize(mk + 1, nullptr);
-            }
-            meter_names[mk] = ms->text(1);
-            meter_main[mk] = !asset || asset_meters.count(meter_names[mk]) > 0;
-            auto it = series.find(meter_names[mk]);
-            meter_series[mk] = it != series.end() ? it->second : nullptr;
-        }
+    // By the reader's meter index, so the row loop does no lookup by name.
+    const auto& meter_names = reader->meter_names();
+    std::vector<char> meter_main(meter_names.size(), 0);  // the meter is the exported asset's
+    std::vector<PowerSeries*> meter_series(meter_names.size(), nullptr);
+    for (size_t mk = 0; mk < meter_names.size(); ++mk) {
+        meter_main[mk] = !asset || asset_meters.count(meter_names[mk]) > 0;
+        auto it = series.find(meter_names[mk]);
+        meter_series[mk] = it != series.end() ? it->second : nullptr;
     }
-    bool row_pending = false, rows_done = false;
-    auto next_row = [&]() -> Result<bool> {
-        if (row_pending) return true;
-        if (rows_done) return false;
-        auto r = rows->step();
-        if (!r) return tl::unexpected(r.error());
-        if (!*r) {
-            rows_done = true;
-            return false;
-        }
-        row_pending = true;
-        return true;
-    };
 
     struct Add {
         PowerSeries* series;
@@ -242,20 +172,12 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     chain::Sha256 batch_digest;
     std::string line, chain_line;
     chain::Digest head = head_before;
+    store::ChainRow row;
     while (true) {
-        auto e = entries->step();
+        auto e = reader->next_entry();
         if (!e) return tl::unexpected(e.error());
         if (!*e) break;
-        store::ChainEntry ce;
-        ce.n = entries->int64(0);
-        ce.kind = static_cast<chain::EntryKind>(entries->int64(1));
-        ce.first_id = entries->int64(2);
-        ce.last_id = entries->int64(3);
-        ce.count = entries->int64(4);
-        ce.ts_min = entries->int64(5);
-        ce.ts_max = entries->int64(6);
-        ce.digest = digest_of(entries->blob(7));
-        ce.head = digest_of(entries->blob(8));
+        const store::ChainEntry& ce = **e;
         ++sum.entries;
         int64_t main_rows = 0, ctx_rows = 0;
         std::string state = "ok";
@@ -268,24 +190,12 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
             chain::Sha256& d = batch_digest;
             line.assign(chain::kReadingsDomain);  // the batch's record lines, hashed in one go
             while (true) {
-                auto more = next_row();
+                auto more = reader->next_reading(row);
                 if (!more) return tl::unexpected(more.error());
-                if (!*more || rows->int64(0) > ce.last_id) break;
-                row_pending = false;
-                if (rows->int64(0) < ce.first_id) continue;
+                if (!*more) break;
                 ++seen;
-                auto mk = static_cast<size_t>(rows->int64(1));
-                chain::Record rec;
-                rec.ts = rows->int64(2);
-                rec.meter = mk < meter_names.size() ? std::string_view(meter_names[mk]) : "?";
-                auto blob = rows->blob(3);
-                for (size_t i = 0; i + 9 <= blob.size(); i += 9) {
-                    double v;
-                    std::memcpy(&v, blob.data() + i + 1, 8);
-                    if (blob[i] < rec.v.size()) rec.v[blob[i]] = v;
-                }
-                std::string serial = rows->is_null(4) ? std::string() : rows->text(4);
-                rec.serial = serial;
+                const size_t mk = row.meter;
+                const chain::Record& rec = row.record;
                 bool main = mk < meter_main.size() ? meter_main[mk] != 0 : !asset;
                 chain::append_record_and_csv(line, main ? bmain : bctx, rec);
                 (main ? main_rows : ctx_rows)++;
@@ -319,35 +229,25 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                     if (auto r = ctx_readings.maybe_flush(); !r) return tl::unexpected(r.error());
             }
         } else {
-            bool found = false;
-            while (true) {
-                auto r = evs->step();
-                if (!r) return tl::unexpected(r.error());
-                if (!*r) break;
-                if (evs->int64(0) < ce.first_id) continue;
-                if (evs->int64(0) > ce.first_id)
-                    return fail("event " + std::to_string(ce.first_id) + " of chain entry " +
-                                std::to_string(ce.n) + " is missing from the store");
-                found = true;
-                std::string body = evs->text(1);
-                if (chain::event_digest(body) != ce.digest) {
-                    state = "corrupt";
-                    ++sum.corrupt_entries;
-                }
-                auto j = nlohmann::ordered_json::parse(body, nullptr, false);
-                auto ev = j.is_discarded() ? std::nullopt : detect::event_from_json(j);
-                bool main = !ev || in_asset_event(*ev);
-                auto& f = main ? events : ctx_events;
-                f.buffer() += body;
-                f.buffer() += '\n';
-                (main ? main_rows : ctx_rows)++;
-                (main ? sum.events : sum.context_events)++;
-                if (ev) rep.events.push_back(std::move(*ev));
-                break;
-            }
-            if (!found)
+            auto stored = reader->event_body();
+            if (!stored) return tl::unexpected(stored.error());
+            if (!*stored)
                 return fail("event " + std::to_string(ce.first_id) + " of chain entry " +
                             std::to_string(ce.n) + " is missing from the store");
+            const std::string& body = **stored;
+            if (chain::event_digest(body) != ce.digest) {
+                state = "corrupt";
+                ++sum.corrupt_entries;
+            }
+            auto j = nlohmann::ordered_json::parse(body, nullptr, false);
+            auto ev = j.is_discarded() ? std::nullopt : detect::event_from_json(j);
+            bool main = !ev || in_asset_event(*ev);
+            auto& f = main ? events : ctx_events;
+            f.buffer() += body;
+            f.buffer() += '\n';
+            (main ? main_rows : ctx_rows)++;
+            (main ? sum.events : sum.context_events)++;
+            if (ev) rep.events.push_back(std::move(*ev));
         }
         head = chain::link(head, ce.n, ce.kind, ce.count, ce.digest);
         if (head != ce.head) {

@@ -8,16 +8,6 @@ namespace sealwatch::store {
 
 using namespace internal;
 
-namespace {
-
-chain::Digest digest_of(std::span<const uint8_t> blob) {
-    chain::Digest d{};
-    if (blob.size() == d.size()) std::copy(blob.begin(), blob.end(), d.begin());
-    return d;
-}
-
-}  // namespace
-
 Result<void> Store::load_chain_tip() {
     auto tip = chain_tip();
     if (!tip) return pass(tip);
@@ -32,24 +22,13 @@ Result<void> Store::load_chain_tip() {
 }
 
 Result<std::optional<ChainEntry>> Store::chain_tip() {
-    auto st = db_.prepare(
-        "SELECT n, kind, first_id, last_id, count, ts_min, ts_max, digest, head FROM chain "
-        "ORDER BY n DESC LIMIT 1");
+    auto st =
+        db_.prepare(std::string("SELECT ") + kChainColumns + " FROM chain ORDER BY n DESC LIMIT 1");
     if (!st) return pass(st);
     auto row = st->step();
     if (!row) return pass(row);
     if (!*row) return std::optional<ChainEntry>();
-    ChainEntry e;
-    e.n = st->int64(0);
-    e.kind = static_cast<chain::EntryKind>(st->int64(1));
-    e.first_id = st->int64(2);
-    e.last_id = st->int64(3);
-    e.count = st->int64(4);
-    e.ts_min = st->int64(5);
-    e.ts_max = st->int64(6);
-    e.digest = digest_of(st->blob(7));
-    e.head = digest_of(st->blob(8));
-    return std::optional<ChainEntry>(e);
+    return std::optional<ChainEntry>(chain_entry(*st));
 }
 
 Result<Store::ChainTip> Store::chain_append(chain::EntryKind kind, int64_t first_id,

@@ -1,9 +1,11 @@
 #pragma once
 // Shared by the store's own .cpp files only: metadata keys and small helpers.
+#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
 #include "store/sqlite.hpp"
+#include "store/store.hpp"
 
 namespace sealwatch::store::internal {
 
@@ -34,6 +36,30 @@ inline Result<void> set_meta_int(sqlite::Db& db, const char* key, int64_t value)
     if (!st) return pass(st);
     st->bind(1, std::string_view(key)).bind(2, std::string_view(std::to_string(value)));
     return st->run();
+}
+
+// A chain row: the columns to select, in the order chain_entry() reads them.
+inline constexpr const char* kChainColumns =
+    "n, kind, first_id, last_id, count, ts_min, ts_max, digest, head";
+
+inline chain::Digest digest_of(std::span<const uint8_t> blob) {
+    chain::Digest d{};
+    if (blob.size() == d.size()) std::copy(blob.begin(), blob.end(), d.begin());
+    return d;
+}
+
+inline ChainEntry chain_entry(const sqlite::Stmt& st) {
+    ChainEntry e;
+    e.n = st.int64(0);
+    e.kind = static_cast<chain::EntryKind>(st.int64(1));
+    e.first_id = st.int64(2);
+    e.last_id = st.int64(3);
+    e.count = st.int64(4);
+    e.ts_min = st.int64(5);
+    e.ts_max = st.int64(6);
+    e.digest = digest_of(st.blob(7));
+    e.head = digest_of(st.blob(8));
+    return e;
 }
 
 }  // namespace sealwatch::store::internal

@@ -50,6 +50,8 @@ Result<Store> Store::open(const std::string& path, const Options& options) {
     s.path_ = path;
     s.db_ = std::move(*db);
     s.options_ = options;
+    if (auto r = s.db_.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_wait_ms)); !r)
+        return pass(r);
     if (auto r = migrate(s.db_); !r) return pass(r);
     if (auto r = s.prepare_statements(); !r) return pass(r);
     if (auto r = s.load_chain_tip(); !r) return pass(r);
@@ -233,6 +235,21 @@ Result<std::vector<MeterStatus>> Store::meter_status() {
         out.push_back({st->text(0), st->text(1), st->int64(2), st->int64(3), st->text(4)});
     }
     return out;
+}
+
+Result<std::optional<double>> Store::latest_value(const std::string& meter, uint8_t quantity) {
+    auto st = db_.prepare(
+        "SELECT r.vals FROM readings r JOIN meters m ON m.id = r.meter WHERE m.name = ? "
+        "ORDER BY r.id DESC LIMIT 5");
+    if (!st) return pass(st);
+    st->bind(1, std::string_view(meter));
+    while (true) {
+        auto row = st->step();
+        if (!row) return pass(row);
+        if (!*row) return std::optional<double>();
+        for (const auto& v : unpack_values(st->blob(0)))
+            if (v.quantity == quantity) return std::optional<double>(v.value);
+    }
 }
 
 Result<std::vector<Event>> Store::events_between(WallMs from, WallMs to) {

@@ -23,6 +23,7 @@ using namespace sealwatch::chain;
 namespace {
 
 using sealwatch::test_support::q;
+using sealwatch::test_support::raw_db;
 using sealwatch::test_support::reading;
 using sealwatch::test_support::TempDir;
 
@@ -193,7 +194,8 @@ TEST(EvidenceChain, StoreChainsBatchesAndEventsAndSurvivesReopen) {
         EXPECT_EQ(s.chain_length(), 11);
         head = s.chain_head();
         // Recompute the whole chain from the rows.
-        auto st = s.db().prepare("SELECT n, kind, count, digest, head FROM chain ORDER BY n");
+        auto db = raw_db(dir / "sealwatch.db");
+        auto st = db.prepare("SELECT n, kind, count, digest, head FROM chain ORDER BY n");
         ASSERT_TRUE(st);
         Digest h = kGenesis;
         while (*st->step()) {
@@ -208,7 +210,7 @@ TEST(EvidenceChain, StoreChainsBatchesAndEventsAndSurvivesReopen) {
         }
         EXPECT_EQ(h, head);
         // Stored in (ts, meter) order.
-        auto first = s.db().prepare(
+        auto first = db.prepare(
             "SELECT m.name FROM readings r JOIN meters m ON m.id = r.meter ORDER BY r.id LIMIT 1");
         ASSERT_TRUE(first && *first->step());
         EXPECT_EQ(first->text(0), "m1");
@@ -296,7 +298,7 @@ TEST_F(EvidenceBundle, WrongKeyAndForgedSignatureAreRefused) {
 
 TEST_F(EvidenceBundle, RolledUpBatchesStillVerifyAndAreCounted) {
     // Retention removes the raw rows of the first batches; the chain keeps their digests.
-    ASSERT_TRUE(store_->db().exec("DELETE FROM readings WHERE id <= 5"));
+    ASSERT_TRUE(raw_db(dir_ / "sealwatch.db").exec("DELETE FROM readings WHERE id <= 5"));
     auto b = export_to("b");
     auto r = verify_bundle(b, key_->public_key());
     EXPECT_TRUE(r.ok) << r.problem;

@@ -14,6 +14,7 @@ using namespace sealwatch;
 namespace {
 
 using sealwatch::test_support::q;
+using sealwatch::test_support::raw_db;
 using sealwatch::test_support::reading;
 using sealwatch::test_support::TempDir;
 
@@ -147,6 +148,28 @@ TEST(Store, MeterStatusFollowsReadingsAndHealth) {
     EXPECT_EQ((*st)[0].serial, "630001");
 }
 
+TEST(Store, LatestValueLooksBackFiveReadings) {
+    TempDir dir;
+    auto s = open(dir);
+    ASSERT_TRUE(s.append_readings(std::vector{reading("m1", 1000, 750, 1)}));
+    auto without_power = [](WallMs ts) {
+        Reading r;
+        r.meter = "m1";
+        r.wall_ms = ts;
+        r.values = {{q("u_l1_v"), 230}};
+        return r;
+    };
+    for (int i = 0; i < 4; ++i)
+        ASSERT_TRUE(s.append_readings(std::vector{without_power(2000 + i * 1000)}));
+    auto p = s.latest_value("m1", q("p_w"));
+    ASSERT_TRUE(p);
+    EXPECT_EQ(*p, std::optional<double>(750));
+    ASSERT_TRUE(s.append_readings(std::vector{without_power(9000)}));
+    EXPECT_EQ(*s.latest_value("m1", q("p_w")), std::nullopt);  // six back: too old to show
+    EXPECT_EQ(*s.latest_value("m1", q("u_l1_v")), std::optional<double>(230));
+    EXPECT_EQ(*s.latest_value("m9", q("p_w")), std::nullopt);
+}
+
 TEST(Store, ReadOnlyOpenSeesTheDaemonsData) {
     TempDir dir;
     auto s = open(dir);
@@ -177,10 +200,11 @@ TEST(Store, RetentionRollsUpOldDeliveredReadingsOnly) {
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_EQ(report->readings_rolled_up, 60);
     EXPECT_EQ(report->unsent_rolled_up, 0);
-    auto left = s.db().scalar("SELECT count(*) FROM readings");
+    auto db = raw_db(dir.db());
+    auto left = db.scalar("SELECT count(*) FROM readings");
     EXPECT_EQ(*left, 60);
     auto rollup =
-        s.db().prepare("SELECT n, p_min_w, p_avg_w, p_max_w, e_imp_kwh, pending FROM rollups");
+        db.prepare("SELECT n, p_min_w, p_avg_w, p_max_w, e_imp_kwh, pending FROM rollups");
     ASSERT_TRUE(rollup);
     ASSERT_TRUE(*rollup->step());
     EXPECT_EQ(rollup->int64(0), 60);
@@ -213,7 +237,8 @@ TEST(Store, BudgetRollsUpUnsentAndKeepsEvents) {
     EXPECT_GT(report->unsent_rolled_up, 0);
     EXPECT_LE(report->bytes_after, o.budget_bytes);
     EXPECT_FALSE(report->over_budget);
-    EXPECT_EQ(*s.db().scalar("SELECT count(*) FROM events"), 50);
+    auto db = raw_db(dir.db());
+    EXPECT_EQ(*db.scalar("SELECT count(*) FROM events"), 50);
     auto b = s.backlog();
     EXPECT_GT(b->unsent_rollups, 0);
     // The rollups of never-sent data go out as telemetry.
@@ -222,5 +247,5 @@ TEST(Store, BudgetRollsUpUnsentAndKeepsEvents) {
     auto j = nlohmann::json::parse(*s.payload(**m));
     ASSERT_FALSE(j["rollups"].empty());
     EXPECT_TRUE(j["rollups"][0].contains("p_max_w"));
-    EXPECT_EQ(*s.db().scalar("PRAGMA integrity_check"), 0);  // "ok" reads as 0
+    EXPECT_EQ(*db.scalar("PRAGMA integrity_check"), 0);  // "ok" reads as 0
 }

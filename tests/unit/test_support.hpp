@@ -1,14 +1,16 @@
 #pragma once
 // Helpers shared by the unit tests: a temporary folder that cleans up after itself, quantity
-// indexes by name, and a minimal reading.
+// indexes by name, a minimal reading, and a connection of its own to a store's database.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "common/quantities.hpp"
 #include "model/reading.hpp"
+#include "store/sqlite.hpp"
 
 namespace sealwatch::test_support {
 
@@ -39,6 +41,14 @@ inline Reading reading(const std::string& meter, WallMs ts, double p_w, double e
     r.wall_ms = ts;
     r.values = {{q("p_w"), p_w}, {q("e_imp_kwh"), e_imp_kwh}};
     return r;
+}
+
+// A second connection to a store's file, for what a test checks or breaks behind the store's
+// back (the store itself has no door to raw SQL).
+inline sqlite::Db raw_db(const std::string& path) {
+    auto db = sqlite::Db::open(path);
+    if (!db) throw std::runtime_error(path + ": " + db.error().message);
+    return std::move(*db);
 }
 
 }  // namespace sealwatch::test_support
