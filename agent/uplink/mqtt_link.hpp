@@ -1,5 +1,6 @@
 #pragma once
-// The MQTT connection to the county office, over libmosquitto, with a network thread of its own
+// The MQTT connection to the county office (the real uplink::Link), over libmosquitto, with a
+// network thread of its own
 // that connects, reconnects with jittered exponential backoff, and reports what happens through
 // a callback (called on that thread: keep it short, e.g. push to a queue).
 //
@@ -8,13 +9,12 @@
 // object lives; after a restart only the caller's outbox knows them.
 #include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 
 #include "common/error.hpp"
+#include "uplink/link.hpp"
 
 struct mosquitto;
 
@@ -36,18 +36,10 @@ struct LinkSettings {
     int backoff_max_ms = 60000;
 };
 
-struct LinkNote {
-    enum class Kind { connected, disconnected, acked, refused };
-    Kind kind;
-    int mid = 0;         // acked
-    std::string reason;  // disconnected, refused
-};
-
-class MqttLink {
+class MqttLink final : public Link {
   public:
-    using Notify = std::function<void(const LinkNote&)>;
     MqttLink(LinkSettings settings, Notify notify);
-    ~MqttLink();  // stop()
+    ~MqttLink() override;  // stop()
     MqttLink(const MqttLink&) = delete;
     MqttLink& operator=(const MqttLink&) = delete;
 
@@ -55,9 +47,8 @@ class MqttLink {
     // Publishes "offline" (retained), disconnects cleanly, joins the thread.
     void stop(const std::string& offline_payload = {});
 
-    // QoS 1 publish; returns the message id whose PUBACK will be reported as acked.
-    Result<int> publish(const std::string& topic, const std::string& payload, bool retain = false);
-    bool connected() const { return connected_; }
+    Result<int> publish(const std::string& topic, const std::string& payload, bool retain) override;
+    bool connected() const override { return connected_; }
 
   private:
     void run();

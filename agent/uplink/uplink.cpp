@@ -4,7 +4,7 @@
 
 namespace sealwatch::uplink {
 
-Uplink::Uplink(store::Store& store, MqttLink& link, wire::Topics topics, PumpOptions options)
+Uplink::Uplink(store::Store& store, Link& link, wire::Topics topics, PumpOptions options)
     : store_(store), link_(link), topics_(std::move(topics)), options_(options) {
     // Whatever was in flight when the agent last stopped (or died) goes again, same seq, same
     // content; libmosquitto's own queue did not survive the process.
@@ -41,7 +41,7 @@ Result<bool> Uplink::send(const store::OutboxRow& row) {
     auto payload = store_.payload(row);
     if (!payload) return tl::unexpected(payload.error());
     const auto& topic = row.kind == store::MessageKind::event ? topics_.event : topics_.telemetry;
-    auto mid = link_.publish(topic, *payload);
+    auto mid = link_.publish(topic, *payload, false);
     if (!mid) {
         resend_.push_front(row);  // keep its place; try again when connected
         connected_ = false;
@@ -71,7 +71,6 @@ Result<void> Uplink::pump(WallMs now) {
                                     now - options_.batch_max_delay_ms};
     auto rows = store_.form_messages(limits, acked_);
     if (!rows) return tl::unexpected(rows.error());
-    acked_total_ += acked_.size();
     acked_.clear();
     for (const auto& row : *rows) {
         auto sent = send(row);

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "store/store.hpp"
-#include "uplink/mqtt_link.hpp"
+#include "uplink/link.hpp"
 #include "wire/topics.hpp"
 
 namespace sealwatch::uplink {
@@ -23,27 +23,25 @@ struct PumpOptions {
 
 class Uplink {
   public:
-    Uplink(store::Store& store, MqttLink& link, wire::Topics topics, PumpOptions options);
+    Uplink(store::Store& store, Link& link, wire::Topics topics, PumpOptions options);
 
     void on_note(const LinkNote& note);  // from the link, via the owner's queue
     // Hands over as many messages as the window allows; applies the acknowledgements received.
     Result<void> pump(WallMs now);
 
     size_t in_flight() const { return in_flight_.size(); }
-    uint64_t acked_total() const { return acked_total_; }
 
   private:
     Result<bool> send(const store::OutboxRow& row);
 
     store::Store& store_;
-    MqttLink& link_;
+    Link& link_;
     wire::Topics topics_;
     PumpOptions options_;
     bool connected_ = false;
     std::deque<store::OutboxRow> resend_;  // unacknowledged rows found at start
     std::map<int, uint64_t> in_flight_;    // mid -> seq
     std::vector<uint64_t> acked_;          // waiting to be deleted from the outbox
-    uint64_t acked_total_ = 0;
 };
 
 }  // namespace sealwatch::uplink
