@@ -104,15 +104,8 @@ store::Store filled(const TempDir& dir) {
                                       reading("m1", t, 150.25, 100 + i * 0.01)};
         EXPECT_TRUE(s->append_readings(batch));
         if (i == 4) {
-            Event e;
-            e.id = "gw-test:reenergized:furnace-2:1";
-            e.type = "reenergized";
-            e.state = EventState::raised;
-            e.severity = Severity::critical;
-            e.asset = "furnace-2";
-            e.meter = "m1";
-            e.ts = e.started = t;
-            EXPECT_TRUE(s->append_event(e));
+            EXPECT_TRUE(
+                s->append_event(test_support::reenergized("gw-test:reenergized:furnace-2:1", t)));
         }
     }
     return std::move(*s);

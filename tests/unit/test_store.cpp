@@ -19,14 +19,7 @@ using sealwatch::test_support::reading;
 using sealwatch::test_support::TempDir;
 
 Event event(const std::string& id, WallMs ts) {
-    Event e;
-    e.id = id;
-    e.type = "reenergized";
-    e.state = EventState::raised;
-    e.severity = Severity::critical;
-    e.asset = "furnace-2";
-    e.meter = "m1";
-    e.ts = ts;
+    Event e = test_support::reenergized(id, ts);
     e.started = ts - 60000;
     e.details["peak_w"] = 812000.5;
     return e;

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the unit tests: a temporary folder that cleans up after itself, quantity
-// indexes by name, a minimal reading, and a connection of its own to a store's database.
+// indexes by name, a minimal reading, a minimal alarm, and a connection of its own to a store's
+// database.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "common/quantities.hpp"
+#include "model/event.hpp"
 #include "model/reading.hpp"
 #include "store/sqlite.hpp"
 
@@ -49,6 +51,19 @@ inline sqlite::Db raw_db(const std::string& path) {
     auto db = sqlite::Db::open(path);
     if (!db) throw std::runtime_error(path + ": " + db.error().message);
     return std::move(*db);
+}
+
+// A raised critical "reenergized" alarm of furnace-2 seen on m1 at ts.
+inline Event reenergized(const std::string& id, WallMs ts) {
+    Event e;
+    e.id = id;
+    e.type = "reenergized";
+    e.state = EventState::raised;
+    e.severity = Severity::critical;
+    e.asset = "furnace-2";
+    e.meter = "m1";
+    e.ts = e.started = ts;
+    return e;
 }
 
 }  // namespace sealwatch::test_support
