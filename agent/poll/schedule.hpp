@@ -49,9 +49,6 @@ class Schedule {
                                        const std::string& reason = {});
 
     const MeterStats& stats(size_t i) const { return stats_[i]; }
-    const MeterTiming& timing(size_t i) const { return meters_[i]; }
-    size_t size() const { return meters_.size(); }
-    int64_t current_backoff_ms(size_t i) const { return backoff_ms_[i]; }
 
   private:
     std::vector<MeterTiming> meters_;

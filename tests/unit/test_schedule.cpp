@@ -68,8 +68,12 @@ TEST(Schedule, HealthChangesReportedOnce) {
     auto on = s.record(0, Outcome::ok, 9000 * ms, 9000);
     ASSERT_TRUE(on);
     EXPECT_EQ(on->health, MeterHealth::online);
-    EXPECT_EQ(s.current_backoff_ms(0), 0);
     EXPECT_EQ(s.next().due, 10000 * ms);
+    // The backoff starts over: offline again, the next try is two intervals away, not 8 s.
+    EXPECT_FALSE(s.record(0, Outcome::failed, 10000 * ms, 10000));
+    EXPECT_FALSE(s.record(0, Outcome::failed, 11000 * ms, 11000));
+    ASSERT_TRUE(s.record(0, Outcome::failed, 12000 * ms, 12000));
+    EXPECT_EQ(s.next().due, 14000 * ms);
 }
 
 TEST(Schedule, RefusingMeterIsAliveButMisconfigured) {
