@@ -6,6 +6,11 @@
 #include <limits>
 #include <unordered_map>
 
+#include "detect/alarm.hpp"
+#include "detect/counter.hpp"
+#include "detect/evidence.hpp"
+#include "detect/severity.hpp"
+
 namespace sealwatch::detect {
 
 using config::AssetState;
@@ -13,20 +18,16 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-constexpr size_t qi(std::string_view name) {
-    for (size_t i = 0; i < kQuantities.size(); ++i)
-        if (kQuantities[i] == name) return i;
-    return kQuantities.size();
-}
-constexpr size_t kPw = qi("p_w"), kPl1 = qi("p_l1_w"), kPl2 = qi("p_l2_w"), kPl3 = qi("p_l3_w");
-constexpr size_t kI1 = qi("i_l1_a"), kI2 = qi("i_l2_a"), kI3 = qi("i_l3_a");
-constexpr size_t kImp = qi("e_imp_kwh"), kExp = qi("e_exp_kwh");
-constexpr size_t kThd1 = qi("thd_i_l1_pct"), kThd2 = qi("thd_i_l2_pct"), kThd3 = qi("thd_i_l3_pct");
-static_assert(kThd3 < kQuantities.size() && kExp < kQuantities.size());
+constexpr size_t kPw = quantity_index("p_w"), kPl1 = quantity_index("p_l1_w"),
+                 kPl2 = quantity_index("p_l2_w"), kPl3 = quantity_index("p_l3_w");
+constexpr size_t kI1 = quantity_index("i_l1_a"), kI2 = quantity_index("i_l2_a"),
+                 kI3 = quantity_index("i_l3_a");
+constexpr size_t kImp = quantity_index("e_imp_kwh"), kExp = quantity_index("e_exp_kwh");
+constexpr size_t kThd1 = quantity_index("thd_i_l1_pct"), kThd2 = quantity_index("thd_i_l2_pct"),
+                 kThd3 = quantity_index("thd_i_l3_pct");
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr WallMs kHeatDropMs = 120'000;  // a heat ends when the draw stays low this long
-constexpr double kKwhMsToW = 3.6e9;      // kWh per ms -> W
 constexpr size_t kMaxSeries = 32;        // heats kept as evidence of one series
 
 bool has(double v) {
@@ -38,210 +39,6 @@ bool closed(AssetState s) {
 bool restricted(AssetState s) {
     return closed(s) || s == AssetState::shut;
 }
-
-double round_to(double v, double unit) {
-    return std::round(v / unit) * unit;
-}
-
-// A condition with hysteresis (the caller evaluates `cond` against the raise or the clear
-// threshold), minimum durations and sample counts, and the evidence gathered since it began.
-struct Alarm {
-    bool raised = false;
-    std::string id;
-    WallMs started = 0;
-    WallMs on_since = -1;  // first sample of a pending condition
-    int on_n = 0;
-    WallMs off_since = -1;  // first sample below, while raised
-    int off_n = 0;
-    double peak = 0;
-    double energy_wh = 0;
-    WallMs first_ts = 0, last_ts = 0;
-    double first_v = 0, last_v = 0;
-    double counter0 = kNaN;  // witness counter (kWh) when the condition began
-
-    bool active() const { return raised || on_since >= 0; }
-
-    ojson to_json() const {
-        return ojson{
-            {"raised", raised},       {"id", id},
-            {"started", started},     {"on_since", on_since},
-            {"on_n", on_n},           {"off_since", off_since},
-            {"off_n", off_n},         {"peak", peak},
-            {"energy_wh", energy_wh}, {"first_ts", first_ts},
-            {"last_ts", last_ts},     {"first_v", first_v},
-            {"last_v", last_v},       {"counter0", has(counter0) ? ojson(counter0) : ojson()}};
-    }
-    template <class J>
-    void from_json(const J& j) {
-        auto num = [&](const char* k, double d) {
-            auto it = j.find(k);
-            return it != j.end() && it->is_number() ? it->template get<double>() : d;
-        };
-        auto i64 = [&](const char* k, int64_t d) {
-            auto it = j.find(k);
-            return it != j.end() && it->is_number_integer() ? it->template get<int64_t>() : d;
-        };
-        raised = j.value("raised", false);
-        id = j.value("id", std::string());
-        started = i64("started", 0);
-        on_since = i64("on_since", -1);
-        on_n = static_cast<int>(i64("on_n", 0));
-        off_since = i64("off_since", -1);
-        off_n = static_cast<int>(i64("off_n", 0));
-        peak = num("peak", 0);
-        energy_wh = num("energy_wh", 0);
-        first_ts = i64("first_ts", 0);
-        last_ts = i64("last_ts", 0);
-        first_v = num("first_v", 0);
-        last_v = num("last_v", 0);
-        counter0 = num("counter0", kNaN);
-    }
-};
-
-enum class Step { none, raise, clear };
-
-struct Timing {
-    WallMs min_on = 60'000;
-    WallMs min_off = 1'800'000;
-    int min_samples = 3;
-    WallMs gap = 180'000;  // samples further apart than this are not continuous
-};
-
-void accumulate(Alarm& a, WallMs ts, double v, WallMs gap) {
-    WallMs dt = ts - a.last_ts;
-    if (dt > 0 && dt <= gap) a.energy_wh += a.last_v * static_cast<double>(dt) / 3.6e6;
-    a.peak = std::max(a.peak, v);
-    a.last_ts = ts;
-    a.last_v = v;
-}
-
-Step step(Alarm& a, bool cond, WallMs ts, double v, const Timing& t) {
-    if (!a.raised) {
-        if (!cond) {
-            a.on_since = -1;
-            a.on_n = 0;
-            return Step::none;
-        }
-        if (a.on_since < 0 || ts - a.last_ts > t.gap) {
-            a.on_since = ts;
-            a.on_n = 0;
-            a.peak = v;
-            a.energy_wh = 0;
-            a.first_ts = a.last_ts = ts;
-            a.first_v = a.last_v = v;
-            a.counter0 = kNaN;
-        }
-        accumulate(a, ts, v, t.gap);
-        ++a.on_n;
-        if (ts - a.on_since >= t.min_on && a.on_n >= t.min_samples) {
-            a.raised = true;
-            a.started = a.on_since;
-            a.off_since = -1;
-            a.off_n = 0;
-            return Step::raise;
-        }
-        return Step::none;
-    }
-    accumulate(a, ts, v, t.gap);
-    if (cond) {
-        a.off_since = -1;
-        a.off_n = 0;
-        return Step::none;
-    }
-    if (a.off_since < 0) a.off_since = ts;
-    ++a.off_n;
-    if (ts - a.off_since >= t.min_off && a.off_n >= t.min_samples) {
-        a.raised = false;
-        a.on_since = -1;
-        a.on_n = 0;
-        return Step::clear;
-    }
-    return Step::none;
-}
-
-// An energy register, with glitches held back: a step backwards or a step implying more
-// than max_power_w is believed only when the next reading agrees with it.
-struct Counter {
-    bool valid = false;
-    double value = 0;
-    WallMs ts = 0;
-    bool pending = false;
-    double pv = 0;
-    WallMs pts = 0;
-
-    struct Result {
-        double delta = 0;  // accepted advance (kWh)
-        WallMs from = 0;   // ... since this time
-        bool advanced = false;
-        bool rollback = false;  // confirmed: `from_value` -> `to_value` at `from`
-        double from_value = 0, to_value = 0;
-    };
-
-    static bool plausible(double d, WallMs dt, double max_w) {
-        return d * kKwhMsToW / static_cast<double>(std::max<WallMs>(dt, 1000)) <= max_w;
-    }
-
-    Result update(double v, WallMs t, double tol, double max_w) {
-        Result r;
-        if (!valid) {
-            valid = true;
-            value = v;
-            ts = t;
-            pending = false;
-            return r;
-        }
-        auto accept = [&](double nv) {
-            r.advanced = true;
-            r.delta = std::max(0.0, nv - value);
-            r.from = ts;
-            value = std::max(value, nv);
-            ts = t;
-            pending = false;
-        };
-        if (pending) {
-            if (v >= value - tol && plausible(v - value, t - ts, max_w)) {
-                accept(v);  // the held reading was a glitch
-            } else if (v >= pv - tol && v < value - tol && plausible(v - pv, t - pts, max_w)) {
-                r.rollback = true;  // confirmed: the register really went back
-                r.from_value = value;
-                r.to_value = pv;
-                r.from = pts;
-                value = v;
-                ts = t;
-                pending = false;
-            } else if (v >= pv - tol && plausible(v - pv, t - pts, max_w)) {
-                value = v;  // a confirmed jump forward: a new baseline, not consumption
-                ts = t;
-                pending = false;
-            } else {
-                pv = v;
-                pts = t;
-            }
-            return r;
-        }
-        double d = v - value;
-        if (d < -tol || !plausible(d, t - ts, max_w)) {
-            pending = true;
-            pv = v;
-            pts = t;
-            return r;
-        }
-        accept(v);
-        return r;
-    }
-
-    ojson to_json() const {
-        if (!valid) return nullptr;
-        return ojson{{"value", value}, {"ts", ts}};
-    }
-    template <class J>
-    void from_json(const J& j) {
-        if (!j.is_object() || !j.contains("value") || !j["value"].is_number()) return;
-        valid = true;
-        value = j["value"].template get<double>();
-        ts = j.value("ts", int64_t{0});
-    }
-};
 
 struct Heat {
     WallMs start = 0, end = 0;
@@ -383,25 +180,7 @@ struct Detector::Impl {
     // ---- events ----------------------------------------------------------------------------
 
     std::string make_id(std::string_view type, std::string_view subject, WallMs started) const {
-        std::string id;
-        id.reserve(96);
-        id.append(cfg.gateway.id).append(":").append(type).append(":").append(subject);
-        id.append(":").append(std::to_string(started));
-        return id;
-    }
-
-    static Event event(std::string_view type, EventState st, Severity sev, std::string asset,
-                       std::string meter, WallMs ts, WallMs started, std::string id) {
-        Event e;
-        e.id = std::move(id);
-        e.type = std::string(type);
-        e.state = st;
-        e.severity = sev;
-        e.asset = std::move(asset);
-        e.meter = std::move(meter);
-        e.ts = ts;
-        e.started = started;
-        return e;
+        return event_id(cfg.gateway.id, type, subject, started);
     }
 
     const AssetSt* asset_of(const MeterSt& m) const {
@@ -421,10 +200,6 @@ struct Detector::Impl {
         return a ? a->timing : kDefault;
     }
 
-    static ojson reading(WallMs ts, double w) {
-        return ojson{{"ts", format_rfc3339(ts)}, {"p_w", round_to(w, 0.1)}};
-    }
-
     // Energy witnessed by an asset's counters (kWh, import + export when export is not
     // allowed); NaN unless every meter of the asset has a valid register.
     double asset_counter(const AssetSt& a) const {
@@ -436,21 +211,6 @@ struct Detector::Impl {
             if (!a.export_allowed && m.exp.valid) sum += m.exp.value;
         }
         return a.meters.empty() ? kNaN : sum;
-    }
-
-    void evidence(ojson& det, const Alarm& a, double counter_now) const {
-        det["peak_w"] = round_to(a.peak, 0.1);
-        double kwh = a.energy_wh / 1000;
-        const char* source = "power";
-        if (has(a.counter0) && has(counter_now) && counter_now >= a.counter0) {
-            kwh = counter_now - a.counter0;
-            source = "counter";
-        }
-        det["energy_kwh"] = round_to(kwh, 0.001);
-        det["energy_source"] = source;
-        det["duration_s"] = (a.last_ts - a.first_ts) / 1000;
-        det["first_reading"] = reading(a.first_ts, a.first_v);
-        det["last_reading"] = reading(a.last_ts, a.last_v);
     }
 
     // ---- time --------------------------------------------------------------------------------
@@ -506,9 +266,9 @@ struct Detector::Impl {
         a.last_ts = ts;
         a.id = make_id("meter_offline", m.id, started);
         m.offline_reason = std::string(reason);
-        auto e = event("meter_offline", EventState::raised,
-                       closed(state_of(m)) ? Severity::major : Severity::minor, asset_id(m), m.id,
-                       ts, started, a.id);
+        auto e =
+            make_event("meter_offline", EventState::raised, severity("meter_offline", state_of(m)),
+                       asset_id(m), m.id, ts, started, a.id);
         e.details["reason"] = m.offline_reason;
         if (m.seen) e.details["last_reading"] = format_rfc3339(m.last_ts);
         return e;
@@ -517,9 +277,9 @@ struct Detector::Impl {
     void clear_offline(MeterSt& m, WallMs ts, std::vector<Event>& out) {
         auto& a = m.offline;
         a.raised = false;
-        auto e = event("meter_offline", EventState::cleared,
-                       closed(state_of(m)) ? Severity::major : Severity::minor, asset_id(m), m.id,
-                       ts, a.started, a.id);
+        auto e =
+            make_event("meter_offline", EventState::cleared, severity("meter_offline", state_of(m)),
+                       asset_id(m), m.id, ts, a.started, a.id);
         e.details["reason"] = m.offline_reason;
         e.details["duration_s"] = (ts - a.started) / 1000;
         out.push_back(std::move(e));
@@ -539,9 +299,9 @@ struct Detector::Impl {
         // Identity: a new serial means a new meter; its registers start elsewhere.
         if (!s.serial.empty() && s.serial != m.serial) {
             if (!m.serial.empty()) {
-                auto e = event("meter_replaced", EventState::info,
-                               restricted(st) ? Severity::major : Severity::minor, asset_id(m),
-                               m.id, ts, ts, make_id("meter_replaced", m.id, ts));
+                auto e =
+                    make_event("meter_replaced", EventState::info, severity("meter_replaced", st),
+                               asset_id(m), m.id, ts, ts, make_id("meter_replaced", m.id, ts));
                 e.details["old_serial"] = m.serial;
                 e.details["new_serial"] = std::string(s.serial);
                 if (m.imp.valid) e.details["old_e_imp_kwh"] = m.imp.value;
@@ -563,9 +323,9 @@ struct Detector::Impl {
         for (const auto* r : {&ri, &rx}) {
             if (!r->rollback) continue;
             const char* q = r == &ri ? "e_imp_kwh" : "e_exp_kwh";
-            auto e = event("counter_rollback", EventState::info,
-                           restricted(st) ? Severity::major : Severity::minor, asset_id(m), m.id,
-                           ts, r->from, make_id("counter_rollback", m.id, r->from));
+            auto e = make_event("counter_rollback", EventState::info,
+                                severity("counter_rollback", st), asset_id(m), m.id, ts, r->from,
+                                make_id("counter_rollback", m.id, r->from));
             e.details["quantity"] = q;
             e.details["from_kwh"] = r->from_value;
             e.details["to_kwh"] = r->to_value;
@@ -648,12 +408,10 @@ struct Detector::Impl {
                            std::vector<Event>& out) {
         Alarm& al = type == "reverse_energy" ? m.reverse : m.phase;
         AssetState st = state_of(m);
-        Severity sev = type == "reverse_energy"
-                           ? (closed(st) ? Severity::critical : Severity::major)
-                           : (restricted(st) ? Severity::major : Severity::minor);
+        Severity sev = severity(type, st);
         if (stp == Step::raise) al.id = make_id(type, m.id, al.started);
-        auto e = event(type, stp == Step::raise ? EventState::raised : EventState::cleared, sev,
-                       asset_id(m), m.id, ts, al.started, al.id);
+        auto e = make_event(type, stp == Step::raise ? EventState::raised : EventState::cleared,
+                            sev, asset_id(m), m.id, ts, al.started, al.id);
         auto& det = e.details;
         if (type == "reverse_energy") {
             det["peak_reverse_w"] = round_to(al.peak, 0.1);
@@ -674,9 +432,9 @@ struct Detector::Impl {
         double mean_w = kwh * 1000 / hours;
         double limit_w = a.state == AssetState::shut ? a.production_w : a.raise_w;
         if (kwh <= d.counter_floor_kwh || mean_w <= limit_w) return;
-        auto e = event("consumption_while_offline", EventState::info,
-                       closed(a.state) ? Severity::critical : Severity::major, a.cfg->id, m.id, to,
-                       from, make_id("consumption_while_offline", m.id, from));
+        auto e = make_event("consumption_while_offline", EventState::info,
+                            severity("consumption_while_offline", a.state), a.cfg->id, m.id, to,
+                            from, make_id("consumption_while_offline", m.id, from));
         auto& det = e.details;
         det["gap_start"] = format_rfc3339(from);
         det["gap_end"] = format_rfc3339(to);
@@ -726,12 +484,12 @@ struct Detector::Impl {
         auto& al = a.power;
         if (stp == Step::raise) al.id = make_id(a.power_type, a.cfg->id, al.started);
         bool shut = a.power_type == "production_suspected";
-        auto e = event(a.power_type, stp == Step::raise ? EventState::raised : EventState::cleared,
-                       shut ? Severity::major : Severity::critical, a.cfg->id, "", ts, al.started,
-                       al.id);
+        auto e =
+            make_event(a.power_type, stp == Step::raise ? EventState::raised : EventState::cleared,
+                       severity(a.power_type, a.state), a.cfg->id, "", ts, al.started, al.id);
         auto& det = e.details;
         det["power_w"] = has(a.draw) ? ojson(round_to(a.draw, 0.1)) : ojson();
-        evidence(det, al, asset_counter(a));
+        power_evidence(det, al, asset_counter(a));
         det["threshold_w"] = shut ? a.production_w : a.raise_w;
         det["standby_w"] = a.cfg->standby_w;
         out.push_back(std::move(e));
@@ -807,9 +565,9 @@ struct Detector::Impl {
         h.alarm.raised = true;
         h.alarm.started = h.series.front().start;
         h.alarm.id = make_id("furnace_signature", a.cfg->id, h.alarm.started);
-        auto e = event("furnace_signature", EventState::raised,
-                       closed(a.state) ? Severity::critical : Severity::major, a.cfg->id, "", ts,
-                       h.alarm.started, h.alarm.id);
+        auto e = make_event("furnace_signature", EventState::raised,
+                            severity("furnace_signature", a.state), a.cfg->id, "", ts,
+                            h.alarm.started, h.alarm.id);
         signature_details(e.details, a);
         out.push_back(std::move(e));
         wake_at(end + WallMs{d.heat_gap_max_s} * 1000);
@@ -848,9 +606,9 @@ struct Detector::Impl {
     Event clear_signature(AssetSt& a, WallMs ts) {
         auto& h = a.heats;
         h.alarm.raised = false;
-        auto e = event("furnace_signature", EventState::cleared,
-                       closed(a.state) ? Severity::critical : Severity::major, a.cfg->id, "", ts,
-                       h.alarm.started, h.alarm.id);
+        auto e = make_event("furnace_signature", EventState::cleared,
+                            severity("furnace_signature", a.state), a.cfg->id, "", ts,
+                            h.alarm.started, h.alarm.id);
         signature_details(e.details, a);
         e.details["last_heat_end"] = format_rfc3339(h.last_end);
         h.series.clear();
@@ -938,8 +696,10 @@ struct Detector::Impl {
             subs.push_back(m.id);
             if (closed(state_of(m))) sealed_sub = true;
         }
-        auto e = event("unmetered_load", st, sealed_sub ? Severity::critical : Severity::major,
-                       asset_id(main), main.id, ts, b.alarm.started, b.alarm.id);
+        auto e = make_event(
+            "unmetered_load", st,
+            severity("unmetered_load", sealed_sub ? AssetState::sealed : AssetState::operating),
+            asset_id(main), main.id, ts, b.alarm.started, b.alarm.id);
         auto& det = e.details;
         det["subs"] = subs;
         det["main_w"] = round_to(b.main_w, 0.1);
@@ -1017,8 +777,9 @@ bool Detector::set_asset_state(std::string_view asset, config::AssetState state,
     auto from = a.state;
     if (from == state) return true;
     a.state = state;
-    auto e = Impl::event("asset_state_changed", EventState::info, Severity::info, a.cfg->id, "",
-                         I.now, I.now, I.make_id("asset_state_changed", a.cfg->id, I.now));
+    auto e =
+        make_event("asset_state_changed", EventState::info, severity("asset_state_changed", state),
+                   a.cfg->id, "", I.now, I.now, I.make_id("asset_state_changed", a.cfg->id, I.now));
     e.details["by"] = std::string(by);
     e.details["from"] = std::string(config::to_string(from));
     e.details["to"] = std::string(config::to_string(state));
@@ -1053,32 +814,27 @@ double Detector::asset_power(std::string_view asset) const {
 std::vector<Event> Detector::open_alarms() const {
     auto& I = *impl_;
     std::vector<Event> out;
-    auto sev = [](AssetState st, bool crit) {
-        return crit && closed(st) ? Severity::critical
-                                  : (restricted(st) ? Severity::major : Severity::minor);
-    };
     for (const auto& m : I.meters) {
         AssetState st = I.state_of(m);
         for (auto [al, type] :
              {std::pair{&m.offline, "meter_offline"}, std::pair{&m.reverse, "reverse_energy"},
               std::pair{&m.phase, "phase_loss"}}) {
             if (!al->raised) continue;
-            out.push_back(Impl::event(type, EventState::raised, sev(st, al == &m.reverse),
-                                      I.asset_id(m), m.id, al->last_ts, al->started, al->id));
+            out.push_back(make_event(type, EventState::raised, severity(type, st), I.asset_id(m),
+                                     m.id, al->last_ts, al->started, al->id));
         }
     }
     for (const auto& a : I.assets) {
         if (a.power.raised) {
-            auto e = Impl::event(a.power_type, EventState::raised,
-                                 a.state == AssetState::shut ? Severity::major : Severity::critical,
-                                 a.cfg->id, "", a.power.last_ts, a.power.started, a.power.id);
-            I.evidence(e.details, a.power, I.asset_counter(a));
+            auto e = make_event(a.power_type, EventState::raised, severity(a.power_type, a.state),
+                                a.cfg->id, "", a.power.last_ts, a.power.started, a.power.id);
+            power_evidence(e.details, a.power, I.asset_counter(a));
             out.push_back(std::move(e));
         }
         if (a.heats.alarm.raised) {
-            auto e =
-                Impl::event("furnace_signature", EventState::raised, sev(a.state, true), a.cfg->id,
-                            "", a.heats.last_end, a.heats.alarm.started, a.heats.alarm.id);
+            auto e = make_event("furnace_signature", EventState::raised,
+                                severity("furnace_signature", a.state), a.cfg->id, "",
+                                a.heats.last_end, a.heats.alarm.started, a.heats.alarm.id);
             I.signature_details(e.details, a);
             out.push_back(std::move(e));
         }

@@ -4,8 +4,6 @@
 // sealwatchd runs it live; `sealwatch analyze --csv` runs the same code over a file.
 //
 // The rules, their parameters and why the defaults are what they are: docs/detection.md.
-#include <array>
-#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,25 +12,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/quantities.hpp"
 #include "config/config.hpp"
+#include "detect/sample.hpp"
 #include "detect/timezone.hpp"
 #include "model/event.hpp"
 #include "model/reading.hpp"
 
 namespace sealwatch::detect {
-
-// One meter's reading in the detector's fast form: a value per quantity, NaN = absent.
-struct Sample {
-    std::array<double, kQuantities.size()> v;
-    std::string_view serial;  // empty = not read this time
-
-    Sample() { clear(); }
-    void clear() {
-        v.fill(std::nan(""));
-        serial = {};
-    }
-};
 
 class Detector {
   public:

@@ -1,6 +1,6 @@
-// snapshot()/restore() over the scenario library: a detector stopped at any point of a scenario
-// and restored from its snapshot into a fresh one goes on to emit exactly the events the
-// uninterrupted one emits, and its own snapshot is the one it was restored from. The snapshots
+// snapshot()/restore() and open_alarms() over the scenario library: a detector stopped at any point
+// of a scenario and restored from its snapshot into a fresh one goes on to emit exactly the events
+// the uninterrupted one emits, and its own snapshot is the one it was restored from. The snapshots
 // themselves are compared with tests/golden/snapshots/ (format "sealwatch-detector/1": a
 // gateway restarted after an upgrade restores the snapshot the old version wrote);
 // SEALWATCH_GOLDEN_UPDATE=1 rewrites them.
@@ -119,6 +119,13 @@ TEST_P(SnapshotRoundTrip, RestoredDetectorContinuesIdentically) {
         {
             detect::Detector det(*cfg, tz);
             feed(det, csv, 0, n, whole);
+            // An open alarm is listed with the severity it was raised with (one table).
+            for (const auto& open : det.open_alarms()) {
+                auto at = whole.find("{\"id\":\"" + open.id + "\"");
+                ASSERT_NE(at, std::string::npos) << open.id;
+                auto raised = nlohmann::json::parse(whole.substr(at, whole.find('\n', at) - at));
+                EXPECT_EQ(raised["severity"], sealwatch::to_string(open.severity)) << open.id;
+            }
         }
         for (int c = 1; c <= kCuts; ++c) {
             const size_t cut = n * static_cast<size_t>(c) / (kCuts + 1);
