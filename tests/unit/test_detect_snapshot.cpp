@@ -72,11 +72,10 @@ Csv split(const std::string& text) {
 
 // Rows [from, to) through the detector; the events as their JSON lines.
 void feed(detect::Detector& det, const Csv& csv, size_t from, size_t to, std::string& events) {
-    auto r = detect::replay_csv_text(csv.text(from, to), "scenario.csv", det,
-                                     [&](const Event& e) {
-                                         events += detect::to_json(e).dump();
-                                         events += '\n';
-                                     });
+    auto r = detect::replay_csv_text(csv.text(from, to), "scenario.csv", det, [&](const Event& e) {
+        events += detect::to_json(e).dump();
+        events += '\n';
+    });
     ASSERT_TRUE(r) << r.error();
 }
 
