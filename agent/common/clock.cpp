@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -62,6 +63,20 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
+bool leap_year(int y) {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int days_in_month(int y, int m) {
+    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap_year(y) ? 29 : kDays[m - 1];
+}
+
+// Unix seconds accepted as a time: the years 0000 to 9999, the range RFC 3339 can write. Beyond
+// it a double times 1000 no longer fits an int64 (a 20-digit input overflowed before).
+constexpr double kMinUnixSeconds = -62167219200.0;  // 0000-01-01T00:00:00Z
+constexpr double kMaxUnixSeconds = 253402300799.0;  // 9999-12-31T23:59:59Z
+
 }  // namespace
 
 std::optional<WallMs> parse_time(std::string_view s) {
@@ -71,7 +86,8 @@ std::optional<WallMs> parse_time(std::string_view s) {
         double v = 0;
         auto r = std::from_chars(s.data(), s.data() + s.size(), v);
         if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-        return static_cast<WallMs>(v * 1000.0);
+        if (!(v >= kMinUnixSeconds && v <= kMaxUnixSeconds)) return std::nullopt;
+        return static_cast<WallMs>(std::llround(v * 1000.0));
     }
     int Y, M, D, h, m, sec;
     if (s.size() < 20 || s[4] != '-' || s[7] != '-' ||
@@ -80,7 +96,9 @@ std::optional<WallMs> parse_time(std::string_view s) {
     if (!digits(s, 0, 4, Y) || !digits(s, 5, 2, M) || !digits(s, 8, 2, D) || !digits(s, 11, 2, h) ||
         !digits(s, 14, 2, m) || !digits(s, 17, 2, sec))
         return std::nullopt;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+    // A date that does not exist (2026-02-30) is refused, not rolled over into the next month.
+    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 || sec > 60)
+        return std::nullopt;
     size_t pos = 19;
     int64_t ms = 0;
     if (pos < s.size() && s[pos] == '.') {
@@ -101,7 +119,7 @@ std::optional<WallMs> parse_time(std::string_view s) {
     } else if (s[pos] == '+' || s[pos] == '-') {
         int oh, om;
         if (pos + 6 != s.size() || s[pos + 3] != ':' || !digits(s, pos + 1, 2, oh) ||
-            !digits(s, pos + 4, 2, om))
+            !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)  // RFC 3339 time-numoffset
             return std::nullopt;
         offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
         pos += 6;

@@ -19,3 +19,21 @@ TEST(Clock, ParsesRfc3339AndUnixSeconds) {
     EXPECT_FALSE(parse_time("yesterday"));
     EXPECT_FALSE(parse_time(""));
 }
+
+// Issue 15: hostile times found by mutation; each was accepted or overflowed before.
+TEST(Clock, RefusesTimesThatCannotExist) {
+    EXPECT_FALSE(parse_time("99999999999999999999"));  // 20 digits: overflowed an int64 (UBSan)
+    EXPECT_FALSE(parse_time("1e300"));
+    EXPECT_FALSE(parse_time("-99999999999999999999"));
+    EXPECT_FALSE(parse_time("2026-02-30T00:00:00Z"));  // was 2 March
+    EXPECT_FALSE(parse_time("2026-04-31T00:00:00Z"));
+    EXPECT_FALSE(parse_time("2026-02-29T00:00:00Z"));  // 2026 is no leap year
+    EXPECT_TRUE(parse_time("2028-02-29T00:00:00Z"));
+    EXPECT_FALSE(parse_time("1900-02-29T00:00:00Z"));  // divisible by 100, not by 400
+    EXPECT_TRUE(parse_time("2000-02-29T00:00:00Z"));
+    EXPECT_FALSE(parse_time("2026-11-21T22:00:00+25:00"));
+    EXPECT_FALSE(parse_time("2026-11-21T22:00:00+08:60"));
+    EXPECT_EQ(parse_time("2026-11-21T22:00:00-23:59"), 1795298400000 + (23 * 60 + 59) * 60000LL);
+    EXPECT_EQ(parse_time("253402300799"), 253402300799000);
+    EXPECT_FALSE(parse_time("253402300800"));
+}
