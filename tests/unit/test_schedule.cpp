@@ -13,7 +13,7 @@ constexpr int64_t ms = 1000000;  // ns per ms
 // ends with outcome[i]. Returns the start times of each meter's polls.
 std::vector<std::vector<int64_t>> drive(Schedule& s, const std::vector<int64_t>& cost,
                                         const std::vector<Outcome>& outcome, int64_t until) {
-    std::vector<std::vector<int64_t>> starts(s.size());
+    std::vector<std::vector<int64_t>> starts(cost.size());  // one cost per meter
     int64_t now = 0;
     while (true) {
         auto next = s.next();
