@@ -141,6 +141,19 @@ void read_profile(const toml::table& root, ProblemLog& log, Profile& prof) {
     prof.model = required_text(r, "model");
     prof.source = required_text(r, "source");
     (void)r.string("notes");
+    if (auto protocol = r.string("protocol")) {
+        if (*protocol == to_string(Protocol::dlt645)) {
+            prof.protocol = Protocol::dlt645;
+        } else if (*protocol != to_string(Protocol::modbus)) {
+            r.problem("protocol", r.name("protocol") + " is '" + *protocol +
+                                      "', expected 'modbus' or 'dlt645'");
+        }
+    }
+    if (prof.protocol == Protocol::dlt645) {
+        // Identifiers, not registers: [defaults], [read] and [serial] are unknown keys here.
+        dlt645::read_data_map(r, prof.identifiers);
+        return;
+    }
 
     Defaults def;
     if (const toml::table* d = r.table("defaults")) {
@@ -228,6 +241,16 @@ void read_profile(const toml::table& root, ProblemLog& log, Profile& prof) {
 }
 
 }  // namespace
+
+std::string_view to_string(Protocol protocol) {
+    switch (protocol) {
+        case Protocol::modbus:
+            return "modbus";
+        case Protocol::dlt645:
+            return "dlt645";
+    }
+    return "?";
+}
 
 tl::expected<Profile, std::vector<std::string>> parse_profile(std::string_view text,
                                                               std::string_view file_name) {

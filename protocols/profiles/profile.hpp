@@ -1,6 +1,7 @@
 #pragma once
 // A meter profile: where a meter model keeps each canonical quantity, as data (TOML), so a
-// user adds a model without recompiling. File format: docs/profiles.md.
+// user adds a model without recompiling: Modbus registers, or DL/T 645 data identifiers
+// (`protocol = "dlt645"`). File format: docs/profiles.md.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "dlt645/data_map.hpp"
 #include "modbus/block_plan.hpp"
 #include "modbus/registers.hpp"
 
@@ -26,8 +28,13 @@ struct Field {
     std::optional<uint64_t> not_available;
 };
 
+// The wire protocol a profile's meters speak: its fields are registers or data identifiers.
+enum class Protocol { modbus, dlt645 };
+std::string_view to_string(Protocol protocol);
+
 struct Profile {
     std::string id;  // e.g. "eastron-sdm630"
+    Protocol protocol = Protocol::modbus;
     std::string manufacturer;
     std::string model;
     std::string source;  // where the register map comes from (document, version)
@@ -35,6 +42,8 @@ struct Profile {
     std::vector<Field> fields;
     std::optional<Field> serial;  // identity register, read separately
     modbus::PlanOptions plan;     // max_gap, barriers
+    // protocol dlt645: the data identifiers instead of fields, serial and plan (all empty).
+    dlt645::DataMap identifiers;
 };
 
 // Parses one profile file. Every problem is reported as "FILE:LINE: message"; all of them.
