@@ -17,7 +17,8 @@ for f in usr/bin/sealwatchd usr/bin/sealwatch usr/bin/sealwatch-sim \
          lib/systemd/system/sealwatch.service lib/udev/rules.d/60-sealwatch.rules \
          etc/sealwatch/sealwatch.toml usr/share/sealwatch/profiles/eastron-sdm630.toml \
          usr/share/doc/sealwatch/copyright usr/share/doc/sealwatch/changelog.Debian.gz \
-         usr/share/doc/sealwatch/examples/sealwatch-bridge.conf usr/share/doc/sealwatch/operator.md.gz; do
+         usr/share/doc/sealwatch/examples/sealwatch-bridge.conf usr/share/doc/sealwatch/operator.md.gz \
+         usr/share/doc/sealwatch/examples/scenarios/night-furnace.toml; do
     [ -e "$tmp/root/$f" ] || fail "missing /$f"
 done
 grep -qx /etc/sealwatch/sealwatch.toml "$tmp/control/conffiles" || fail "sealwatch.toml is not a conffile"
