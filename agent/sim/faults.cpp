@@ -11,6 +11,8 @@ ActiveFaults active_faults(const std::vector<Fault>& faults, double t) {
         a.silent = a.silent || f.no_answer || f.offline;
         a.offline = a.offline || f.offline;
         a.corrupt = a.corrupt || f.corrupt;
+        a.garbage = a.garbage || f.garbage;
+        a.wrong_address = a.wrong_address || f.wrong_address;
         if (a.exception == 0) a.exception = f.exception;
         a.slow_ms = std::max(a.slow_ms, f.slow_ms);
         if (!a.frozen_at && !a.shown_p_w) {

@@ -11,6 +11,8 @@ struct ActiveFaults {
     bool silent = false;   // no_answer or offline
     bool offline = false;  // unpowered: counters frozen too
     bool corrupt = false;
+    bool garbage = false;
+    bool wrong_address = false;
     int exception = 0;  // 0 = none
     int slow_ms = 0;
     // What the power values show (the counters always integrate the true program):

@@ -32,6 +32,7 @@ std::vector<ListenerSpec> merge_listeners(const std::vector<ListenerSpec>& from_
                 }
             } else if (i < same_kind.size()) {
                 l.id = same_kind[i]->id;
+                l.protocol = same_kind[i]->protocol;
             } else {
                 l.id = i == 0 ? base : base + std::to_string(i + 1);
             }
@@ -54,6 +55,9 @@ std::vector<ListenerSpec> merge_listeners(const std::vector<ListenerSpec>& from_
                 l.data_bits = serial.data_bits;
                 l.stop_bits = serial.stop_bits;
             }
+            // An address for a listener of the file keeps what the file says it speaks.
+            for (auto& f : from_file)
+                if (f.id == l.id && f.kind == kind) l.protocol = f.protocol;
             for (auto& prev : out)
                 if (prev.id == l.id) problems.push_back("listener id '" + l.id + "' given twice");
             out.push_back(std::move(l));

@@ -1,4 +1,5 @@
-// sealwatch-sim: serves simulated energy meters over Modbus TCP and RTU, driven by a scenario
+// sealwatch-sim: serves simulated energy meters over Modbus TCP and RTU and DL/T 645 (serial or
+// TCP), driven by a scenario
 // file. Wiring only: the logic lives in sw_sim. Usage and file format: docs/simulator.md.
 #include <signal.h>
 
@@ -13,6 +14,7 @@
 
 #include "profiles/catalog.hpp"
 #include "sim/clock.hpp"
+#include "sim/dlt645_server.hpp"
 #include "sim/listeners.hpp"
 #include "sim/log.hpp"
 #include "sim/rtu_server.hpp"
@@ -90,7 +92,7 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
 
     Options opt;
-    CLI::App app{"sealwatch-sim: simulated energy meters over Modbus TCP and RTU"};
+    CLI::App app{"sealwatch-sim: simulated energy meters over Modbus TCP and RTU, and DL/T 645"};
     app.set_version_flag("--version", std::string("sealwatch-sim ") + SEALWATCH_VERSION);
     app.add_option("--scenario", opt.scenario, "scenario file (TOML)")->required();
     app.add_option("--tcp", opt.tcp, "serve Modbus TCP on [ID=]HOST:PORT (port 0: a free one)");
@@ -131,8 +133,16 @@ int main(int argc, char** argv) {
     StopSignal stop;
     std::vector<std::unique_ptr<TcpServer>> tcp;
     std::vector<std::unique_ptr<RtuServer>> rtu;
+    std::vector<std::unique_ptr<Dlt645Server>> dlt645;
     for (auto& l : scenario->listeners) {
-        if (l.kind == ListenerSpec::Kind::tcp) {
+        if (l.protocol == profiles::Protocol::dlt645) {
+            auto server = std::make_unique<Dlt645Server>(l, sim, clock, stop, opt.verbose);
+            if (auto rc = server->open(); !rc) {
+                log_line(rc.error().message);
+                return kExitRuntime;
+            }
+            dlt645.push_back(std::move(server));
+        } else if (l.kind == ListenerSpec::Kind::tcp) {
             auto server = std::make_unique<TcpServer>(l, sim, clock, stop, opt.verbose);
             if (auto rc = server->open(); !rc) {
                 log_line(rc.error().message);
@@ -151,17 +161,23 @@ int main(int argc, char** argv) {
 
     log_line("scenario " + opt.scenario + ", speed x" + std::to_string(speed));
     for (auto& line : sim.describe()) log_line(line);
-    if (opt.print_port)
+    if (opt.print_port) {
         for (auto& s : tcp) std::printf("%u\n", static_cast<unsigned>(s->port()));
+        for (auto& s : dlt645)
+            if (s->spec().kind == ListenerSpec::Kind::tcp)
+                std::printf("%u\n", static_cast<unsigned>(s->port()));
+    }
     for (auto& s : tcp)
         std::printf("listening tcp %s\n", tcp_address(s->spec().host, s->port()).c_str());
     for (auto& s : rtu) std::printf("listening rtu %s\n", s->spec().device.c_str());
+    for (auto& s : dlt645) std::printf("listening %s\n", s->where().c_str());
     std::printf("ready\n");
     std::fflush(stdout);
 
     std::vector<std::thread> threads;
     for (auto& s : tcp) threads.emplace_back([&server = *s] { server.run(); });
     for (auto& s : rtu) threads.emplace_back([&server = *s] { server.run(); });
+    for (auto& s : dlt645) threads.emplace_back([&server = *s] { server.run(); });
 
     const std::vector<ListenerSpec> running = scenario->listeners;
     for (;;) {

@@ -10,6 +10,7 @@
 
 #include <modbus/modbus.h>
 
+#include "sim/fd_io.hpp"
 #include "sim/log.hpp"
 #include "sim/pending.hpp"
 #include "sim/reply_encoder.hpp"
@@ -68,22 +69,6 @@ void RtuServer::run() {
     Clock::time_point last_rx = Clock::now();
     uint64_t reported_noise = 0;
 
-    auto write_all = [&](const std::vector<uint8_t>& bytes) {
-        size_t done = 0;
-        auto deadline = Clock::now() + std::chrono::seconds(1);
-        while (done < bytes.size() && fd_ >= 0 && Clock::now() < deadline) {
-            ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-            if (n > 0) {
-                done += static_cast<size_t>(n);
-            } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-                pollfd p{fd_, POLLOUT, 0};
-                ::poll(&p, 1, 50);
-            } else {
-                break;
-            }
-        }
-    };
-
     while (!stop_.stopped()) {
         if (fd_ < 0) {
             // The line went away: try again every second, quietly.
@@ -109,7 +94,7 @@ void RtuServer::run() {
             return;
         }
         if (rc > 0 && fds[0].revents) break;
-        for (auto& reply : pending.take_due(Clock::now())) write_all(reply.bytes);
+        for (auto& reply : pending.take_due(Clock::now())) write_all(fd_, reply.bytes);
 
         if (rc > 0 && fds[1].revents) {
             uint8_t chunk[512];
@@ -169,7 +154,7 @@ void RtuServer::run() {
                 pending.add(
                     {Clock::now() + std::chrono::milliseconds(d.delay_ms), fd_, std::move(*bytes)});
             else
-                write_all(*bytes);
+                write_all(fd_, *bytes);
         }
         if (framer.discarded() != reported_noise) {
             if (verbose_)

@@ -11,6 +11,7 @@
 #include "common/table_reader.hpp"
 #include "common/text.hpp"
 #include "common/toml_document.hpp"
+#include "dlt645/frame.hpp"
 #include "profiles/catalog.hpp"
 #include "sim/duration.hpp"
 
@@ -91,6 +92,16 @@ void read_listener(const toml::table& t, ProblemLog& log, Scenario& out) {
         l.kind = ListenerSpec::Kind::rtu;
         l.device = *v;
     }
+    if (auto v = r.string("protocol")) {
+        if (*v == profiles::to_string(profiles::Protocol::dlt645)) {
+            l.protocol = profiles::Protocol::dlt645;
+            // The standard's serial default; meters vary, so each may be given.
+            l.baud = 2400;
+            l.parity = 'E';
+        } else if (*v != profiles::to_string(profiles::Protocol::modbus)) {
+            r.problem("protocol", r.name("protocol") + " must be \"modbus\" or \"dlt645\"");
+        }
+    }
     if (tcp && !rtu) {
         for (auto key : {"baud", "parity", "data_bits", "stop_bits"})
             if (r.has(key)) r.reject(key, r.name(key) + " applies to rtu listeners only");
@@ -160,7 +171,7 @@ void read_meter_event(TableReader& r, const toml::node* swap, const toml::node* 
     const char* what = swap ? "swap" : "counter_reset";
     if (swap && reset) r.problem_here("swap and counter_reset need separate entries");
     for (auto key : {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms",
-                     "freeze_power", "report_p_w"})
+                     "freeze_power", "report_p_w", "garbage", "wrong_address", "what"})
         if (r.has(key))
             r.reject(key, r.name(key) + " cannot be combined with " + std::string(what));
     MeterEvent e;
@@ -192,8 +203,28 @@ void read_meter_event(TableReader& r, const toml::node* swap, const toml::node* 
     m.events.push_back(e);
 }
 
+// meter_event = "meter_cover_opened": the meter's own counter advances at `at`.
+void read_count_event(TableReader& r, MeterSpec& m) {
+    CountEvent e;
+    e.line = r.line();
+    for (auto key : {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms",
+                     "freeze_power", "report_p_w", "garbage", "wrong_address"})
+        if (r.has(key)) r.reject(key, r.name(key) + " cannot be combined with meter_event");
+    r.read("meter_event", e.event);
+    r.read("what", e.what);
+    if (!r.has("at")) r.problem_here("meter_event needs at = \"...\"");
+    const auto when = duration(r, "at");
+    if (!when) return;
+    e.at = *when;
+    m.count_events.push_back(std::move(e));
+}
+
 void read_fault(const toml::table& t, ProblemLog& log, MeterSpec& m) {
     TableReader r(t, "a fault", log);
+    if (r.node("meter_event")) {
+        read_count_event(r, m);
+        return;
+    }
     const toml::node* swap = r.node("swap");
     const toml::node* reset = r.node("counter_reset");
     if (swap || reset) {
@@ -213,13 +244,17 @@ void read_fault(const toml::table& t, ProblemLog& log, MeterSpec& m) {
     r.read("slow_ms", f.slow_ms, 0, 600000);
     r.read("freeze_power", f.freeze_power);
     f.report_p_w = r.number("report_p_w");
+    r.read("garbage", f.garbage);
+    r.read("wrong_address", f.wrong_address);
+    if (r.node("what")) r.problem("what", r.name("what") + " goes with meter_event");
     if (f.freeze_power && f.report_p_w)
         r.problem_here("freeze_power and report_p_w need separate entries");
     if (!f.no_answer && !f.offline && !f.corrupt && f.exception == 0 && f.slow_ms == 0 &&
-        !f.freeze_power && !f.report_p_w) {
+        !f.freeze_power && !f.report_p_w && !f.garbage && !f.wrong_address) {
         r.problem_here(
             "fault does nothing: give no_answer, offline, corrupt_crc, exception, "
-            "slow_ms, freeze_power, report_p_w, swap or counter_reset");
+            "slow_ms, freeze_power, report_p_w, garbage, wrong_address, swap, counter_reset "
+            "or meter_event");
         return;
     }
     m.faults.push_back(f);
@@ -229,9 +264,22 @@ void read_meter(const toml::table& t, ProblemLog& log, Scenario& out) {
     TableReader r(t, "[[meter]]", log);
     MeterSpec m;
     m.line = r.line();
-    if (!r.has("unit")) r.problem_here("meter needs a unit (1..247)");
-    if (auto v = r.integer("unit", 1, 247)) m.unit = static_cast<int>(*v);
-    m.id = r.id("id", Need::optional).value_or("unit-" + std::to_string(m.unit));
+    if (r.has("address")) {
+        // A DL/T 645 meter: its 12-digit address instead of a unit.
+        r.read("address", m.address);
+        if (!dlt645::parse_address(m.address))
+            r.problem("address", r.name("address") + " must be 12 digits, e.g. \"000012345678\"");
+        if (r.has("unit")) r.reject("unit", "a meter has a unit (Modbus) or an address (DL/T 645)");
+        r.read("event_family", m.event_family);
+    } else {
+        if (!r.has("unit"))
+            r.problem_here("meter needs a unit (1..247), or an address for DL/T 645");
+        if (auto v = r.integer("unit", 1, 247)) m.unit = static_cast<int>(*v);
+        if (r.has("event_family"))
+            r.reject("event_family", "event_family goes with a DL/T 645 meter's address");
+    }
+    m.id = r.id("id", Need::optional)
+               .value_or(m.address.empty() ? "unit-" + std::to_string(m.unit) : m.address);
     if (!r.has("profile")) r.problem_here("meter needs a profile (e.g. \"eastron-sdm630\")");
     r.read("profile", m.profile);
     if (auto v = r.integer("serial", 0, INT64_MAX)) m.serial = static_cast<uint64_t>(*v);
@@ -274,6 +322,8 @@ void read_meter(const toml::table& t, ProblemLog& log, Scenario& out) {
                      [](const Segment& a, const Segment& b) { return a.at < b.at; });
     std::stable_sort(m.events.begin(), m.events.end(),
                      [](const MeterEvent& a, const MeterEvent& b) { return a.at < b.at; });
+    std::stable_sort(m.count_events.begin(), m.count_events.end(),
+                     [](const CountEvent& a, const CountEvent& b) { return a.at < b.at; });
     out.meters.push_back(std::move(m));
 }
 
@@ -337,6 +387,45 @@ tl::expected<Scenario, Problems> load_scenario(const std::string& path) {
     return parse_scenario(*text, path);
 }
 
+namespace {
+
+// What only a DL/T 645 meter may have: faults of its line, counted events, an event family;
+// and those must exist in its profile.
+template <typename At>
+void check_dlt645_meter(const MeterSpec& m, const profiles::Profile& profile, At&& at) {
+    if (profile.protocol != profiles::Protocol::dlt645) {
+        for (const Fault& f : m.faults)
+            if (f.garbage || f.wrong_address)
+                at(f.line, "garbage and wrong_address are faults of DL/T 645 meters");
+        for (const CountEvent& e : m.count_events)
+            at(e.line, "meter_event needs a DL/T 645 meter (its own event counters)");
+        return;
+    }
+    const auto families = profile.identifiers.families();
+    if (!m.event_family.empty() &&
+        std::find(families.begin(), families.end(), m.event_family) == families.end())
+        at(m.line, "meter '" + m.id + "': profile '" + profile.id + "' has no event family '" +
+                       m.event_family + "'");
+    const std::string family =
+        m.event_family.empty() && !families.empty() ? families.front() : m.event_family;
+    for (const CountEvent& e : m.count_events)
+        if (!find_event_count(profile.identifiers, family, e.event, e.what))
+            at(e.line, "meter '" + m.id + "': profile '" + profile.id + "' counts no '" + e.event +
+                           (e.what.empty() ? "" : "' / '" + e.what) + "' in family '" + family +
+                           "'");
+}
+
+}  // namespace
+
+const dlt645::EventCount* find_event_count(const dlt645::DataMap& map, std::string_view family,
+                                           std::string_view event, std::string_view what) {
+    for (const auto& c : map.event_counts)
+        if ((c.family.empty() || c.family == family) && c.event == event &&
+            (what.empty() || c.what == what))
+            return &c;
+    return nullptr;
+}
+
 Problems check_scenario(const Scenario& scenario, const profiles::Catalog& catalog) {
     Problems problems;
     auto at = [&](unsigned line, const std::string& msg) {
@@ -345,28 +434,48 @@ Problems check_scenario(const Scenario& scenario, const profiles::Catalog& catal
     if (scenario.listeners.empty())
         problems.push_back(scenario.file +
                            ": no listener: give --tcp/--rtu or a [[listener]] in the file");
-    std::map<std::pair<std::string, int>, std::string> taken;  // (listener, unit) -> meter
+    // (listener, unit or address) -> meter
+    std::map<std::pair<std::string, std::string>, std::string> taken;
     for (auto& m : scenario.meters) {
-        if (!m.profile.empty() && !catalog.find(m.profile)) {
+        const profiles::Profile* profile = m.profile.empty() ? nullptr : catalog.find(m.profile);
+        if (!m.profile.empty() && !profile) {
             std::string known;
             for (auto& id : catalog.ids()) known += (known.empty() ? "" : ", ") + id;
             at(m.line, "unknown profile '" + m.profile + "' (known: " + known + ")");
         }
+        const auto protocol =
+            m.address.empty() ? profiles::Protocol::modbus : profiles::Protocol::dlt645;
+        if (profile && profile->protocol != protocol)
+            at(m.line, "meter '" + m.id + "': profile '" + m.profile + "' is a " +
+                           std::string(profiles::to_string(profile->protocol)) + " profile, " +
+                           (m.address.empty() ? "which needs an address, not a unit"
+                                              : "which needs a unit, not an address"));
+        if (profile) check_dlt645_meter(m, *profile, at);
         std::vector<std::string> where = m.listeners;
         if (where.empty())
-            for (auto& l : scenario.listeners) where.push_back(l.id);
+            for (auto& l : scenario.listeners)
+                if (l.protocol == protocol) where.push_back(l.id);
+        if (where.empty())
+            at(m.line, "meter '" + m.id + "': no " + std::string(profiles::to_string(protocol)) +
+                           " listener serves it");
         for (auto& lid : where) {
-            bool exists = std::any_of(scenario.listeners.begin(), scenario.listeners.end(),
-                                      [&](const ListenerSpec& l) { return l.id == lid; });
-            if (!exists) {
+            auto l = std::find_if(scenario.listeners.begin(), scenario.listeners.end(),
+                                  [&](const ListenerSpec& x) { return x.id == lid; });
+            if (l == scenario.listeners.end()) {
                 at(m.line,
                    "meter '" + m.id + "' names listener '" + lid + "', which is not defined");
                 continue;
             }
-            auto [it, fresh] = taken.emplace(std::make_pair(lid, m.unit), m.id);
+            if (l->protocol != protocol)
+                at(m.line, "meter '" + m.id + "' speaks " +
+                               std::string(profiles::to_string(protocol)) + ", listener '" + lid +
+                               "' " + std::string(profiles::to_string(l->protocol)));
+            const std::string slot =
+                m.address.empty() ? "unit " + std::to_string(m.unit) : "address " + m.address;
+            auto [it, fresh] = taken.emplace(std::make_pair(lid, slot), m.id);
             if (!fresh)
-                at(m.line, "meter '" + m.id + "' and meter '" + it->second + "' both use unit " +
-                               std::to_string(m.unit) + " on listener '" + lid + "'");
+                at(m.line, "meter '" + m.id + "' and meter '" + it->second + "' both use " + slot +
+                               " on listener '" + lid + "'");
         }
     }
     return problems;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "profiles/profile.hpp"
 
 namespace sealwatch::profiles {
 class Catalog;
@@ -21,9 +22,11 @@ namespace sealwatch::sim {
 inline constexpr double kForever = std::numeric_limits<double>::infinity();
 
 struct ListenerSpec {
-    enum class Kind { tcp, rtu };
+    enum class Kind { tcp, rtu };  // a TCP port, or a serial line (tty or pty)
     std::string id;
     Kind kind = Kind::tcp;
+    // What it speaks: Modbus (TCP or RTU framing by kind) or DL/T 645 (the same frames on both).
+    profiles::Protocol protocol = profiles::Protocol::modbus;
     std::string host = "127.0.0.1";  // tcp
     uint16_t port = 0;               // tcp; 0 = pick a free port
     std::string device;              // rtu
@@ -67,6 +70,18 @@ struct Fault {
     // or broken meter; contract: power_register_mismatch):
     bool freeze_power = false;         // power values stay as they were at `from`
     std::optional<double> report_p_w;  // power values as if the load drew this (0 = zeroed)
+    // DL/T 645 meters only:
+    bool garbage = false;        // line noise instead of each reply
+    bool wrong_address = false;  // replies carry another meter's address
+    unsigned line = 0;
+};
+
+// The meter's own event counter advancing by one at `at` (DL/T 645 meters): the first of the
+// profile's event counts for `event` (or the one whose `what` is given) in the meter's family.
+struct CountEvent {
+    double at = 0.0;
+    std::string event;  // meter_cover_opened, meter_power_loss, ...
+    std::string what;   // empty: the first count of that event
     unsigned line = 0;
 };
 
@@ -95,7 +110,10 @@ struct Electrical {
 
 struct MeterSpec {
     std::string id;
-    int unit = 1;
+    int unit = 1;         // Modbus
+    std::string address;  // DL/T 645: 12 digits, instead of the unit
+    std::string
+        event_family;  // DL/T 645: the event identifiers it has (empty: the profile's first)
     std::string profile;
     uint64_t serial = 0;
     std::vector<std::string> listeners;  // empty = every listener
@@ -106,6 +124,7 @@ struct MeterSpec {
     std::vector<Heat> heats;
     std::vector<Fault> faults;
     std::vector<MeterEvent> events;  // sorted by `at`
+    std::vector<CountEvent> count_events;
     unsigned line = 0;
 };
 
@@ -126,8 +145,15 @@ tl::expected<Scenario, Problems> parse_scenario(std::string_view text, std::stri
 tl::expected<Scenario, Problems> load_scenario(const std::string& path);
 
 // Cross checks once the listeners are final (command line merged in): profiles exist, listener
-// ids exist, no two meters share a unit on one listener.
+// ids exist, each meter's protocol is its listeners' and it has a unit or an address as that
+// protocol needs, no two meters share a unit or an address on one listener, counted events
+// and families exist in the profile.
 Problems check_scenario(const Scenario& scenario, const profiles::Catalog& catalog);
+
+// The event count a counted event advances: the first for `event` (whose `what` matches, when
+// given) among those of `family` and those every meter has; nullptr when none.
+const dlt645::EventCount* find_event_count(const dlt645::DataMap& map, std::string_view family,
+                                           std::string_view event, std::string_view what);
 
 // "HOST:PORT" (IPv6 as "[::1]:502"). nullopt when malformed.
 std::optional<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text);

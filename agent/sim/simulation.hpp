@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dlt645/frame.hpp"
 #include "profiles/catalog.hpp"
 #include "sim/meter_model.hpp"
 #include "sim/scenario.hpp"
@@ -38,12 +39,28 @@ struct Decision {
     std::string meter;     // meter id, for logs
 };
 
+// How a DL/T 645 line answers one request frame.
+struct Dlt645Decision {
+    enum class Kind {
+        nobody,   // no meter at that address on this listener: silence, as on a real bus
+        silent,   // the meter does not answer (fault)
+        reply,    // `bytes`, the reply frame (corrupted or from a wrong address if so scripted)
+        garbage,  // `bytes` of line noise (fault; or several meters answering the wildcard)
+    };
+    Kind kind = Kind::nobody;
+    std::vector<uint8_t> bytes;
+    int delay_ms = 0;
+    std::string meter;
+};
+
 class Simulation {
   public:
     // The scenario must have passed check_scenario() against the same catalog.
     Simulation(const Scenario& scenario, const profiles::Catalog& catalog);
 
     Decision answer(std::string_view listener, const Request& request, double now);
+    Dlt645Decision answer_dlt645(std::string_view listener, const dlt645::Frame& request,
+                                 double now);
 
     // Swaps in a new scenario at simulated time `now`: meters keep their counters and serials
     // by id; new meters start counting now; meters gone from the file are dropped. The new
@@ -65,8 +82,11 @@ class Simulation {
     Meter make_meter(const MeterSpec& spec, const profiles::Catalog& catalog, double start) const;
 
     mutable std::mutex mu_;
-    std::vector<std::string> all_listeners_;
+    // Listener ids by what they speak: a meter that names none is on all of its protocol's.
+    std::vector<std::pair<std::string, profiles::Protocol>> all_listeners_;
+    std::vector<std::string> default_listeners(const MeterSpec& spec) const;
     uint64_t seed_ = 1;
+    uint64_t noise_state_ = 645;
     std::vector<Meter> meters_;
 };
 

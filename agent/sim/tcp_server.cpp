@@ -11,6 +11,7 @@
 
 #include <modbus/modbus.h>
 
+#include "sim/fd_io.hpp"
 #include "sim/log.hpp"
 #include "sim/pending.hpp"
 #include "sim/reply_encoder.hpp"
@@ -46,14 +47,8 @@ Result<void> TcpServer::open() {
     if (listen_fd_ < 0)
         return fail("tcp " + spec_.host + ":" + service +
                     ": cannot listen: " + modbus_strerror(errno));
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-        return fail(std::string("getsockname: ") + std::strerror(errno));
-    if (addr.ss_family == AF_INET)
-        port_ = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    else if (addr.ss_family == AF_INET6)
-        port_ = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    port_ = bound_port(listen_fd_);
+    if (port_ == 0) return fail(std::string("getsockname: ") + std::strerror(errno));
     return {};
 }
 

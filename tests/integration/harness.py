@@ -107,15 +107,19 @@ class Harness:
         return proc
 
     def sim(self, scenario_path, *extra, name="sim"):
-        """Starts sealwatch-sim; returns (proc, {"tcp": [ports], "rtu": [devices]})."""
+        """Starts sealwatch-sim; returns (proc, {"tcp": [ports], "rtu": [devices],
+        "dlt645": [ports or devices]})."""
         proc = self.start([binary("sealwatch-sim"), "--scenario", scenario_path, *extra], name)
-        listening = {"tcp": [], "rtu": []}
+        listening = {"tcp": [], "rtu": [], "dlt645": []}
         while True:
             line = proc.wait_line(lambda l: l.startswith("listening") or l == "ready", 20)
             if line == "ready":
                 return proc, listening
             parts = line.split()
-            if parts[1] == "tcp":
+            if parts[1] == "dlt645":  # "listening dlt645 DEVICE" or "listening dlt645 tcp H:P"
+                listening["dlt645"].append(int(parts[3].rsplit(":", 1)[1]) if parts[2] == "tcp"
+                                           else parts[2])
+            elif parts[1] == "tcp":
                 listening["tcp"].append(int(parts[2].rsplit(":", 1)[1]))
             else:
                 listening["rtu"].append(parts[2])

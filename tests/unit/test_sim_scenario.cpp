@@ -160,9 +160,9 @@ faults = [{ no_answer = true, untill = "5m" }]
     ASSERT_FALSE(s);
     ASSERT_EQ(s.error().size(), 1u) << all(s.error());
     EXPECT_EQ(s.error()[0],
-              "f.toml:5: unknown key 'untill' in a fault (expected one of: swap, counter_reset, "
-              "from, until, no_answer, offline, corrupt_crc, exception, slow_ms, freeze_power, "
-              "report_p_w)");
+              "f.toml:5: unknown key 'untill' in a fault (expected one of: meter_event, swap, "
+              "counter_reset, from, until, no_answer, offline, corrupt_crc, exception, slow_ms, "
+              "freeze_power, report_p_w, garbage, wrong_address, what)");
 }
 
 TEST(SimScenario, DeepNestingIsAProblemNotACrash) {
