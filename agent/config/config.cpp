@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "chain/crypto.hpp"
 #include "common/problem_log.hpp"
 #include "common/table_reader.hpp"
 #include "common/toml_document.hpp"
@@ -68,6 +69,7 @@ class Parser {
         for (const auto* t : r.tables("balance")) cfg.balances.push_back(balance(*t));
         if (const auto* t = r.table("detect")) detect(*t, cfg.detect);
         if (const auto* t = r.table("board")) board(*t, cfg.board);
+        for (const auto* t : r.tables("command_key")) cfg.command_keys.push_back(command_key(*t));
     }
 
   private:
@@ -306,6 +308,19 @@ class Parser {
         r.read("clock_jump_ms", b.clock_jump_ms, 100, 86400000);
     }
 
+    CommandKey command_key(const toml::table& t) {
+        CommandKey k;
+        TableReader r(t, "[[command_key]]", log_);
+        k.line = r.line();
+        read_id(r, "id", k.id);
+        auto key = r.string("public_key", Need::required);
+        if (key && !chain::from_base64(*key, k.public_key))
+            r.problem("public_key",
+                      "'public_key' in [[command_key]] must be base64 of a 32-byte Ed25519 "
+                      "public key (sealwatch-county keygen prints it)");
+        return k;
+    }
+
     ProblemLog& log_;
 };
 
@@ -324,6 +339,7 @@ void cross_check(Config& cfg, ProblemLog& log) {
     unique(cfg.buses, "bus");
     unique(cfg.meters, "meter");
     unique(cfg.assets, "asset");
+    unique(cfg.command_keys, "command_key");
 
     std::map<std::pair<std::string, int>, std::string> units;
     for (const auto& m : cfg.meters) {

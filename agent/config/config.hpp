@@ -2,6 +2,7 @@
 // The agent's configuration: one TOML file, validated strictly. Every key, its type, range and
 // default is documented in docs/config.md. Problems come back as "FILE:LINE: message", all of
 // them from one run; a config with any problem is not used (a reload keeps the old one).
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -143,6 +144,14 @@ struct Board {
     int clock_jump_ms = 5000;  // wall clock vs monotonic difference reported as clock_jump
 };
 
+// A county office key trusted to sign commands ([[command_key]], docs/config.md): the gateway
+// carries out a command only when one of these signed it.
+struct CommandKey {
+    unsigned line = 0;
+    std::string id;
+    std::array<uint8_t, 32> public_key{};  // raw Ed25519
+};
+
 struct Config {
     std::string file;
     Gateway gateway;
@@ -154,6 +163,7 @@ struct Config {
     std::vector<Balance> balances;
     Detect detect;
     Board board;
+    std::vector<CommandKey> command_keys;
     profiles::Catalog profiles;
 
     const Bus* find_bus(std::string_view id) const;

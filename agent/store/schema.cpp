@@ -70,6 +70,12 @@ constexpr const char* kMigrations[] = {
         chain_n INTEGER NOT NULL DEFAULT 0,
         done_ms INTEGER NOT NULL DEFAULT 0);
     )sql",
+    // 3: the nonces of accepted county commands, so that a replay is refused after a restart.
+    R"sql(
+    CREATE TABLE command_nonces(
+        nonce TEXT PRIMARY KEY,
+        keep_until_ms INTEGER NOT NULL) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

@@ -187,6 +187,13 @@ class Store {
                                      std::span<const Event> events);
     Result<void> reject_state_command(int64_t command_id, const std::string& why);
 
+    // Nonces of accepted county commands (store/command_nonces.cpp), kept until keep_until so
+    // that a replay is refused across restarts; remember_command_nonce commits with
+    // synchronous=FULL. forget_command_nonces drops those past their time and says how many.
+    Result<bool> command_nonce_seen(std::string_view nonce);
+    Result<void> remember_command_nonce(std::string_view nonce, WallMs keep_until);
+    Result<int64_t> forget_command_nonces(WallMs now);
+
     Result<int64_t> size_bytes();
     Result<RetentionReport> enforce_retention(WallMs now);
 

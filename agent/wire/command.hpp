@@ -1,0 +1,74 @@
+#pragma once
+// The county office's signed commands and the gateway's replies, as they travel (contract,
+// "Commands from the county office"; docs/protocol.md):
+//
+//   P/cmd/<verb>  {"key":"county-1","sig":"<base64 Ed25519 over body's bytes>","body":"<JSON
+//   text>"}
+//                 body = {"v":1,"verb":…,"gateway":…,"args":{…},"issued":…,"expires":…,"nonce":…}
+//   P/cmd/reply   {"nonce":…|null,"verb":…,"ok":…,"reason":…,"ts":…,"result":{…}}
+//
+// Only the forms live here: parsing is structural (types, the nonce's alphabet, times that
+// parse), nothing is trusted or judged. Signatures and the refusal rules are command/verify.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
+
+namespace sealwatch::wire {
+
+inline constexpr std::size_t kCommandMaxBytes = 16 * 1024;  // the whole payload, envelope included
+inline constexpr int kCommandVersion = 1;
+
+// The outer object. `sig` stays base64 text; `body` is kept as the exact bytes that were signed.
+struct CommandEnvelope {
+    std::string key;
+    std::string sig;
+    std::string body;
+};
+
+struct CommandBody {
+    int v = kCommandVersion;
+    std::string verb;
+    std::string gateway;
+    nlohmann::json args = nlohmann::json::object();
+    WallMs issued = 0;
+    WallMs expires = 0;
+    std::string nonce;
+};
+
+// [A-Za-z0-9_-]{16,64}
+bool valid_nonce(std::string_view nonce);
+
+// nullopt for anything that is not an object with exactly these three string members (and no
+// size check: the caller refuses an oversized payload before parsing it).
+std::optional<CommandEnvelope> parse_envelope(std::string_view payload);
+std::string encode_envelope(const CommandEnvelope& envelope);
+
+// nullopt for text that is not the body object: a member missing or of the wrong type, `args`
+// not an object, a nonce outside its alphabet, a time that does not parse (RFC 3339 or Unix
+// seconds). Unknown members are ignored, so a later version may add some.
+std::optional<CommandBody> parse_body(std::string_view text);
+// Times as RFC 3339 UTC with milliseconds.
+std::string encode_body(const CommandBody& body);
+
+// Only the nonce of a body, for a reply to a command that fails later checks: the sender
+// matches replies on it. nullopt when the text has no valid one.
+std::optional<std::string> body_nonce(std::string_view text);
+
+struct CommandReply {
+    std::optional<std::string> nonce;  // null when the payload was too broken to have one
+    std::string verb;
+    bool ok = false;
+    std::string reason;  // empty when ok
+    WallMs ts = 0;
+    nlohmann::json result = nlohmann::json::object();
+};
+
+std::string encode_reply(const CommandReply& reply);
+std::optional<CommandReply> parse_reply(std::string_view payload);
+
+}  // namespace sealwatch::wire
