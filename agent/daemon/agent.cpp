@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "daemon/appliance.hpp"
+#include "daemon/commands.hpp"
 #include "detect/detector.hpp"
 #include "detect/event.hpp"
 #include "evidence/agent_side.hpp"
@@ -36,6 +37,7 @@ constexpr size_t kMaxPendingReadings = 20000;
 // never an alarm's identity.
 constexpr int64_t kSnapshotEveryMs = 30000;
 constexpr const char* kSnapshotKey = "detector.snapshot";
+constexpr MonoNs kReloadAfterReplyNs = 500'000'000;
 
 std::string status_payload(bool online, int64_t boot, WallMs now) {
     return std::string("{\"online\":") + (online ? "true" : "false") + ",\"ts\":\"" +
@@ -46,8 +48,8 @@ std::string status_payload(bool online, int64_t boot, WallMs now) {
 // Everything that is rebuilt when the config is reloaded.
 class Running {
   public:
-    Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue, int64_t boot,
-            const Clock& clock)
+    Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue,
+            CommandInbox& inbox, int64_t boot, const Clock& clock)
         : topics_(
               wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id)),
           offline_(status_payload(false, boot, clock.wall_ms())) {
@@ -68,8 +70,15 @@ class Running {
         ls.online_payload = status_payload(true, boot, clock.wall_ms());
         ls.will_payload = offline_;
         ls.max_inflight = cfg.uplink.max_inflight;
-        link_ = std::make_unique<uplink::MqttLink>(
-            ls, [&queue](const uplink::LinkNote& n) { queue.push(n); });
+        ls.subscriptions = {topics_.cmd_filter()};
+        ls.max_message_bytes = wire::kCommandMaxBytes;
+        link_ = std::make_unique<uplink::MqttLink>(ls, [&queue, &inbox](const uplink::LinkNote& n) {
+            if (n.kind == uplink::LinkNote::Kind::message) {
+                inbox.push(n.topic, n.payload);  // bounded: a flood cannot grow memory
+            } else {
+                queue.push(n);
+            }
+        });
         uplink::PumpOptions po;
         po.batch_max_readings = static_cast<size_t>(cfg.uplink.batch_max_readings);
         po.batch_max_delay_ms = cfg.uplink.batch_max_delay_ms;
@@ -144,7 +153,8 @@ class MainLoop {
         appliance_->start(store_, boot_, events_);  // reads "running" before it is set
         (void)store_.set_meta("running", "1");
         make_detector();
-        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_, clock_);
+        running_ = std::make_unique<Running>(cfg_, store_, queue_, inbox_, boot_, clock_);
+        desk_ = std::make_unique<CommandDesk>(cfg_, clock_.mono_ns());
         appliance_->ready();
         int64_t last_flush = clock_.wall_ms();
         int64_t last_retention = 0;
@@ -168,6 +178,7 @@ class MainLoop {
                 detector_->on_time(now, events_);
                 last_tick_ = now;
             }
+            commands(now);
             if (!events_.empty()) record_events();
             if (now - last_evidence_ >= 1000) {
                 last_evidence_ = now;
@@ -198,7 +209,8 @@ class MainLoop {
             }
             Request req = request.exchange(Request::none);
             if (req == Request::stop) break;
-            if (req == Request::reload) reload();
+            if (req == Request::reload || (reload_due_ns_ && clock_.mono_ns() >= reload_due_ns_))
+                reload();
         }
         log::info("stopping");
         appliance_->stopping();
@@ -291,6 +303,22 @@ class MainLoop {
         }
     }
 
+    // County commands waiting in the inbox (daemon/commands.hpp).
+    void commands(WallMs now) {
+        auto publish = [this](const std::string& topic, const std::string& payload) {
+            return running_->link().publish(topic, payload, false).has_value();
+        };
+        CommandDesk::Agent agent{
+            store_, *detector_, cfg_, now, clock_.mono_ns(), appliance_->clock_synced(), publish};
+        auto outcome = desk_->turn(inbox_, agent, events_);
+        if (outcome.stored_events) {
+            save_snapshot(now);
+            if (auto r = running_->uplink().pump(now); !r) log_once("uplink", r.error().message);
+        }
+        // Reloading restarts the link: give the reply a moment to leave first.
+        if (outcome.reload) reload_due_ns_ = clock_.mono_ns() + kReloadAfterReplyNs;
+    }
+
     void flush() {
         if (pending_.empty()) return;
         auto stored = store_.append_readings(pending_);
@@ -346,6 +374,7 @@ class MainLoop {
             for (const auto& p : fresh.error()) log::error(p);
             return;
         }
+        reload_due_ns_ = 0;
         log::info("reload: applying ", options_.config_path);
         appliance_->reloading();
         running_.reset();
@@ -364,7 +393,8 @@ class MainLoop {
         }
         cfg_ = std::move(*fresh);
         make_detector();  // the new assets and thresholds; open alarms carry over by snapshot
-        running_ = std::make_unique<Running>(cfg_, store_, queue_, boot_, clock_);
+        running_ = std::make_unique<Running>(cfg_, store_, queue_, inbox_, boot_, clock_);
+        desk_->set_config(cfg_);
         appliance_->ready();  // [board] changes take effect at the next start
     }
 
@@ -386,6 +416,9 @@ class MainLoop {
     config::Config cfg_;
     store::Store store_;
     poll::Queue<Input> queue_;
+    CommandInbox inbox_;
+    std::unique_ptr<CommandDesk> desk_;
+    MonoNs reload_due_ns_ = 0;
     std::unique_ptr<Appliance> appliance_;
     std::unique_ptr<Running> running_;
     std::unique_ptr<detect::Detector> detector_;

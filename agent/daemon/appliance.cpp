@@ -129,6 +129,8 @@ void Appliance::on_link(const uplink::LinkNote& note) {
         case uplink::LinkNote::Kind::acked:
             health_.acked(now);
             break;
+        case uplink::LinkNote::Kind::message:
+            break;  // county commands say nothing about the link's health
     }
 }
 

@@ -41,6 +41,8 @@ class Appliance {
     void turn(store::Store& store, const Turn& t, std::vector<Event>& out);
     void on_link(const uplink::LinkNote& note);
     void stored(bool ok);
+    // Whether the wall clock is synchronised (NTP or an RTC), as last seen by turn().
+    bool clock_synced() const { return synced_; }
     // A deliberate stop: STOPPING=1, the hardware watchdog disarmed, LED off.
     void stopping();
 

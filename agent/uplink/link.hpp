@@ -13,10 +13,12 @@ namespace sealwatch::uplink {
 // What the link reports, through a callback the owner gives it (for MqttLink, called on its
 // network thread: keep it short, e.g. push to a queue).
 struct LinkNote {
-    enum class Kind { connected, disconnected, acked, refused };
+    enum class Kind { connected, disconnected, acked, refused, message };
     Kind kind;
-    int mid = 0;         // acked
-    std::string reason;  // disconnected, refused
+    int mid = 0;            // acked
+    std::string reason;     // disconnected, refused
+    std::string topic{};    // message
+    std::string payload{};  // message (cut after the link's size limit + 1 byte, see LinkSettings)
 };
 using Notify = std::function<void(const LinkNote&)>;
 
@@ -27,6 +29,8 @@ using Notify = std::function<void(const LinkNote&)>;
 //   Without a connection publish() fails and the message is not kept.
 // - A message handed over and not yet acknowledged is delivered by the link itself after a
 //   reconnect: the caller must not hand it over again while the link lives.
+// - `message` for each message that arrives on the link's subscriptions (QoS 1, subscribed
+//   again after every connect: the session is clean).
 class Link {
   public:
     virtual ~Link() = default;

@@ -53,6 +53,9 @@ Result<void> MqttLink::start() {
     mosquitto_publish_callback_set(mosq_, [](mosquitto*, void* self, int mid) {
         static_cast<MqttLink*>(self)->on_publish(mid);
     });
+    mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
+        static_cast<MqttLink*>(self)->on_message(m->topic, m->payload, m->payloadlen);
+    });
     mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
         static_cast<MqttLink*>(self)->on_log(level, text);
     });
@@ -197,6 +200,11 @@ void MqttLink::on_connect(int rc) {
     mosquitto_publish(mosq_, &mid, settings_.status_topic.c_str(),
                       static_cast<int>(settings_.online_payload.size()),
                       settings_.online_payload.data(), 1, true);
+    for (const auto& filter : settings_.subscriptions) {
+        int rc_sub = mosquitto_subscribe(mosq_, nullptr, filter.c_str(), 1);
+        if (rc_sub != MOSQ_ERR_SUCCESS)
+            log::warning("uplink: cannot subscribe to ", filter, ": ", mosquitto_strerror(rc_sub));
+    }
     connected_ = true;
     log::info("uplink: connected to ", settings_.host, ":", settings_.port);
     notify_({LinkNote::Kind::connected, 0, {}});
@@ -212,6 +220,14 @@ void MqttLink::on_disconnect(int rc) {
 
 void MqttLink::on_publish(int mid) {
     notify_({LinkNote::Kind::acked, mid, {}});
+}
+
+void MqttLink::on_message(const char* topic, const void* payload, int length) {
+    LinkNote note{LinkNote::Kind::message, 0, {}, topic ? topic : "", {}};
+    size_t keep =
+        std::min(static_cast<size_t>(std::max(length, 0)), settings_.max_message_bytes + 1);
+    if (payload) note.payload.assign(static_cast<const char*>(payload), keep);
+    notify_(note);
 }
 
 void MqttLink::on_log(int level, const char* text) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "uplink/link.hpp"
@@ -34,6 +35,11 @@ struct LinkSettings {
     int max_inflight = 32;
     int backoff_min_ms = 1000;
     int backoff_max_ms = 60000;
+    // Topic filters subscribed (QoS 1) after every CONNACK; what arrives is a `message` note.
+    // A payload longer than max_message_bytes is passed on cut to max_message_bytes + 1, so
+    // the receiver sees that it was too long without a second copy of all of it.
+    std::vector<std::string> subscriptions;
+    size_t max_message_bytes = 16 * 1024;
 };
 
 class MqttLink final : public Link {
@@ -57,6 +63,7 @@ class MqttLink final : public Link {
     void on_connect(int rc);
     void on_disconnect(int rc);
     void on_publish(int mid);
+    void on_message(const char* topic, const void* payload, int length);
     void on_log(int level, const char* text);
 
     LinkSettings settings_;

@@ -34,6 +34,8 @@ void Uplink::on_note(const LinkNote& note) {
             in_flight_.erase(it);
             break;
         }
+        case LinkNote::Kind::message:
+            break;  // county commands: not the pump's (daemon/commands)
     }
 }
 
