@@ -111,8 +111,8 @@ struct Balance {
 struct Detect {
     double margin_w = 100;        // sealed: raise above standby_w + max(margin_w, margin_pct)
     double margin_pct = 20;       //   ... clear at or below standby_w
-    int min_on_s = 60;            // a condition must hold this long (data time) to raise
-    int min_samples = 3;          //   ... and over at least this many evaluations
+    int min_on_s = 0;             // a time floor to raise beyond the samples' own (detection.md)
+    int min_samples = 3;          // evaluations in a row to raise (and to clear)
     int min_off_s = 1800;         // and be gone this long to clear (spans the gap between heats)
     double production_w = 50000;  // shut asset: production-level draw
     double heat_w = 100000;       // furnace heat: draw at least this

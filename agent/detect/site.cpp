@@ -13,6 +13,10 @@ Site::Site(const config::Config& c, TimeZone z) : cfg(c), d(c.detect), tz(std::m
         st.interval = m.interval_ms;
         st.silence = std::max<WallMs>(3 * WallMs{m.interval_ms}, WallMs{d.offline_min_s} * 1000);
         gw_gap = std::max(gw_gap, st.silence);
+        st.timing.min_on = time_floor(st.interval, std::nullopt);
+        st.timing.min_off = WallMs{d.min_off_s} * 1000;
+        st.timing.min_samples = d.min_samples;
+        st.timing.gap = std::max(st.timing.gap, st.silence);
         meters.push_back(std::move(st));
     }
     for (size_t i = 0; i < meters.size(); ++i)
@@ -26,18 +30,20 @@ Site::Site(const config::Config& c, TimeZone z) : cfg(c), d(c.detect), tz(std::m
         st.production_w = a.production_w.value_or(d.production_w);
         st.prod_clear_w = st.production_w * (1 - std::min(d.margin_pct, 100.0) / 100);
         st.heat_w = a.heat_w.value_or(d.heat_w);
-        st.timing.min_on = WallMs{a.min_on_s.value_or(d.min_on_s)} * 1000;
         st.timing.min_off = WallMs{a.min_off_s.value_or(d.min_off_s)} * 1000;
         st.timing.min_samples = d.min_samples;
         st.export_allowed = a.export_allowed;
         int ai = static_cast<int>(assets.size());
+        WallMs slowest = 0;
         for (const auto& mid : a.meters) {
             int mi = index(mid);
             if (mi < 0) continue;
             st.meters.push_back(mi);
             meter(mi).asset = ai;
             st.timing.gap = std::max(st.timing.gap, meter(mi).silence);
+            slowest = std::max(slowest, meter(mi).interval);
         }
+        st.timing.min_on = time_floor(slowest, a.min_on_s);
         assets.push_back(std::move(st));
     }
 }
@@ -62,9 +68,13 @@ std::string Site::asset_id(const MeterTrack& m) const {
     return a ? a->cfg->id : std::string();
 }
 const Timing& Site::timing_of(const MeterTrack& m) const {
-    static const Timing kDefault;
     const auto* a = asset_of(m);
-    return a ? a->timing : kDefault;
+    return a ? a->timing : m.timing;
+}
+
+WallMs Site::time_floor(WallMs interval, std::optional<int> min_on_s) const {
+    WallMs from_samples = std::max<WallMs>(0, (d.min_samples - 1) * interval - interval / 2);
+    return std::max(from_samples, WallMs{min_on_s.value_or(d.min_on_s)} * 1000);
 }
 
 std::string Site::make_id(std::string_view type, std::string_view subject, WallMs started) const {

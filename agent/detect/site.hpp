@@ -4,6 +4,7 @@
 // thresholds that follow from the config, their meters), and the detector's clock. The core
 // (detector.cpp) keeps it up to date; rules read it and keep their own state beside it.
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +21,7 @@ struct MeterTrack {
     std::string id;
     int asset = -1;  // index in Site::assets, -1 when the meter feeds no asset
     WallMs interval = 1000, silence = 180'000;
+    Timing timing;  // for the meter's own conditions when it feeds no asset
     bool seen = false;
     WallMs last_ts = 0;
     double draw = std::nan("");   // latest draw estimate, W
@@ -33,7 +35,7 @@ struct AssetTrack {
     config::AssetState state = config::AssetState::operating;
     // Levels from the config: reenergized raise/clear, production raise/clear, a heat.
     double raise_w = 0, clear_w = 0, production_w = 0, prod_clear_w = 0, heat_w = 0;
-    Timing timing;
+    Timing timing;  // min_on: the time floor of its slowest meter (Site::time_floor)
     bool export_allowed = false;
     std::vector<int> meters;
     double draw = std::nan("");  // at the latest reading of one of its meters
@@ -71,6 +73,13 @@ struct Site {
     config::AssetState state_of(const MeterTrack& m) const;  // operating without an asset
     std::string asset_id(const MeterTrack& m) const;         // "" without an asset
     const Timing& timing_of(const MeterTrack& m) const;
+
+    // A condition raises after min_samples evaluations in a row spanning at least this: the
+    // span of min_samples readings at `interval` less half an interval (polling jitter), and
+    // at least [detect] min_on_s. It scales with the interval, so 1 s polling confirms in
+    // seconds and 1-minute data in minutes; a spike on one meter of an asset with several
+    // (evaluated at each of their readings) lasts less than an interval and stays silent.
+    WallMs time_floor(WallMs interval, std::optional<int> min_on_s) const;
 
     std::string make_id(std::string_view type, std::string_view subject, WallMs started) const;
 

@@ -33,7 +33,7 @@ standby_w = 300
 TEST(ConfigDetect, DefaultsWithoutTheTable) {
     auto cfg = config::parse(kBase, "t.toml");
     ASSERT_TRUE(cfg) << cfg.error().front();
-    EXPECT_EQ(cfg->detect.min_on_s, 60);
+    EXPECT_EQ(cfg->detect.min_on_s, 0);
     EXPECT_EQ(cfg->detect.min_off_s, 1800);
     EXPECT_EQ(cfg->detect.production_w, 50000);
     EXPECT_FALSE(cfg->assets[0].production_w);

@@ -3,6 +3,8 @@
 // the test through the readings' timestamps and on_time(); nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "common/quantities.hpp"
 #include "config/config.hpp"
 #include "detect/detector.hpp"
@@ -122,6 +124,63 @@ TEST(Reenergized, StandbyAndSpikesStaySilent) {
     f.run(71, 2, 50'000);  // two samples: one minute
     f.run(73, 30, 250);
     EXPECT_TRUE(f.events.empty()) << detect::to_json(f.events.front()).dump();
+}
+
+// A contract-only config polled every second (issue 10): the defaults confirm in samples.
+config::Config one_second_config(const std::string& state) {
+    std::string text = config_text(state);
+    for (size_t at; (at = text.find("interval_ms = 60000")) != std::string::npos;)
+        text.replace(at, 19, "interval_ms = 1000");
+    auto cfg = config::parse(text, "test.toml");
+    if (!cfg) ADD_FAILURE() << cfg.error().front();
+    return cfg ? *cfg : config::Config{};
+}
+
+TEST(Reenergized, AtOneSecondPollingWithinTwoPollsPlusOneSecond) {
+    auto cfg = one_second_config("sealed");
+    Detector det(cfg);
+    Feed f{det, "m1"};
+    // A value the register did not count: a glitch of the power reading alone.
+    auto glitch = [&](WallMs ts, double p_w) {
+        det.on_reading(reading("m1", ts, {{"p_w", p_w}, {"e_imp_kwh", f.e_imp}}), f.events);
+        f.last = ts;
+    };
+    for (int s = 0; s < 120; ++s) f.at(kT0 + s * 1000, 250 + (s % 7) * 10);
+    glitch(kT0 + 120'000, 800'000);  // a one-sample spike
+    glitch(kT0 + 121'000, 1e9);      // an absurd value, once
+    glitch(kT0 + 122'000, std::nan(""));
+    for (int s = 123; s < 180; ++s) f.at(kT0 + s * 1000, s % 2 ? 250 : 450);  // noise over 400 W
+    EXPECT_TRUE(f.events.empty()) << detect::to_json(f.events.front()).dump();
+    // The furnace switched on at 180.3 s, for 10 s: polled from 181 s.
+    for (int s = 181; s <= 190; ++s) f.at(kT0 + s * 1000, 800'000);
+    auto re = f.of("reenergized");
+    ASSERT_EQ(re.size(), 1u);
+    EXPECT_EQ(re[0].state, EventState::raised);
+    EXPECT_LE(re[0].ts - (kT0 + 180'300), 3000);  // two polls + 1 s
+}
+
+TEST(ConsumptionWhileOffline, AShortSilenceWithARegisterJump) {
+    auto cfg = one_second_config("sealed");
+    Detector det(cfg);
+    Feed f{det, "m1"};
+    for (int s = 0; s < 60; ++s) f.at(kT0 + s * 1000, 200);
+    f.e_imp += 500;  // 30 s unread, 500 kWh counted meanwhile
+    for (int s = 90; s < 100; ++s) f.at(kT0 + s * 1000, 200);
+    auto gap = f.of("consumption_while_offline");
+    ASSERT_EQ(gap.size(), 1u);
+    EXPECT_EQ(gap[0].started, kT0 + 59'000);
+    EXPECT_EQ(gap[0].ts, kT0 + 90'000);
+    EXPECT_NEAR(gap[0].details["energy_kwh"].get<double>(), 500, 0.01);
+    // Missed polls at standby, the register read to 0.01 kWh: no consumption.
+    std::vector<Event> out;
+    double e = f.e_imp;
+    for (int s = 100; s < 3600; s += (s % 50 == 0 ? 3 : 1)) {
+        e += 300.0 / 3.6e6;
+        det.on_reading(
+            reading("m1", kT0 + s * 1000, {{"p_w", 300}, {"e_imp_kwh", std::floor(e * 100) / 100}}),
+            out);
+    }
+    EXPECT_TRUE(out.empty()) << detect::to_json(out.front()).dump();
 }
 
 TEST(Reenergized, RaisesAfterMinDurationAndClearsOnceWithTheSameId) {
@@ -283,9 +342,15 @@ TEST(Restore, AnOpenAlarmKeepsItsIdAcrossARestart) {
     Feed f{det, "m1", e, kT0 + 9 * kMin};
     f.run(11, 30, 500'000);  // still running after the restart: no second "raised"
     f.run(41, 40, 100);
-    ASSERT_EQ(f.events.size(), 1u);
-    EXPECT_EQ(f.events[0].state, EventState::cleared);
-    EXPECT_EQ(f.events[0].id, id);
+    auto re = f.of("reenergized");
+    ASSERT_EQ(re.size(), 1u);
+    EXPECT_EQ(re[0].state, EventState::cleared);
+    EXPECT_EQ(re[0].id, id);
+    // The minute the restart missed was counted by the register: that is said too.
+    auto gap = f.of("consumption_while_offline");
+    ASSERT_EQ(gap.size(), 1u);
+    EXPECT_EQ(gap[0].started, kT0 + 9 * kMin);
+    EXPECT_EQ(f.events.size(), 2u);
 }
 
 TEST(Restore, RejectsWhatIsNotASnapshot) {

@@ -7,8 +7,10 @@ namespace sealwatch::detect {
 
 void ConsumptionWhileOffline::on_reading(const MeterReading& r, Events& out) {
     const auto& m = r.meter;
+    // A gap: at least one poll missed (the meter silent, offline, or the gateway away), however
+    // short; the registers' advance over it is judged here, nothing else saw it.
     if (!r.asset || !restricted(r.state) || !(r.imp.advanced || r.exp.advanced) ||
-        r.adv_span <= m.silence)
+        r.adv_span * 2 <= m.interval * 3)
         return;
     const auto& a = *r.asset;
     const WallMs from = r.adv_from, to = r.ts;
