@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fcntl.h>
@@ -114,19 +115,26 @@ std::string base64(std::span<const uint8_t> bytes) {
     return out;
 }
 
-bool from_base64(std::string_view text, std::span<uint8_t> out) {
-    if (text.size() % 4 != 0 || text.size() > 4096) return false;
+std::optional<std::string> from_base64(std::string_view text) {
+    if (text.size() % 4 != 0 || text.size() > (1u << 30)) return std::nullopt;
     std::string buf(text.size() / 4 * 3 + 1, '\0');
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(buf.data()),
                             reinterpret_cast<const unsigned char*>(text.data()),
                             static_cast<int>(text.size()));
-    if (n < 0) return false;
+    if (n < 0) return std::nullopt;
     size_t len = static_cast<size_t>(n);
     // EVP_DecodeBlock counts the padding as zero bytes.
     if (!text.empty() && text.back() == '=') --len;
     if (text.size() > 1 && text[text.size() - 2] == '=') --len;
-    if (len != out.size()) return false;
-    std::memcpy(out.data(), buf.data(), len);
+    buf.resize(len);
+    return buf;
+}
+
+bool from_base64(std::string_view text, std::span<uint8_t> out) {
+    if (text.size() > 4096) return false;
+    auto bytes = from_base64(text);
+    if (!bytes || bytes->size() != out.size()) return false;
+    std::memcpy(out.data(), bytes->data(), bytes->size());
     return true;
 }
 

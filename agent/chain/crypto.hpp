@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,6 +41,7 @@ std::string hex(std::span<const uint8_t> bytes);
 bool from_hex(std::string_view text, std::span<uint8_t> out);
 std::string base64(std::span<const uint8_t> bytes);
 bool from_base64(std::string_view text, std::span<uint8_t> out);  // exact length required
+std::optional<std::string> from_base64(std::string_view text);    // any length
 
 // A short form to read aloud and compare: the first 16 bytes of SHA-256(public key) in hex,
 // in groups of four ("3f2a 91c0 ..."), 39 characters.

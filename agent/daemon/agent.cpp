@@ -214,6 +214,7 @@ class MainLoop {
         }
         log::info("stopping");
         appliance_->stopping();
+        desk_->wait_for_export();
         running_.reset();
         flush();
         if (!events_.empty()) record_events();
@@ -377,6 +378,7 @@ class MainLoop {
         reload_due_ns_ = 0;
         log::info("reload: applying ", options_.config_path);
         appliance_->reloading();
+        desk_->wait_for_export();
         running_.reset();
         flush();
         if (!events_.empty()) record_events();

@@ -74,6 +74,9 @@ CommandDesk::Outcome CommandDesk::turn(CommandInbox& inbox, const Agent& agent,
             refuse(command::Refusal::busy, "", none, agent, events);
     }
     for (auto& e : tally_.due(agent.now)) events.push_back(std::move(e));
+    if (auto done = export_.take_done())
+        events.push_back(
+            command::accepted_event(gateway_, done->body, done->key, done->result, agent.now));
     if (agent.now - last_purge_ >= kPurgeEveryMs || agent.now < last_purge_) {
         last_purge_ = agent.now;
         (void)agent.store.forget_command_nonces(agent.now);
@@ -101,7 +104,9 @@ CommandDesk::Outcome CommandDesk::turn(CommandInbox& inbox, const Agent& agent,
             continue;
         }
         std::string failure;
-        auto result = carry_out(verdict, agent, out, failure);
+        bool deferred = false;
+        auto result = carry_out(verdict, agent, out, failure, deferred);
+        if (deferred) continue;  // the export answers and is recorded when it is done
         log::info("command ", topic_verb, " from ", verdict.key, " (", verdict.body.nonce,
                   "): ", failure.empty() ? "done" : failure);
         events.push_back(
@@ -138,7 +143,7 @@ void CommandDesk::refuse(command::Refusal why, const std::string& topic_verb,
 }
 
 nlohmann::json CommandDesk::carry_out(const command::Verdict& verdict, const Agent& agent,
-                                      Outcome& out, std::string& failure) {
+                                      Outcome& out, std::string& failure, bool& deferred) {
     nlohmann::json result = nlohmann::json::object();
     const auto& args = verdict.body.args;
     switch (*command::parse_verb(verdict.body.verb)) {
@@ -182,8 +187,11 @@ nlohmann::json CommandDesk::carry_out(const command::Verdict& verdict, const Age
             out.reload = true;
             break;
         case command::Verb::export_bundle:
-            failure = "unavailable";
-            result["message"] = "export over MQTT is not built yet; use sealwatch export";
+            deferred = export_.start(agent.cfg, verdict.body, verdict.key, topics_, agent.publish);
+            if (!deferred) {
+                failure = "busy";
+                result["message"] = "an export is running; send again once it has answered";
+            }
             break;
     }
     return result;

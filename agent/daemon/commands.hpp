@@ -16,6 +16,7 @@
 #include "command/events.hpp"
 #include "command/verify.hpp"
 #include "config/config.hpp"
+#include "daemon/export_job.hpp"
 #include "detect/detector.hpp"
 #include "store/store.hpp"
 #include "wire/topics.hpp"
@@ -77,12 +78,15 @@ class CommandDesk {
     Outcome turn(CommandInbox& inbox, const Agent& agent, std::vector<Event>& events);
 
     void set_config(const config::Config& cfg);  // after a reload: new keys, ids, topics
+    // Waits for a running export: before the link it publishes through goes away.
+    void wait_for_export() { export_.wait(); }
 
   private:
     void refuse(command::Refusal why, const std::string& topic_verb,
                 const command::Verdict& verdict, const Agent& agent, std::vector<Event>& events);
+    // The result; `failure` set when it failed, `deferred` when the answer comes later (export).
     nlohmann::json carry_out(const command::Verdict& verdict, const Agent& agent, Outcome& out,
-                             std::string& failure);
+                             std::string& failure, bool& deferred);
     void reply(const wire::CommandReply& reply, const Agent& agent);
 
     std::string gateway_;
@@ -94,6 +98,7 @@ class CommandDesk {
     MonoNs window_start_ = 0;
     int in_window_ = 0;
     WallMs last_purge_ = 0;
+    ExportJob export_;
 };
 
 }  // namespace sealwatch::daemon

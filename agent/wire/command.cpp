@@ -1,5 +1,6 @@
 #include "wire/command.hpp"
 
+#include "chain/crypto.hpp"
 #include "common/text.hpp"
 
 namespace sealwatch::wire {
@@ -136,6 +137,72 @@ std::optional<CommandReply> parse_reply(std::string_view payload) {
         r.result = *result;
     }
     return r;
+}
+
+std::string encode_export_chunk(const ExportChunk& chunk) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    j["nonce"] = chunk.nonce;
+    j["i"] = chunk.index;
+    j["n"] = chunk.count;
+    j["file"] = chunk.file;
+    j["offset"] = chunk.offset;
+    j["size"] = chunk.size;
+    j["data"] = chain::base64(std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(chunk.data.data()), chunk.data.size()));
+    return j.dump();
+}
+
+namespace {
+
+// A path inside the bundle's folder: relative, '/'-separated, no empty, "." or ".." level.
+bool safe_relative_path(std::string_view path) {
+    if (path.empty() || path.size() > 255) return false;
+    while (true) {
+        auto slash = path.find('/');
+        auto level = path.substr(0, slash);
+        if (level.empty() || level == "." || level == ".." ||
+            level.find('\\') != std::string_view::npos ||
+            level.find('\0') != std::string_view::npos)
+            return false;
+        if (slash == std::string_view::npos) return true;
+        path.remove_prefix(slash + 1);
+    }
+}
+
+std::optional<int64_t> count_member(const json& j, const char* name) {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+    auto v = it->get<int64_t>();
+    if (v < 0) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::optional<ExportChunk> parse_export_chunk(std::string_view payload) {
+    auto j = object_of(payload);
+    if (!j) return std::nullopt;
+    ExportChunk c;
+    const auto* nonce = string_member(*j, "nonce");
+    const auto* file = string_member(*j, "file");
+    const auto* data = string_member(*j, "data");
+    auto index = count_member(*j, "i");
+    auto count = count_member(*j, "n");
+    auto offset = count_member(*j, "offset");
+    auto size = count_member(*j, "size");
+    if (!nonce || !valid_nonce(*nonce) || !file || !safe_relative_path(*file) || !data || !index ||
+        !count || !offset || !size || *index >= *count)
+        return std::nullopt;
+    auto bytes = chain::from_base64(*data);
+    if (!bytes || *offset + static_cast<int64_t>(bytes->size()) > *size) return std::nullopt;
+    c.nonce = *nonce;
+    c.file = *file;
+    c.index = *index;
+    c.count = *count;
+    c.offset = *offset;
+    c.size = *size;
+    c.data = std::move(*bytes);
+    return c;
 }
 
 }  // namespace sealwatch::wire

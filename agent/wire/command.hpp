@@ -10,6 +10,7 @@
 // Only the forms live here: parsing is structural (types, the nonce's alphabet, times that
 // parse), nothing is trusted or judged. Signatures and the refusal rules are command/verify.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,5 +71,24 @@ struct CommandReply {
 
 std::string encode_reply(const CommandReply& reply);
 std::optional<CommandReply> parse_reply(std::string_view payload);
+
+// One piece of an exported bundle on P/cmd/export/<nonce> (docs/protocol.md, "Export chunks"):
+// {"nonce":…,"i":0,"n":12,"file":"readings.csv","offset":0,"size":123456,"data":"<base64>"}
+// Chunks i = 0..n-1 cover every file of the bundle in turn; `size` is the whole file's, so a
+// file of 0 bytes is one chunk with empty data. Reassembly: write `data` at `offset` of `file`.
+inline constexpr std::size_t kExportChunkBytes = 48 * 1024;  // raw bytes per chunk
+
+struct ExportChunk {
+    std::string nonce;
+    int64_t index = 0, count = 0;
+    std::string
+        file;  // relative path with '/' ("context/readings.csv"); never "..", never absolute
+    int64_t offset = 0, size = 0;
+    std::string data;  // raw bytes
+};
+
+std::string encode_export_chunk(const ExportChunk& chunk);
+// nullopt for a malformed chunk, or one whose file would leave the bundle's folder.
+std::optional<ExportChunk> parse_export_chunk(std::string_view payload);
 
 }  // namespace sealwatch::wire

@@ -204,6 +204,40 @@ class Commands(unittest.TestCase):
         self.assertLess(max(gaps), 1000, f"a poll was held up: {max(gaps)} ms")
         print(f"commands: {seqs} messages, {readings} readings, longest poll gap {max(gaps)} ms")
 
+    def test_export_arrives_in_chunks_that_verify(self):
+        time.sleep(3)  # a few committed batches in the chain
+        now = time.time()
+        nonce, _, r = self.send("export", {"from": rfc3339(now - 3600), "to": rfc3339(now + 60)},
+                                timeout=60)
+        self.assertTrue(r["ok"], r)
+        self.assertGreater(r["result"]["readings"], 0, r)
+        topic = f"{ROOT}/cmd/export/{nonce}"
+        chunks = [json.loads(p) for _, t, p in self.sub.collect() if t == topic]
+        self.assertEqual(len(chunks), r["result"]["chunks"])
+        self.assertEqual(sorted(c["i"] for c in chunks), list(range(len(chunks))))
+        out = self.h.path("bundle")
+        for c in chunks:
+            path = os.path.join(out, c["file"])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "ab") as f:
+                pass
+            with open(path, "r+b") as f:
+                f.seek(c["offset"])
+                f.write(base64.b64decode(c["data"]))
+        self.assertTrue(os.path.exists(os.path.join(out, "manifest.json")))
+        v = subprocess.run([binary("sealwatch"), "verify", out], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertIn("INTACT", v.stdout)
+        self.sub.wait_for(lambda t, p: t.endswith("/event") and
+                          json.loads(p)["type"] == "command", 10)
+        done = [json.loads(p) for _, t, p in self.sub.collect()
+                if t.endswith("/event") and json.loads(p)["type"] == "command"]
+        self.assertEqual(done[0]["details"]["verb"], "export")
+        self.assertEqual(done[0]["details"]["result"]["chunks"], len(chunks))
+        # The gateway's working folder is gone again.
+        self.assertEqual(os.listdir(os.path.join(self.h.path("data"), "exports")), [])
+
     def test_nonce_remembered_across_a_restart(self):
         nonce, payload, r = self.send("ping")
         self.assertTrue(r["ok"], r)

@@ -159,3 +159,51 @@ TEST(WireCommand, ReplyRoundTripsAndANullNonce) {
     EXPECT_FALSE(parse_reply(R"({"verb":"ping","ok":true,"ts":"2026-11-21T22:00:00Z"})"));
     EXPECT_FALSE(parse_reply("garbage"));
 }
+
+TEST(WireCommand, ExportChunkRoundTripsAnyBytes) {
+    ExportChunk c;
+    c.nonce = "n0nce-0123456789abcdef";
+    c.index = 3;
+    c.count = 9;
+    c.file = "context/readings.csv";
+    c.offset = 100;
+    c.size = 100 + 256;
+    for (int i = 0; i < 256; ++i) c.data.push_back(static_cast<char>(i));
+    auto back = parse_export_chunk(encode_export_chunk(c));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->nonce, c.nonce);
+    EXPECT_EQ(back->index, 3);
+    EXPECT_EQ(back->count, 9);
+    EXPECT_EQ(back->file, c.file);
+    EXPECT_EQ(back->offset, 100);
+    EXPECT_EQ(back->size, 356);
+    EXPECT_EQ(back->data, c.data);
+    c.data = std::string(kExportChunkBytes, 'x');  // a full chunk, far over 4 KiB of base64
+    c.offset = 0;
+    c.size = static_cast<int64_t>(kExportChunkBytes);
+    back = parse_export_chunk(encode_export_chunk(c));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->data.size(), kExportChunkBytes);
+}
+
+TEST(WireCommand, ExportChunkThatWouldLeaveTheFolderOrOverrunItsFileIsRefused) {
+    ExportChunk c;
+    c.nonce = "n0nce-0123456789abcdef";
+    c.count = 1;
+    c.file = "manifest.json";
+    c.size = 3;
+    c.data = "abc";
+    ASSERT_TRUE(parse_export_chunk(encode_export_chunk(c)));
+    for (const char* bad : {"../etc/passwd", "/etc/passwd", "a//b", "a/./b", "a\\b", ""}) {
+        c.file = bad;
+        EXPECT_FALSE(parse_export_chunk(encode_export_chunk(c))) << bad;
+    }
+    c.file = "manifest.json";
+    c.offset = 1;  // 1 + 3 bytes > size 3
+    EXPECT_FALSE(parse_export_chunk(encode_export_chunk(c)));
+    c.offset = 0;
+    c.index = 1;  // index must be below count
+    EXPECT_FALSE(parse_export_chunk(encode_export_chunk(c)));
+    EXPECT_FALSE(parse_export_chunk(R"({"nonce":"n0nce-0123456789abcdef","i":0,"n":1,)"
+                                    R"("file":"a","offset":0,"size":3,"data":"!!!!"})"));
+}
