@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/log.hpp"
-#include "common/quantities.hpp"
+#include "common/physical_range.hpp"
 #include "modbus/libmodbus_client.hpp"
 
 namespace sealwatch::poll {
@@ -69,7 +69,8 @@ BusPoller::BusPoller(std::string bus_id, modbus::Client& client, std::vector<Met
       out_(std::move(out)),
       clock_(clock),
       schedule_(timings(meters_), clock.mono_ns()),
-      need_serial_(meters_.size(), true) {}
+      need_serial_(meters_.size(), true),
+      out_of_range_(meters_.size()) {}
 
 MonoNs BusPoller::next_due() const {
     return meters_.empty() ? 0 : schedule_.next().due;
@@ -108,9 +109,9 @@ BusPoller::PollResult BusPoller::poll_meter(size_t i, bool with_serial) {
                 field, std::span<const uint16_t>(regs->data() + (field.address - block.address),
                                                  static_cast<size_t>(n)));
             // Profiles are validated against the same list, so the lookup does not miss.
-            if (v)
-                r.values.push_back(
-                    {static_cast<uint8_t>(find_quantity(field.quantity).value_or(0xff)), *v});
+            auto q = find_quantity(field.quantity);
+            if (v && q && physically_possible(i, *q, *v))
+                r.values.push_back({static_cast<uint8_t>(*q), *v});
         }
     }
     if (with_serial && plan.profile.serial) {
@@ -127,6 +128,25 @@ BusPoller::PollResult BusPoller::poll_meter(size_t i, bool with_serial) {
     }
     if (!any_answer && result.outcome == Outcome::refused) r.values.clear();
     return result;
+}
+
+bool BusPoller::physically_possible(size_t meter, size_t quantity, double v) {
+    if (within_physical_range(quantity, v)) return true;
+    // Logged once per meter and quantity: a meter whose register holds garbage would otherwise
+    // log at every poll. The count stays readable (out_of_range_values).
+    if (out_of_range_[meter][quantity]++ == 0) {
+        const auto& range = kPhysicalRanges[quantity];
+        log::warning("meter ", meters_[meter].meter.id, " on bus ", bus_id_, ": ", range.quantity,
+                     " = ", v, " is outside its physical range [", range.min, ", ", range.max,
+                     "]; such values are dropped (logged once per meter and quantity)");
+    }
+    return false;
+}
+
+uint64_t BusPoller::out_of_range_values(size_t meter) const {
+    uint64_t n = 0;
+    for (auto count : out_of_range_.at(meter)) n += count;
+    return n;
 }
 
 void BusPoller::poll_next() {

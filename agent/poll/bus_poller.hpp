@@ -3,6 +3,7 @@
 // canonical quantities, readings and health changes handed to a sink. No thread and no waiting
 // of its own: BusThread (poll/bus_thread.hpp) runs it in real time; a test runs it on a fake
 // client and a clock moved by hand.
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/quantities.hpp"
 #include "config/config.hpp"
 #include "modbus/client.hpp"
 #include "model/reading.hpp"
@@ -51,6 +53,10 @@ class BusPoller {
 
     const std::string& bus_id() const { return bus_id_; }
     size_t meter_count() const { return meters_.size(); }
+    // How many values of one meter were dropped so far because they were outside their
+    // quantity's physical range (common/physical_range.hpp): a garbage register or a unit
+    // mix-up, never a measurement. The first of each meter and quantity is logged.
+    uint64_t out_of_range_values(size_t meter) const;
 
   private:
     struct PollResult {
@@ -59,6 +65,8 @@ class BusPoller {
         Reading reading;
     };
     PollResult poll_meter(size_t meter, bool with_serial);
+    // False (and counted, logged the first time) when v cannot have been measured.
+    bool physically_possible(size_t meter, size_t quantity, double v);
 
     std::string bus_id_;
     modbus::Client& client_;
@@ -67,6 +75,7 @@ class BusPoller {
     const Clock& clock_;
     Schedule schedule_;
     std::vector<bool> need_serial_;
+    std::vector<std::array<uint64_t, kQuantities.size()>> out_of_range_;
 };
 
 }  // namespace sealwatch::poll

@@ -1,10 +1,18 @@
 #include "modbus/libmodbus_client.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <thread>
 
 #include <modbus/modbus.h>
+
+#include "modbus/tcp_frame.hpp"
 
 namespace sealwatch::modbus {
 
@@ -40,6 +48,79 @@ void set_timeout(modbus_t* ctx, std::chrono::milliseconds t,
 std::chrono::microseconds t35(int baud) {
     if (baud <= 0 || baud > 19200) return std::chrono::microseconds(1750);
     return std::chrono::microseconds(35LL * 1000000LL * 11 / 10 / baud);
+}
+
+using Clock = std::chrono::steady_clock;
+
+ReadError link_error(const char* what, int err) {
+    return {ErrorKind::link, 0, std::string(what) + ": " + std::strerror(err)};
+}
+
+tl::expected<void, ReadError> send_all(int fd, std::span<const uint8_t> bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+        ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return tl::unexpected(link_error("send", errno));
+        sent += static_cast<size_t>(n);
+    }
+    return {};
+}
+
+// Reads exactly out.size() bytes of one answer. The first byte of the answer must come before
+// `first_byte_by`, each later piece within `byte_timeout` of the one before, and the whole
+// answer before `answer_by`: a peer that drips bytes cannot hold the bus longer than that.
+// `received` counts the bytes of the answer read so far, across calls.
+tl::expected<void, ReadError> receive_exactly(int fd, std::span<uint8_t> out, size_t& received,
+                                              Clock::time_point first_byte_by,
+                                              Clock::time_point answer_by,
+                                              std::chrono::milliseconds byte_timeout) {
+    size_t got = 0;
+    while (got < out.size()) {
+        auto deadline = received == 0 ? first_byte_by : answer_by;
+        if (received > 0 && byte_timeout.count() > 0)
+            deadline = std::min(deadline, Clock::now() + byte_timeout);
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd p{fd, POLLIN, 0};
+        int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) return tl::unexpected(link_error("poll", errno));
+        if (ready == 0) {
+            // Silence before the first byte is a plain timeout (the line is still in step);
+            // silence in the middle of an answer leaves the stream out of step.
+            if (received == 0)
+                return tl::unexpected(ReadError{ErrorKind::timeout, 0, "no answer in time"});
+            return tl::unexpected(
+                ReadError{ErrorKind::bad_frame, 0,
+                          "answer cut short after " + std::to_string(received) + " bytes"});
+        }
+        ssize_t n = ::recv(fd, out.data() + got, out.size() - got, 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n < 0) return tl::unexpected(link_error("recv", errno));
+        if (n == 0)
+            return tl::unexpected(ReadError{
+                ErrorKind::link, 0,
+                "connection closed by the peer after " + std::to_string(received) + " bytes"});
+        got += static_cast<size_t>(n);
+        received += static_cast<size_t>(n);
+    }
+    return {};
+}
+
+// An RTU read through libmodbus, which checks the CRC, the slave address, the function and the
+// byte count of an RTU answer itself.
+tl::expected<std::vector<uint16_t>, ReadError> rtu_read(modbus_t* ctx, int unit, Table table,
+                                                        uint16_t address, uint16_t count) {
+    if (modbus_set_slave(ctx, unit) == -1)
+        return tl::unexpected(ReadError{ErrorKind::link, 0, "invalid unit id"});
+    std::vector<uint16_t> regs(count);
+    int got = table == Table::holding
+                  ? modbus_read_registers(ctx, address, count, regs.data())
+                  : modbus_read_input_registers(ctx, address, count, regs.data());
+    int err = errno;
+    if (got == count) return regs;
+    return tl::unexpected(got == -1 ? error_from_errno(err)
+                                    : ReadError{ErrorKind::bad_frame, 0, "short answer"});
 }
 
 }  // namespace
@@ -96,6 +177,36 @@ struct LibmodbusClient::Impl {
 
     bool is_rtu() const { return std::holds_alternative<RtuLink>(link); }
 
+    // One Modbus TCP read on libmodbus' socket, framed and checked by modbus/tcp_frame (which
+    // says what libmodbus would not check). Each request gets the next transaction id.
+    tl::expected<std::vector<uint16_t>, ReadError> tcp_read(int unit, Table table, uint16_t address,
+                                                            uint16_t count) {
+        if (unit < 0 || unit > 255)
+            return tl::unexpected(ReadError{ErrorKind::link, 0, "invalid unit id"});
+        tcp::ReadRequest request{++transaction, static_cast<uint8_t>(unit), table, address, count};
+        const int fd = modbus_get_socket(ctx);
+        auto bytes = tcp::encode(request);
+        if (auto sent = send_all(fd, bytes); !sent) return tl::unexpected(sent.error());
+        const auto first_byte_by = Clock::now() + options.response_timeout;
+        const auto answer_by = first_byte_by + options.byte_timeout;
+        size_t received = 0;
+        std::array<uint8_t, tcp::kMbapBytes> header{};
+        if (auto ok = receive_exactly(fd, header, received, first_byte_by, answer_by,
+                                      options.byte_timeout);
+            !ok)
+            return tl::unexpected(ok.error());
+        auto pdu_bytes = tcp::check_header(request, header);
+        if (!pdu_bytes) return tl::unexpected(pdu_bytes.error());
+        std::vector<uint8_t> pdu(*pdu_bytes);
+        if (auto ok =
+                receive_exactly(fd, pdu, received, first_byte_by, answer_by, options.byte_timeout);
+            !ok)
+            return tl::unexpected(ok.error());
+        return tcp::decode_pdu(request, pdu);
+    }
+
+    uint16_t transaction = 0;
+
     void quiet_line() {
         auto gap = options.inter_frame_delay;
         if (const auto* rtu = std::get_if<RtuLink>(&link))
@@ -131,20 +242,13 @@ tl::expected<std::vector<uint16_t>, ReadError> LibmodbusClient::read(int unit, T
         return tl::unexpected(ReadError{ErrorKind::link, 0, "register count out of range"});
     if (auto ok = impl_->open(); !ok) return tl::unexpected(ok.error());
     modbus_t* ctx = impl_->ctx;
-    if (modbus_set_slave(ctx, unit) == -1)
-        return tl::unexpected(ReadError{ErrorKind::link, 0, "invalid unit id"});
-
-    std::vector<uint16_t> regs(count);
-    int got = table == Table::holding
-                  ? modbus_read_registers(ctx, address, count, regs.data())
-                  : modbus_read_input_registers(ctx, address, count, regs.data());
-    int err = errno;
-    if (got == count) {
+    auto answer = impl_->is_rtu() ? rtu_read(ctx, unit, table, address, count)
+                                  : impl_->tcp_read(unit, table, address, count);
+    if (answer) {
         impl_->quiet_line();
-        return regs;
+        return answer;
     }
-    ReadError e =
-        got == -1 ? error_from_errno(err) : ReadError{ErrorKind::bad_frame, 0, "short answer"};
+    const ReadError& e = answer.error();
     switch (e.kind) {
         case ErrorKind::exception:
             break;  // a clean frame: the line is in step
@@ -168,7 +272,7 @@ tl::expected<std::vector<uint16_t>, ReadError> LibmodbusClient::read(int unit, T
             break;
     }
     impl_->quiet_line();
-    return tl::unexpected(e);
+    return answer;
 }
 
 std::string LibmodbusClient::describe() const {

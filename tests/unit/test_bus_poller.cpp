@@ -28,7 +28,8 @@ constexpr int64_t kNsPerMs = 1000000;
 class PollerTest : public testing::Test {
   protected:
     // A meter of the given unit on the fake bus, its registers as the simulator renders them.
-    void add_meter(const std::string& id, int unit, uint64_t serial) {
+    void add_meter(const std::string& id, int unit, uint64_t serial,
+                   sim::Values values = {{"u_l1_v", 230.5}, {"p_w", 1200}}) {
         const auto* profile = catalog_.find("eastron-sdm120");
         ASSERT_TRUE(profile);
         config::Meter m;
@@ -40,8 +41,7 @@ class PollerTest : public testing::Test {
         m.offline_after = 3;
         m.backoff_max_ms = 30000;
         poll::MeterPlan plan{m, *profile, profiles::plan_reads(*profile)};
-        auto image =
-            sim::RegisterImage::render(*profile, {{"u_l1_v", 230.5}, {"p_w", 1200}}, serial);
+        auto image = sim::RegisterImage::render(*profile, values, serial);
         auto reads = plan.blocks;
         reads.push_back({profile->serial->table, profile->serial->address, 2});
         for (const auto& b : reads)
@@ -118,6 +118,38 @@ TEST_F(PollerTest, ReadingCarriesDecodedValuesAndTheSerialAtFirstContact) {
     EXPECT_TRUE(has_voltage);
     EXPECT_EQ(r[1].wall_ms - r[0].wall_ms, 1000);  // the fixed rate, on the injected clock
     EXPECT_TRUE(changes("m1").empty());            // the first "online" is not news
+}
+
+TEST_F(PollerTest, PhysicallyImpossibleValueIsDroppedCountedAndLoggedOncePerMeterAndQuantity) {
+    // pf = 235 and a 2 GW load: garbage registers, not measurements. The rest of the reading
+    // (the voltage) is kept; the neighbour with sane values loses nothing.
+    add_meter("liar", 1, 1, {{"u_l1_v", 230.5}, {"pf", 235}, {"p_w", 2e9}});
+    add_meter("sane", 2, 2, {{"u_l1_v", 231}, {"pf", 0.9}, {"p_w", 1200}});
+    start();
+    testing::internal::CaptureStderr();
+    run_for(5500ms);
+    std::string log = testing::internal::GetCapturedStderr();
+
+    auto has = [](const Reading& r, const char* quantity) {
+        return std::any_of(r.values.begin(), r.values.end(),
+                           [&](const auto& v) { return v.quantity == test_support::q(quantity); });
+    };
+    auto liar = readings("liar");
+    ASSERT_EQ(liar.size(), 6u);
+    for (const auto& r : liar) {
+        EXPECT_FALSE(has(r, "pf"));
+        EXPECT_FALSE(has(r, "p_w"));
+        EXPECT_TRUE(has(r, "u_l1_v"));
+    }
+    EXPECT_EQ(poller_->out_of_range_values(0), 12u);  // two values in each of 6 polls
+    EXPECT_EQ(count_lines(log, "meter liar on bus bus: pf = 235 is outside"), 1u) << log;
+    EXPECT_EQ(count_lines(log, "meter liar on bus bus: p_w = 2e+09 is outside"), 1u) << log;
+    EXPECT_EQ(count_lines(log, "outside its physical range"), 2u) << log;
+
+    auto sane = readings("sane");
+    ASSERT_EQ(sane.size(), 6u);
+    for (const auto& r : sane) EXPECT_TRUE(has(r, "pf") && has(r, "p_w"));
+    EXPECT_EQ(poller_->out_of_range_values(1), 0u);
 }
 
 TEST_F(PollerTest, DeadMeterBacksOffDoublingUpTo30sAndItsHealthIsLoggedOnceEachWay) {
