@@ -132,7 +132,7 @@ struct Detect {
     double counter_floor_kwh = 0.1;  // consumption_while_offline: at least this much energy
     double rollback_tolerance_kwh = 0.1;  // counter_rollback: a decrease larger than this
     double max_power_w = 1e8;             // a counter step implying more than this is a glitch
-    int offline_min_s = 60;               // meter silent for max(3 intervals, this): offline
+    int offline_min_s = 10;               // meter silent for max(3 intervals, this): offline
 };
 
 // The [board] table: the gateway hardware (board/catalog.hpp: a named board's defaults, then
