@@ -87,10 +87,17 @@ int run_export(const std::string& config_path, const std::string& from, const st
     return 0;
 }
 
-int run_verify(const std::string& dir, const std::optional<std::string>& pubkey_path) {
+int run_verify(const std::string& dir, const std::optional<std::string>& pubkey_path,
+               const std::optional<std::string>& config_path) {
+    std::optional<std::string> key_path = pubkey_path;
+    if (!key_path && config_path) {
+        auto cfg = load_config(*config_path);
+        if (!cfg) return 2;
+        key_path = chain::gateway_pub_path(cfg->gateway.data_dir);
+    }
     std::optional<chain::PublicKey> expected;
-    if (pubkey_path) {
-        auto k = chain::load_public_key(*pubkey_path);
+    if (key_path) {
+        auto k = chain::load_public_key(*key_path);
         if (!k) {
             std::cerr << "sealwatch verify: " << k.error().message << '\n';
             return 2;
@@ -106,6 +113,15 @@ int run_verify(const std::string& dir, const std::optional<std::string>& pubkey_
         std::cout << "NOT INTACT: " << rep.problem << '\n';
         for (const auto& n : rep.notes) std::cout << "  " << n << '\n';
         return 1;
+    }
+    if (!expected) {
+        // Sound against the key it carries, which proves nothing about who signed it.
+        std::cout << "KEY NOT PINNED: " << dir
+                  << " is consistent and signed, but by a key nobody vouched for; give --pubkey "
+                     "gateway.pub from a trusted source (or --config on the gateway) and compare "
+                     "the fingerprint below with the county office's record\n";
+        for (const auto& n : rep.notes) std::cout << "  " << n << '\n';
+        return kVerifyKeyNotPinned;
     }
     std::cout << "INTACT: " << dir << '\n';
     for (const auto& n : rep.notes) std::cout << "  " << n << '\n';

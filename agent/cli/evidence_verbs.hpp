@@ -9,7 +9,12 @@ namespace sealwatch::cli {
 
 int run_export(const std::string& config_path, const std::string& from, const std::string& to,
                const std::string& out_dir, const std::optional<std::string>& asset);
-int run_verify(const std::string& dir, const std::optional<std::string>& pubkey_path);
+// The key the bundle must be signed with: --pubkey, else the gateway's own (gateway.pub in the
+// data_dir of --config), else none — then an otherwise sound bundle exits 3, not 0: a bundle
+// re-signed with another key after records were dropped is sound against its own key.
+inline constexpr int kVerifyKeyNotPinned = 3;
+int run_verify(const std::string& dir, const std::optional<std::string>& pubkey_path,
+               const std::optional<std::string>& config_path);
 int run_set_state(const std::string& config_path, const std::string& asset,
                   const std::string& state, const std::string& by, const std::string& note,
                   int wait_s);

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     status->add_option("-c,--config", config_path, "configuration file");
 
     std::string from, to, out_dir, bundle_dir, asset_id, new_state, by, note;
-    std::optional<std::string> export_asset, pubkey;
+    std::optional<std::string> export_asset, pubkey, verify_config;
     int wait_s = 15;
     auto* exp = app.add_subcommand("export", "write an evidence bundle for a period (and asset)");
     exp->add_option("-c,--config", config_path, "configuration file");
@@ -80,10 +80,12 @@ int main(int argc, char** argv) {
     auto* ver = app.add_subcommand(
         "verify",
         "check an evidence bundle offline: exit 0 intact, 1 not (naming the first bad "
-        "record)");
+        "record), 3 sound but signed by a key that was not pinned (no --pubkey/--config)");
     ver->add_option("dir", bundle_dir, "the bundle's folder")->required();
     ver->add_option("--pubkey", pubkey,
                     "the gateway's public key (gateway.pub) it must be signed with");
+    ver->add_option("-c,--config", verify_config,
+                    "on the gateway: pin the key to this gateway's own gateway.pub");
     auto* asset_cmd = app.add_subcommand("asset", "assets");
     asset_cmd->require_subcommand(1);
     auto* set_state = asset_cmd->add_subcommand(
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     if (exp->parsed()) return cli::run_export(config_path, from, to, out_dir, export_asset);
-    if (ver->parsed()) return cli::run_verify(bundle_dir, pubkey);
+    if (ver->parsed()) return cli::run_verify(bundle_dir, pubkey, verify_config);
     if (set_state->parsed())
         return cli::run_set_state(config_path, asset_id, new_state, by, note, wait_s);
     if (status->parsed()) return cli::run_status(config_path);

@@ -259,6 +259,18 @@ class Evidence(unittest.TestCase):
         self.assert_not_intact(self.bundle, "wrong key", "--pubkey",
                                os.path.join(other, "gateway.pub"))
 
+    def test_unpinned_key_is_not_a_pass(self):
+        # Issue 15: a bundle checked only against the key it carries proves nothing about who
+        # signed it (it could have been re-signed after records were dropped): exit 3, never 0.
+        r = self.verify(self.bundle)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("KEY NOT PINNED", r.stdout)
+        self.assertNotIn("INTACT:", r.stdout)
+        # On the gateway, --config pins it to the gateway's own key.
+        r = self.verify(self.bundle, "--config", self.cfg)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("INTACT", r.stdout)
+
     def test_forged_signature(self):
         def change(d):
             p = os.path.join(d, "manifest.json")
