@@ -225,8 +225,9 @@ class Commands(unittest.TestCase):
                 f.seek(c["offset"])
                 f.write(base64.b64decode(c["data"]))
         self.assertTrue(os.path.exists(os.path.join(out, "manifest.json")))
-        v = subprocess.run([binary("sealwatch"), "verify", out], capture_output=True, text=True,
-                           timeout=60)
+        # Pinned to the gateway's own key: an unpinned bundle is never a pass (exit 3).
+        v = subprocess.run([binary("sealwatch"), "verify", out, "--config", self.cfg],
+                           capture_output=True, text=True, timeout=60)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
         self.assertIn("INTACT", v.stdout)
         self.sub.wait_for(lambda t, p: t.endswith("/event") and
