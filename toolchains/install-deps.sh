@@ -33,6 +33,7 @@ NATIVE_PACKAGES=(
     libgtest-dev libgmock-dev libbenchmark-dev
     mosquitto mosquitto-clients socat python3 openssl
     chromium fonts-noto-cjk lintian
+    clang libclang-rt-14-dev
 )
 CROSS_PACKAGES=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user)
 
