@@ -25,16 +25,18 @@ def rfc3339(t):
 
 
 class County:
-    """A county key made and used with nothing but openssl."""
+    """A county key made by `sealwatch-county keygen` and used with nothing but openssl."""
 
     def __init__(self, h, name):
         self.h = h
         self.key = h.path(f"{name}.pem")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", self.key],
-                       check=True, capture_output=True)
+        made = subprocess.run([binary("sealwatch-county"), "keygen", "--out", self.key],
+                              check=True, capture_output=True, text=True)
         der = subprocess.run(["openssl", "pkey", "-in", self.key, "-pubout", "-outform", "DER"],
                              check=True, capture_output=True).stdout
         self.public_b64 = base64.b64encode(der[-32:]).decode()
+        # What keygen prints is the [[command_key]] table for the gateways, with this key.
+        assert f'public_key = "{self.public_b64}"' in made.stdout, made.stdout
         self.name = name
         self.n = 0
 
