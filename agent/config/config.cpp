@@ -8,6 +8,7 @@
 #include "common/problem_log.hpp"
 #include "common/table_reader.hpp"
 #include "common/toml_document.hpp"
+#include "dlt645/frame.hpp"
 
 namespace sealwatch::config {
 
@@ -162,16 +163,33 @@ class Parser {
             b.kind = BusKind::rtu;
         } else if (kind == "tcp") {
             b.kind = BusKind::tcp;
+        } else if (kind == "dlt645") {
+            b.kind = BusKind::dlt645;
+            // The standard's line (2400 8E1) and a meter's answer at that speed, which takes up
+            // to 500 ms to begin and some 100 ms to arrive.
+            b.baud = 2400;
+            b.parity = 'E';
+            b.timeout_ms = 1000;
+            b.inter_frame_ms = 20;
         } else if (kind) {
-            r.problem("kind", "'kind' must be \"rtu\" or \"tcp\", not \"" + *kind + "\"");
+            r.problem("kind",
+                      "'kind' must be \"rtu\", \"tcp\" or \"dlt645\", not \"" + *kind + "\"");
         }
         r.read("timeout_ms", b.timeout_ms, 10, 60000);
         r.read("byte_timeout_ms", b.byte_timeout_ms, 1, 10000);
         r.read("inter_frame_ms", b.inter_frame_ms, 0, 10000);
-        if (b.kind == BusKind::rtu) {
+        if (b.kind == BusKind::dlt645) {
+            if (r.has("device") == r.has("host"))
+                r.problem_here(
+                    "a dlt645 bus needs 'device' (a serial line) or 'host' and 'port' "
+                    "(a transparent DTU), not both");
+        }
+        const bool serial =
+            b.kind == BusKind::rtu || (b.kind == BusKind::dlt645 && r.has("device"));
+        if (serial) {
             r.read("device", b.device, Need::required);
             r.read("baud", b.baud, 300, 1000000);
-            std::string parity = "none";
+            std::string parity = b.parity == 'E' ? "even" : b.parity == 'O' ? "odd" : "none";
             r.read("parity", parity);
             if (parity == "none") {
                 b.parity = 'N';
@@ -185,12 +203,15 @@ class Parser {
             r.read("data_bits", b.data_bits, 5, 8);
             r.read("stop_bits", b.stop_bits, 1, 2);
             r.read("rs485_ioctl", b.rs485_ioctl);
+            if (b.kind == BusKind::dlt645 && b.rs485_ioctl)
+                r.problem("rs485_ioctl", "'rs485_ioctl' is not supported on a dlt645 bus yet");
             for (auto key : {"host", "port"})
                 if (r.has(key))
                     r.reject(key, std::string("'") + key + "' belongs to a tcp bus, not rtu");
         } else {
             r.read("host", b.host, Need::required);
-            r.read("port", b.port, 1, 65535);
+            r.read("port", b.port, 1, 65535,
+                   b.kind == BusKind::dlt645 ? Need::required : Need::optional);
             for (auto key : {"device", "baud", "parity", "data_bits", "stop_bits", "rs485_ioctl"})
                 if (r.has(key))
                     r.reject(key, std::string("'") + key + "' belongs to an rtu bus, not tcp");
@@ -204,7 +225,15 @@ class Parser {
         m.line = r.line();
         read_id(r, "id", m.id);
         read_id(r, "bus", m.bus);
-        r.read("unit", m.unit, 0, 255, Need::required);
+        if (r.has("address")) {
+            r.read("address", m.address);
+            if (!dlt645::parse_address(m.address))
+                r.problem("address", "'address' must be 12 digits, e.g. \"000012345678\"");
+            if (r.has("unit"))
+                r.reject("unit", "a meter has a 'unit' (Modbus) or an 'address' (DL/T 645)");
+        } else {
+            r.read("unit", m.unit, 0, 255, Need::required);
+        }
         r.read("profile", m.profile, Need::required);
         r.read("interval_ms", m.interval_ms, 100, 3600000);
         r.read("offline_after", m.offline_after, 1, 1000);
@@ -341,7 +370,7 @@ void cross_check(Config& cfg, ProblemLog& log) {
     unique(cfg.assets, "asset");
     unique(cfg.command_keys, "command_key");
 
-    std::map<std::pair<std::string, int>, std::string> units;
+    std::map<std::pair<std::string, std::string>, std::string> slots;  // (bus, unit/address)
     for (const auto& m : cfg.meters) {
         const Bus* b = cfg.find_bus(m.bus);
         if (!m.bus.empty() && !b)
@@ -349,15 +378,30 @@ void cross_check(Config& cfg, ProblemLog& log) {
         if (b && b->kind == BusKind::rtu && (m.unit < 1 || m.unit > 247))
             log.add(m.line, "meter \"" + m.id + "\": unit " + std::to_string(m.unit) +
                                 " out of range [1, 247] on an RTU bus");
+        const bool dlt645_bus = b && b->kind == BusKind::dlt645;
+        if (b && dlt645_bus == m.address.empty())
+            log.add(m.line, "meter \"" + m.id + "\": " +
+                                (dlt645_bus ? "a meter on a dlt645 bus needs an 'address'"
+                                            : "'address' is for meters on a dlt645 bus; this "
+                                              "bus speaks Modbus and needs a 'unit'"));
         if (b) {
-            auto [pos, fresh] = units.emplace(std::pair{m.bus, m.unit}, m.id);
+            const std::string slot =
+                dlt645_bus ? "address " + m.address : "unit " + std::to_string(m.unit);
+            auto [pos, fresh] = slots.emplace(std::pair{m.bus, slot}, m.id);
             if (!fresh)
-                log.add(m.line, "meter \"" + m.id + "\": unit " + std::to_string(m.unit) +
-                                    " on bus \"" + m.bus + "\" is already meter \"" + pos->second +
-                                    "\"");
+                log.add(m.line, "meter \"" + m.id + "\": " + slot + " on bus \"" + m.bus +
+                                    "\" is already meter \"" + pos->second + "\"");
         }
-        if (!m.profile.empty() && !cfg.profiles.find(m.profile))
+        const profiles::Profile* profile =
+            m.profile.empty() ? nullptr : cfg.profiles.find(m.profile);
+        if (!m.profile.empty() && !profile)
             log.add(m.line, "meter \"" + m.id + "\": no profile \"" + m.profile + "\"");
+        const auto protocol = dlt645_bus ? profiles::Protocol::dlt645 : profiles::Protocol::modbus;
+        if (b && profile && profile->protocol != protocol)
+            log.add(m.line, "meter \"" + m.id + "\": profile \"" + m.profile + "\" is for " +
+                                std::string(profiles::to_string(profile->protocol)) +
+                                " meters, and bus \"" + m.bus + "\" speaks " +
+                                std::string(profiles::to_string(protocol)));
     }
 
     std::map<std::string, std::string> owner;

@@ -50,20 +50,22 @@ struct Storage {
     int check_interval_s = 60;    // how often retention and the budget are enforced
 };
 
-enum class BusKind { rtu, tcp };
+// rtu: Modbus RTU on a serial device; tcp: Modbus TCP; dlt645: DL/T 645-2007 on a serial
+// device or over TCP (a transparent DTU).
+enum class BusKind { rtu, tcp, dlt645 };
 
 struct Bus {
     unsigned line = 0;  // where it was declared, for later messages
     std::string id;
     BusKind kind = BusKind::tcp;
-    // rtu
+    // rtu, and dlt645 on a serial device
     std::string device;
     int baud = 9600;
     char parity = 'N';
     int data_bits = 8;
     int stop_bits = 1;
     bool rs485_ioctl = false;
-    // tcp
+    // tcp, and dlt645 over TCP
     std::string host;
     int port = 502;
     // both
@@ -76,7 +78,8 @@ struct Meter {
     unsigned line = 0;
     std::string id;
     std::string bus;
-    int unit = 1;
+    int unit = 1;         // Modbus
+    std::string address;  // DL/T 645: 12 digits, as on the meter's label
     std::string profile;
     int interval_ms = 1000;
     int offline_after = 3;       // consecutive failed polls before the meter counts as offline

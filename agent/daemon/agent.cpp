@@ -89,9 +89,11 @@ class Running {
         for (const auto& bus : cfg.buses) {
             auto plans = poll::plan_bus(cfg, bus);
             log::info("bus ", bus.id, ": ", plans.size(), " meter(s), ",
-                      bus.kind == config::BusKind::tcp
-                          ? "tcp " + bus.host + ":" + std::to_string(bus.port)
-                          : "rtu " + bus.device,
+                      std::string(bus.kind == config::BusKind::dlt645 ? "dlt645 "
+                                  : bus.kind == config::BusKind::tcp  ? ""
+                                                                      : "rtu ") +
+                          (bus.device.empty() ? "tcp " + bus.host + ":" + std::to_string(bus.port)
+                                              : bus.device),
                       ", timeout ", bus.timeout_ms, " ms");
             pollers_.push_back(std::make_unique<poll::BusThread>(
                 bus, std::move(plans), [&queue](poll::PollOutput o) {

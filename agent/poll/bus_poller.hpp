@@ -1,8 +1,9 @@
 #pragma once
-// Polling one bus: its meters one at a time per the Schedule, each answer decoded once into
-// canonical quantities, readings and health changes handed to a sink. No thread and no waiting
-// of its own: BusThread (poll/bus_thread.hpp) runs it in real time; a test runs it on a fake
-// client and a clock moved by hand.
+// Polling one bus: its meters one at a time per the Schedule, each read by the bus's
+// MeterReader (Modbus or DL/T 645, poll/meter_reader.hpp) into canonical quantities, readings
+// and health changes handed to a sink. No thread and no waiting of its own: BusThread
+// (poll/bus_thread.hpp) runs it in real time; a test runs it on a fake client and a clock
+// moved by hand.
 #include <array>
 #include <functional>
 #include <memory>
@@ -13,26 +14,20 @@
 #include "common/clock.hpp"
 #include "common/quantities.hpp"
 #include "config/config.hpp"
-#include "modbus/client.hpp"
 #include "model/reading.hpp"
+#include "poll/meter_reader.hpp"
 #include "poll/schedule.hpp"
 
 namespace sealwatch::poll {
-
-// Everything needed to poll one meter, resolved from the config once.
-struct MeterPlan {
-    config::Meter meter;
-    profiles::Profile profile;
-    std::vector<modbus::Block> blocks;
-};
 
 // How often the identity register is read again after first contact, in polls: a swapped meter
 // shows within this many polls (and always after the meter was offline).
 inline constexpr uint64_t kSerialEveryPolls = 60;
 
 std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bus);
-// The bus's real client (libmodbus, TCP or RTU) with its timeouts.
-std::unique_ptr<modbus::Client> make_client(const config::Bus& bus);
+// The bus's real reader: libmodbus over TCP or RTU, or DL/T 645 over a serial line or TCP, with
+// the bus's timeouts.
+std::unique_ptr<MeterReader> make_reader(const config::Bus& bus);
 
 // Where a bus hands its output; called on the thread that polls.
 // What a poller hands on, in poll order.
@@ -41,8 +36,8 @@ using Sink = std::function<void(PollOutput)>;
 
 class BusPoller {
   public:
-    // The schedule starts now (clock.mono_ns()). `client` and `clock` outlive the poller.
-    BusPoller(std::string bus_id, modbus::Client& client, std::vector<MeterPlan> meters, Sink out,
+    // The schedule starts now (clock.mono_ns()). `reader` and `clock` outlive the poller.
+    BusPoller(std::string bus_id, MeterReader& reader, std::vector<MeterPlan> meters, Sink out,
               const Clock& clock);
 
     // When the next poll is due (the clock's monotonic time); 0 when the bus has no meters.
@@ -59,17 +54,11 @@ class BusPoller {
     uint64_t out_of_range_values(size_t meter) const;
 
   private:
-    struct PollResult {
-        Outcome outcome;
-        std::string reason;
-        Reading reading;
-    };
-    PollResult poll_meter(size_t meter, bool with_serial);
     // False (and counted, logged the first time) when v cannot have been measured.
     bool physically_possible(size_t meter, size_t quantity, double v);
 
     std::string bus_id_;
-    modbus::Client& client_;
+    MeterReader& reader_;
     std::vector<MeterPlan> meters_;
     Sink out_;
     const Clock& clock_;

@@ -7,8 +7,8 @@
 namespace sealwatch::poll {
 
 BusThread::BusThread(const config::Bus& bus, std::vector<MeterPlan> meters, Sink out)
-    : client_(make_client(bus)),
-      poller_(bus.id, *client_, std::move(meters), std::move(out), system_clock()) {}
+    : reader_(make_reader(bus)),
+      poller_(bus.id, *reader_, std::move(meters), std::move(out), system_clock()) {}
 
 BusThread::~BusThread() {
     stop();
@@ -32,7 +32,7 @@ void BusThread::stop() {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
-    client_->disconnect();
+    reader_->disconnect();
 }
 
 void BusThread::run() {

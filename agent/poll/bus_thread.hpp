@@ -31,7 +31,7 @@ class BusThread {
   private:
     void run();
 
-    std::unique_ptr<modbus::Client> client_;
+    std::unique_ptr<MeterReader> reader_;
     BusPoller poller_;
 
     std::mutex mutex_;

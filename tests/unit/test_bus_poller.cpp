@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "poll/bus_poller.hpp"
+#include "poll/modbus_reader.hpp"
 #include "profiles/catalog.hpp"
 #include "sim/register_image.hpp"
 #include "support/fake_modbus.hpp"
@@ -40,7 +41,7 @@ class PollerTest : public testing::Test {
         m.interval_ms = 1000;
         m.offline_after = 3;
         m.backoff_max_ms = 30000;
-        poll::MeterPlan plan{m, *profile, profiles::plan_reads(*profile)};
+        poll::MeterPlan plan{m, *profile, profiles::plan_reads(*profile), {}};
         auto image = sim::RegisterImage::render(*profile, values, serial);
         auto reads = plan.blocks;
         reads.push_back({profile->serial->table, profile->serial->address, 2});
@@ -52,7 +53,7 @@ class PollerTest : public testing::Test {
 
     void start() {
         poller_ = std::make_unique<poll::BusPoller>(
-            "bus", bus_, plans_, [this](poll::PollOutput o) { out_.push_back(std::move(o)); },
+            "bus", reader_, plans_, [this](poll::PollOutput o) { out_.push_back(std::move(o)); },
             clock_);
     }
 
@@ -92,6 +93,7 @@ class PollerTest : public testing::Test {
     profiles::Catalog catalog_ = profiles::Catalog::builtin();
     ManualClock clock_;
     FakeModbus bus_{clock_, 800ms};
+    poll::ModbusReader reader_{bus_};
     std::vector<poll::MeterPlan> plans_;
     std::vector<poll::PollOutput> out_;
     std::unique_ptr<poll::BusPoller> poller_;

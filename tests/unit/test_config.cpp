@@ -226,3 +226,108 @@ TEST(Config, DeepNestingIsAProblemNotACrash) {
               "t.toml:49: nested more than 32 levels deep (tables, arrays and dotted keys); not "
               "read");
 }
+
+// ---- DL/T 645 buses: kind = "dlt645" on a serial device (2400 8E1 by default) or behind a DTU
+// (host/port), meters by their 12-digit address; every mix-up of a unit, an address, a bus kind
+// and a profile's protocol is reported at the meter's line.
+
+namespace {
+
+const std::string kDlt645Head = R"([gateway]
+id = "gw-001"
+site = "plant-03"
+data_dir = "/tmp/sw"
+
+[uplink]
+host = "127.0.0.1"
+insecure = true
+)";
+
+config::Problems dlt645_problems(const std::string& text) {
+    auto r = config::parse(kDlt645Head + text, "t.toml");
+    if (r) return {};
+    return r.error();
+}
+
+const std::string kSerialBus =
+    "[[bus]]\nid = \"line\"\nkind = \"dlt645\"\ndevice = \"/dev/ttyS2\"\n";
+
+}  // namespace
+
+TEST(ConfigDlt645, SerialBusDefaultsToTheStandardsLine) {
+    auto r = config::parse(kDlt645Head + kSerialBus +
+                               "[[meter]]\nid = \"f\"\nbus = \"line\"\naddress = \"000012345678\"\n"
+                               "profile = \"dlt645-2007\"\n",
+                           "t.toml");
+    ASSERT_TRUE(r) << join(r.error());
+    const auto& b = r->buses[0];
+    EXPECT_EQ(b.kind, config::BusKind::dlt645);
+    EXPECT_EQ(b.baud, 2400);
+    EXPECT_EQ(b.parity, 'E');
+    EXPECT_EQ(b.data_bits, 8);
+    EXPECT_EQ(b.stop_bits, 1);
+    EXPECT_EQ(b.timeout_ms, 1000);
+    EXPECT_EQ(r->meters[0].address, "000012345678");
+}
+
+TEST(ConfigDlt645, BehindADtu) {
+    auto r = config::parse(kDlt645Head +
+                               "[[bus]]\nid = \"dtu\"\nkind = \"dlt645\"\nhost = \"10.0.0.9\"\n"
+                               "port = 8899\nbaud = 9600\n",
+                           "t.toml");
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(has(r.error(), "'baud' belongs to an rtu bus")) << join(r.error());
+    r = config::parse(kDlt645Head +
+                          "[[bus]]\nid = \"dtu\"\nkind = \"dlt645\"\nhost = \"10.0.0.9\"\n"
+                          "port = 8899\ntimeout_ms = 2000\n",
+                      "t.toml");
+    ASSERT_TRUE(r) << join(r.error());
+    EXPECT_EQ(r->buses[0].host, "10.0.0.9");
+    EXPECT_EQ(r->buses[0].port, 8899);
+    EXPECT_EQ(r->buses[0].timeout_ms, 2000);
+    EXPECT_TRUE(has(dlt645_problems("[[bus]]\nid = \"dtu\"\nkind = \"dlt645\"\nhost = \"h\"\n"),
+                    "missing required key 'port'"));
+}
+
+TEST(ConfigDlt645, ADeviceOrAHostNotBoth) {
+    auto p = dlt645_problems("[[bus]]\nid = \"x\"\nkind = \"dlt645\"\n");
+    EXPECT_TRUE(has(p, "t.toml:9: a dlt645 bus needs 'device'")) << join(p);
+    p = dlt645_problems(kSerialBus + "host = \"h\"\nport = 1\n");
+    EXPECT_TRUE(has(p, "needs 'device' (a serial line) or 'host' and 'port'")) << join(p);
+}
+
+TEST(ConfigDlt645, MeterMixUpsAreReported) {
+    const std::string dlt_meter = "[[meter]]\nid = \"f\"\nbus = \"line\"\n";
+    auto p = dlt645_problems(kSerialBus + dlt_meter + "unit = 1\nprofile = \"dlt645-2007\"\n");
+    EXPECT_TRUE(has(p, "t.toml:13: meter \"f\": a meter on a dlt645 bus needs an 'address'"))
+        << join(p);
+    p = dlt645_problems(kSerialBus + dlt_meter +
+                        "address = \"000012345678\"\n"
+                        "profile = \"eastron-sdm630\"\n");
+    EXPECT_TRUE(has(p,
+                    "profile \"eastron-sdm630\" is for modbus meters, and bus \"line\" "
+                    "speaks dlt645"))
+        << join(p);
+    p = dlt645_problems(kSerialBus + dlt_meter +
+                        "address = \"12345678\"\nprofile = \"dlt645-2007\"\n");
+    EXPECT_TRUE(has(p, "t.toml:16: 'address' must be 12 digits")) << join(p);
+    p = dlt645_problems(kSerialBus + dlt_meter +
+                        "address = \"000012345678\"\nunit = 3\n"
+                        "profile = \"dlt645-2007\"\n");
+    EXPECT_TRUE(has(p, "a meter has a 'unit' (Modbus) or an 'address' (DL/T 645)")) << join(p);
+    p = dlt645_problems(
+        "[[bus]]\nid = \"lan\"\nkind = \"tcp\"\nhost = \"h\"\n[[meter]]\nid = \"m\"\n"
+        "bus = \"lan\"\naddress = \"000012345678\"\nprofile = \"dlt645-2007\"\n");
+    EXPECT_TRUE(has(p, "'address' is for meters on a dlt645 bus")) << join(p);
+    EXPECT_TRUE(has(p,
+                    "profile \"dlt645-2007\" is for dlt645 meters, and bus \"lan\" speaks "
+                    "modbus"))
+        << join(p);
+    p = dlt645_problems(kSerialBus + dlt_meter +
+                        "address = \"000012345678\"\n"
+                        "profile = \"dlt645-2007\"\n" +
+                        "[[meter]]\nid = \"g\"\nbus = \"line\"\naddress = \"000012345678\"\n"
+                        "profile = \"dlt645-2007\"\n");
+    EXPECT_TRUE(has(p, "meter \"g\": address 000012345678 on bus \"line\" is already meter \"f\""))
+        << join(p);
+}

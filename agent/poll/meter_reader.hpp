@@ -1,0 +1,45 @@
+#pragma once
+// Reading one meter once, whatever protocol its bus speaks: the seam under BusPoller. A reader
+// turns its protocol's answers into canonical quantities (decoded once, here), so everything
+// above (detection, store, uplink) is the same for every bus. Implementations:
+// ModbusReader (poll/modbus_reader.hpp) and Dlt645Reader (poll/dlt645_reader.hpp). One reader
+// per bus, driven by the bus's one thread.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "dlt645/frame.hpp"
+#include "modbus/block_plan.hpp"
+#include "model/reading.hpp"
+#include "poll/schedule.hpp"
+#include "profiles/profile.hpp"
+
+namespace sealwatch::poll {
+
+// Everything needed to poll one meter, resolved from the config once.
+struct MeterPlan {
+    config::Meter meter;
+    profiles::Profile profile;
+    std::vector<modbus::Block> blocks;  // Modbus: the register reads
+    dlt645::Address address{};          // DL/T 645: the meter's address
+};
+
+// What one poll of one meter brought.
+struct MeterRead {
+    Outcome outcome = Outcome::ok;  // failed: no usable answer; refused: alive but said no
+    std::string reason;             // why, when not ok
+    std::vector<QuantityValue> values;
+    std::optional<std::string> serial;
+};
+
+class MeterReader {
+  public:
+    virtual ~MeterReader() = default;
+    // Reads the meter's quantities (and its identity, when asked and the profile has one).
+    virtual MeterRead read(const MeterPlan& plan, bool with_serial) = 0;
+    virtual void disconnect() = 0;
+    virtual std::string describe() const = 0;  // the line, for logs
+};
+
+}  // namespace sealwatch::poll

@@ -1,0 +1,127 @@
+"""Issue 13, end to end: a sealed furnace on a DL/T 645-2007 meter, served by sealwatch-sim over a
+socat pty pair, raises `reenergized` when it is switched on; the agent reads it as a `dlt645` bus
+(2400 8E1 line, meter by its 12-digit address, profile dlt645-2007) into the same canonical
+quantities as a Modbus meter. Neighbours that answer with noise or under another address go
+offline without stalling it. The same meter behind a transparent DTU (TCP) reads the same."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Harness, agent_config, readings  # noqa: E402
+
+SCENARIO = """
+[[listener]]
+id = "line"
+rtu = "SIM_TTY"
+protocol = "dlt645"
+
+[[listener]]
+id = "dtu"
+tcp = "127.0.0.1:0"
+protocol = "dlt645"
+
+[[meter]]
+id = "furnace"
+address = "000012345678"
+profile = "dlt645-2007"
+u_v = 220.1
+e_imp_kwh = 1234.56
+program = [{ at = "0s", p_w = 150 }, { at = "ON_AT", p_w = 50000 }]
+
+[[meter]]
+id = "noisy"
+address = "000000000002"
+profile = "dlt645-2007"
+listener = "line"
+faults = [{ garbage = true }]
+
+[[meter]]
+id = "impostor"
+address = "000000000003"
+profile = "dlt645-2007"
+listener = "line"
+faults = [{ wrong_address = true }]
+"""
+
+ASSET = """
+[detect]
+min_samples = 2
+
+[[asset]]
+id = "furnace-2"
+kind = "induction_furnace"
+state = "sealed"
+meters = ["furnace"]
+standby_w = 300
+min_on_s = 1
+min_off_s = 2
+"""
+
+INTERVAL_MS = 1000
+TIMEOUT_MS = 300
+
+
+class Dlt645Test(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.addCleanup(self.h.close)
+
+    def start_sim(self, on_at):
+        agent_tty, sim_tty = self.h.pty_pair()
+        scenario = self.h.write("meters.toml",
+                                SCENARIO.replace("SIM_TTY", sim_tty).replace("ON_AT", on_at))
+        _, listening = self.h.sim(scenario)
+        return agent_tty, listening["dlt645"][1]
+
+    def test_sealed_furnace_on_a_dlt645_meter_raises_reenergized(self):
+        agent_tty, _ = self.start_sim("6s")
+        bus = {"id": "rs485", "kind": "dlt645", "device": agent_tty, "timeout_ms": TIMEOUT_MS}
+        meters = [{"id": name, "bus": "rs485", "address": address, "profile": "dlt645-2007",
+                   "interval_ms": INTERVAL_MS}
+                  for name, address in [("furnace", "000012345678"), ("noisy", "000000000002"),
+                                        ("impostor", "000000000003")]]
+        cfg = self.h.write("sw.toml", agent_config(self.h.path("data"), [bus], meters,
+                                                   extra=ASSET))
+        agent = self.h.agent(cfg, "--print-readings")
+        lines = readings(agent, 14)
+
+        furnace = [obj for _, obj in lines if obj.get("meter") == "furnace" and "values" in obj]
+        self.assertGreaterEqual(len(furnace), 8, agent.stderr()[-2000:])
+        first = furnace[0]["values"]
+        self.assertEqual(first["u_l1_v"], 220.1)
+        self.assertEqual(first["p_w"], 150)
+        self.assertAlmostEqual(first["e_imp_kwh"], 1234.56, delta=0.02)
+        self.assertAlmostEqual(first["f_hz"], 50, delta=0.01)
+        self.assertEqual(furnace[-1]["values"]["p_w"], 50000)
+
+        events = [obj for _, obj in lines if "type" in obj]
+        raised = [e for e in events if e["type"] == "reenergized"]
+        self.assertTrue(raised, f"no reenergized; events: {events}")
+        self.assertEqual(raised[0]["asset"], "furnace-2")
+        self.assertEqual(raised[0]["state"], "raised")
+
+        health = {obj["meter"]: obj["health"] for _, obj in lines if "health" in obj}
+        self.assertEqual(health.get("noisy"), "offline")
+        self.assertEqual(health.get("impostor"), "offline")
+        for bad in ("noisy", "impostor"):
+            self.assertFalse([obj for _, obj in lines
+                              if obj.get("meter") == bad and "values" in obj],
+                             f"{bad}: a reply that is not the answer is never taken as data")
+
+    def test_behind_a_dtu_over_tcp(self):
+        _, port = self.start_sim("1h")
+        bus = {"id": "dtu", "kind": "dlt645", "host": "127.0.0.1", "port": port}
+        meters = [{"id": "furnace", "bus": "dtu", "address": "000012345678",
+                   "profile": "dlt645-2007", "interval_ms": INTERVAL_MS}]
+        cfg = self.h.write("sw.toml", agent_config(self.h.path("data"), [bus], meters))
+        agent = self.h.agent(cfg, "--print-readings")
+        lines = readings(agent, 5)
+        furnace = [obj for _, obj in lines if obj.get("meter") == "furnace" and "values" in obj]
+        self.assertGreaterEqual(len(furnace), 3, agent.stderr()[-2000:])
+        self.assertEqual(furnace[-1]["values"]["u_l2_v"], 220.1)
+        self.assertEqual(furnace[-1]["values"]["p_w"], 150)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
