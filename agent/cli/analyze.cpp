@@ -6,8 +6,8 @@
 
 #include "config/config.hpp"
 #include "detect/detector.hpp"
-#include "detect/event.hpp"
 #include "detect/replay.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::cli {
 
@@ -28,7 +28,7 @@ int run_analyze(const std::string& config_path, const std::string& csv_path,
     auto t0 = std::chrono::steady_clock::now();
     auto result = detect::replay_csv(csv_path, detector,
                                      [&](const Event& e) {
-                                         line = detect::to_json(e).dump();
+                                         line = wire::event_json(e).dump();
                                          line += '\n';
                                          std::fwrite(line.data(), 1, line.size(), stdout);
                                      },

@@ -14,13 +14,14 @@
 #include "daemon/appliance.hpp"
 #include "daemon/commands.hpp"
 #include "detect/detector.hpp"
-#include "detect/event.hpp"
 #include "evidence/agent_side.hpp"
 #include "poll/bus_thread.hpp"
 #include "poll/queue.hpp"
-#include "poll/reading.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
+#include "wire/event.hpp"
+#include "wire/status.hpp"
+#include "wire/telemetry.hpp"
 #include "wire/topics.hpp"
 
 namespace sealwatch::daemon {
@@ -40,9 +41,7 @@ constexpr const char* kSnapshotKey = "detector.snapshot";
 constexpr MonoNs kReloadAfterReplyNs = 500'000'000;
 
 std::string status_payload(bool online, int64_t boot, WallMs now) {
-    return std::string("{\"online\":") + (online ? "true" : "false") + ",\"ts\":\"" +
-           format_rfc3339(now) + "\",\"version\":\"" + SEALWATCH_VERSION +
-           "\",\"boot\":" + std::to_string(boot) + "}";
+    return wire::status_payload({online, now, SEALWATCH_VERSION, boot});
 }
 
 // Everything that is rebuilt when the config is reloaded.
@@ -260,7 +259,7 @@ class MainLoop {
     // pumped right away: an alarm does not wait for the flush period.
     void record_events() {
         for (const auto& e : events_) {
-            if (options_.print_readings) print(detect::to_json(e).dump());
+            if (options_.print_readings) print(wire::event_json(e).dump());
             if (auto r = store_.append_event(e); !r) {
                 log_once("store", "cannot store an event: " + r.error().message);
                 return;  // kept in events_; tried again on the next turn
@@ -284,7 +283,7 @@ class MainLoop {
 
     void handle(Input item) {
         if (auto* r = std::get_if<Reading>(&item)) {
-            if (options_.print_readings) print(poll::reading_json(*r));
+            if (options_.print_readings) print(wire::reading_json(*r));
             detector_->on_reading(*r, events_);
             if (pending_.size() >= kMaxPendingReadings) {
                 // Drop the oldest tenth at once: amortised O(1) per reading, not a shift each.
@@ -294,10 +293,7 @@ class MainLoop {
             }
             pending_.push_back(std::move(*r));
         } else if (auto* h = std::get_if<HealthChange>(&item)) {
-            if (options_.print_readings)
-                print("{\"meter\":\"" + h->meter + "\",\"health\":\"" +
-                      std::string(to_string(h->health)) + "\",\"ts\":\"" +
-                      format_rfc3339(h->wall_ms) + "\"}");
+            if (options_.print_readings) print(wire::health_json(*h));
             if (auto ok = store_.set_meter_health(*h); !ok) log_once("store", ok.error().message);
             detector_->on_health(*h, events_);
         } else if (auto* n = std::get_if<uplink::LinkNote>(&item)) {

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "common/log.hpp"
-#include "detect/event.hpp"
+#include "model/event.hpp"
 
 namespace sealwatch::daemon {
 

@@ -1,6 +1,6 @@
 #include "daemon/power.hpp"
 
-#include "detect/event.hpp"
+#include "model/event.hpp"
 
 #include <cstdlib>
 

@@ -2,6 +2,7 @@
 
 #include "chain/chain.hpp"
 #include "common/log.hpp"
+#include "wire/chain_head.hpp"
 #include "wire/topics.hpp"
 
 namespace sealwatch::evidence {
@@ -22,19 +23,17 @@ Result<void> AgentSide::start(const config::Config& cfg) {
     return {};
 }
 
-std::string chain_head_payload(const chain::SigningKey& key, const std::string& gateway, int64_t n,
-                               const chain::Digest& head, WallMs now) {
-    auto ts = format_rfc3339(now);
-    nlohmann::ordered_json j;
-    j["gateway"] = gateway;
-    j["n"] = n;
-    j["head"] = chain::hex(head);
-    j["ts"] = ts;
-    j["fingerprint"] = chain::fingerprint(key.public_key());
-    j["public_key"] = chain::base64(key.public_key());
-    auto sig = key.sign(chain::head_statement(gateway, n, head, ts));
-    j["sig"] = sig ? chain::base64(*sig) : "";
-    return j.dump();
+wire::ChainHead sign_chain_head(const chain::SigningKey& key, const std::string& gateway, int64_t n,
+                                const chain::Digest& head, WallMs now) {
+    wire::ChainHead h;
+    h.gateway = gateway;
+    h.n = n;
+    h.head = head;
+    h.ts = format_rfc3339(now);
+    h.fingerprint = chain::fingerprint(key.public_key());
+    h.public_key = key.public_key();
+    if (auto sig = key.sign(chain::head_statement(gateway, n, head, h.ts))) h.sig = *sig;
+    return h;
 }
 
 bool AgentSide::turn(WallMs now, store::Store& store, detect::Detector& detector,
@@ -62,8 +61,9 @@ bool AgentSide::turn(WallMs now, store::Store& store, detect::Detector& detector
          (store.chain_length() != published_n_ && now - published_at_ >= kChainPublishEveryMs))) {
         auto topics =
             wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id);
-        publish(topics.chain, chain_head_payload(*key_, cfg.gateway.id, store.chain_length(),
-                                                 store.chain_head(), now));
+        publish(topics.chain,
+                wire::chain_head_payload(sign_chain_head(
+                    *key_, cfg.gateway.id, store.chain_length(), store.chain_head(), now)));
         published_n_ = store.chain_length();
         published_at_ = now;
     }

@@ -10,6 +10,7 @@
 #include "detect/detector.hpp"
 #include "evidence/legal_state.hpp"
 #include "store/store.hpp"
+#include "wire/chain_head.hpp"
 
 namespace sealwatch::evidence {
 
@@ -37,9 +38,9 @@ class AgentSide {
     bool was_connected_ = false;
 };
 
-// {"gateway":…,"n":…,"head":…,"ts":…,"fingerprint":…,"public_key":…,"sig":…}; sig is Ed25519
-// over head_statement(gateway, n, head, ts).
-std::string chain_head_payload(const chain::SigningKey& key, const std::string& gateway, int64_t n,
-                               const chain::Digest& head, WallMs now);
+// The head of the chain at `now`, signed with the gateway key over chain::head_statement (sent on
+// P/chain as wire::chain_head_payload).
+wire::ChainHead sign_chain_head(const chain::SigningKey& key, const std::string& gateway, int64_t n,
+                                const chain::Digest& head, WallMs now);
 
 }  // namespace sealwatch::evidence

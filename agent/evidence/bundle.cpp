@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "chain/chain.hpp"
-#include "detect/event.hpp"
 #include "evidence/bundle.hpp"
 #include "evidence/report.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::evidence {
 
@@ -240,7 +240,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 ++sum.corrupt_entries;
             }
             auto j = nlohmann::ordered_json::parse(body, nullptr, false);
-            auto ev = j.is_discarded() ? std::nullopt : detect::event_from_json(j);
+            auto ev = wire::event_from_json(j);  // unreadable: listed in the main file
             bool main = !ev || in_asset_event(*ev);
             auto& f = main ? events : ctx_events;
             f.buffer() += body;

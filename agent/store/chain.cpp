@@ -1,8 +1,8 @@
 // The store's side of the evidence trail: chain rows, legal asset states and the set-state
 // command queue. The canonical forms and the hashing are in chain/chain.hpp.
-#include "detect/event.hpp"
 #include "store/internal.hpp"
 #include "store/store.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::store {
 
@@ -55,7 +55,7 @@ Result<Store::ChainTip> Store::chain_append(chain::EntryKind kind, int64_t first
 }
 
 Result<int64_t> Store::insert_event(const Event& event, ChainTip& tip) {
-    auto body = detect::to_json(event).dump();
+    auto body = wire::event_json(event).dump();
     auto st = db_.prepare("INSERT INTO events(ts_ms, body) VALUES(?, ?)");
     if (!st) return pass(st);
     st->bind(1, static_cast<int64_t>(event.ts)).bind(2, std::string_view(body));

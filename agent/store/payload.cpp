@@ -1,10 +1,10 @@
 // The content of an outbox message, rebuilt from the rows it names. Deterministic: the same
-// rows give the same bytes, so a re-sent seq carries the same content.
-#include "common/quantities.hpp"
-#include "detect/event.hpp"
-#include "poll/reading.hpp"
+// rows give the same bytes, so a re-sent seq carries the same content. The format is the wire
+// contract's (wire/telemetry.hpp, wire/event.hpp); this file only reads the rows.
 #include "store/internal.hpp"
 #include "store/store.hpp"
+#include "wire/event.hpp"
+#include "wire/telemetry.hpp"
 
 namespace sealwatch::store {
 
@@ -14,26 +14,20 @@ namespace {
 
 Result<std::string> telemetry_payload(sqlite::Db& db, const OutboxRow& row) {
     auto st = db.prepare(
-        "SELECT m.name, r.ts_ms, r.vals, r.serial FROM readings r JOIN meters m ON m.id = "
-        "r.meter "
+        "SELECT m.name, r.ts_ms, r.vals, r.serial FROM readings r JOIN meters m ON m.id = r.meter "
         "WHERE r.id BETWEEN ? AND ? ORDER BY r.id");
     if (!st) return pass(st);
     st->bind(1, row.first).bind(2, row.last);
-    std::string out = "{\"seq\":" + std::to_string(row.seq) + ",\"readings\":[";
-    bool first = true;
+    wire::TelemetryWriter message(row.seq);
     while (true) {
         auto r = st->step();
         if (!r) return pass(r);
         if (!*r) break;
-        if (!first) out += ',';
-        first = false;
         auto values = unpack_values(st->blob(2));
         std::string serial = st->is_null(3) ? std::string() : st->text(3);
-        poll::append_reading_json(out, st->text(0), st->int64(1), values,
-                                  st->is_null(3) ? nullptr : &serial);
+        message.add(st->text(0), st->int64(1), values, st->is_null(3) ? nullptr : &serial);
     }
-    out += "]}";
-    return out;
+    return message.finish();
 }
 
 Result<std::string> event_payload(sqlite::Db& db, const OutboxRow& row) {
@@ -45,10 +39,7 @@ Result<std::string> event_payload(sqlite::Db& db, const OutboxRow& row) {
     if (!*r)
         return fail("event " + std::to_string(row.first) + " of seq " + std::to_string(row.seq) +
                     " is missing");
-    std::string body = st->text(0);
-    if (body.size() < 2 || body.front() != '{') return fail("malformed stored event");
-    // The stored object without seq; the contract puts seq first.
-    return "{\"seq\":" + std::to_string(row.seq) + (body.size() > 2 ? "," : "") + body.substr(1);
+    return wire::event_message(row.seq, st->text(0));
 }
 
 Result<std::string> rollup_payload(sqlite::Db& db, const OutboxRow& row) {
@@ -58,30 +49,26 @@ Result<std::string> rollup_payload(sqlite::Db& db, const OutboxRow& row) {
         "WHERE u.id BETWEEN ? AND ? AND u.pending = 1 ORDER BY u.id");
     if (!st) return pass(st);
     st->bind(1, row.first).bind(2, row.last);
-    std::string out = "{\"seq\":" + std::to_string(row.seq) + ",\"rollups\":[";
-    bool first = true;
+    wire::RollupWriter message(row.seq);
     while (true) {
         auto r = st->step();
         if (!r) return pass(r);
         if (!*r) break;
-        if (!first) out += ',';
-        first = false;
-        out += "{\"meter\":";
-        poll::append_json_string(out, st->text(0));
-        out += ",\"minute\":\"" + format_rfc3339(st->int64(1)) +
-               "\",\"n\":" + std::to_string(st->int64(2));
-        const char* names[] = {"p_min_w", "p_avg_w", "p_max_w", "e_imp_kwh", "e_exp_kwh"};
-        for (int c = 0; c < 5; ++c) {
-            if (st->is_null(3 + c)) continue;
-            out += ",\"";
-            out += names[c];
-            out += "\":";
-            poll::append_json_number(out, st->real(3 + c));
-        }
-        out += '}';
+        wire::Rollup u;
+        u.meter = st->text(0);
+        u.minute = st->int64(1);
+        u.n = st->int64(2);
+        auto real = [&](int col) {
+            return st->is_null(col) ? std::nullopt : std::optional<double>(st->real(col));
+        };
+        u.p_min_w = real(3);
+        u.p_avg_w = real(4);
+        u.p_max_w = real(5);
+        u.e_imp_kwh = real(6);
+        u.e_exp_kwh = real(7);
+        message.add(u);
     }
-    out += "]}";
-    return out;
+    return message.finish();
 }
 
 }  // namespace

@@ -7,9 +7,9 @@
 #include <map>
 
 #include "common/quantities.hpp"
-#include "detect/event.hpp"
 #include "store/internal.hpp"
 #include "store/schema.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::store {
 
@@ -262,7 +262,7 @@ Result<std::vector<Event>> Store::events_between(WallMs from, WallMs to) {
         if (!row) return pass(row);
         if (!*row) break;
         auto j = nlohmann::ordered_json::parse(st->text(0), nullptr, false);
-        if (auto e = detect::event_from_json(j)) out.push_back(std::move(*e));
+        if (auto e = wire::event_from_json(j)) out.push_back(std::move(*e));
     }
     return out;
 }

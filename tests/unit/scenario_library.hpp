@@ -22,8 +22,8 @@
 
 #include "config/config.hpp"
 #include "detect/detector.hpp"
-#include "detect/event.hpp"
 #include "detect/replay.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::scenario_library {
 
@@ -113,7 +113,7 @@ inline void run_and_check(const std::string& name,
         have.insert(key(e.type, std::string(to_string(e.state)), std::string(to_string(e.severity)),
                         e.asset, e.meter));
     std::string emitted;
-    for (const auto& e : got) emitted += "\n  " + detect::to_json(e).dump();
+    for (const auto& e : got) emitted += "\n  " + wire::event_json(e).dump();
     EXPECT_EQ(want, have) << name << " emitted:" << emitted;
 
     // Latency from the labelled onset to the event's data time; labelled details.

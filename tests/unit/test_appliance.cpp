@@ -5,7 +5,7 @@
 #include "config/config.hpp"
 #include "daemon/health.hpp"
 #include "daemon/power.hpp"
-#include "detect/event.hpp"
+#include "model/event.hpp"
 
 using namespace sealwatch;
 using namespace sealwatch::daemon;

@@ -15,8 +15,8 @@
 
 #include "config/config.hpp"
 #include "detect/detector.hpp"
-#include "detect/event.hpp"
 #include "detect/replay.hpp"
+#include "wire/event.hpp"
 
 using namespace sealwatch;
 namespace fs = std::filesystem;
@@ -75,7 +75,7 @@ Csv split(const std::string& text) {
 // Rows [from, to) through the detector; the events as their JSON lines.
 void feed(detect::Detector& det, const Csv& csv, size_t from, size_t to, std::string& events) {
     auto r = detect::replay_csv_text(csv.text(from, to), "scenario.csv", det, [&](const Event& e) {
-        events += detect::to_json(e).dump();
+        events += wire::event_json(e).dump();
         events += '\n';
     });
     ASSERT_TRUE(r) << r.error();

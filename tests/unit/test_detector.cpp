@@ -8,8 +8,8 @@
 #include "common/quantities.hpp"
 #include "config/config.hpp"
 #include "detect/detector.hpp"
-#include "detect/event.hpp"
 #include "test_support.hpp"
+#include "wire/event.hpp"
 
 using namespace sealwatch;
 using detect::Detector;
@@ -123,7 +123,7 @@ TEST(Reenergized, StandbyAndSpikesStaySilent) {
     f.run(61, 10, 250);
     f.run(71, 2, 50'000);  // two samples: one minute
     f.run(73, 30, 250);
-    EXPECT_TRUE(f.events.empty()) << detect::to_json(f.events.front()).dump();
+    EXPECT_TRUE(f.events.empty()) << wire::event_json(f.events.front()).dump();
 }
 
 // A contract-only config polled every second (issue 10): the defaults confirm in samples.
@@ -150,7 +150,7 @@ TEST(Reenergized, AtOneSecondPollingWithinTwoPollsPlusOneSecond) {
     glitch(kT0 + 121'000, 1e9);      // an absurd value, once
     glitch(kT0 + 122'000, std::nan(""));
     for (int s = 123; s < 180; ++s) f.at(kT0 + s * 1000, s % 2 ? 250 : 450);  // noise over 400 W
-    EXPECT_TRUE(f.events.empty()) << detect::to_json(f.events.front()).dump();
+    EXPECT_TRUE(f.events.empty()) << wire::event_json(f.events.front()).dump();
     // The furnace switched on at 180.3 s, for 10 s: polled from 181 s.
     for (int s = 181; s <= 190; ++s) f.at(kT0 + s * 1000, 800'000);
     auto re = f.of("reenergized");
@@ -180,7 +180,7 @@ TEST(ConsumptionWhileOffline, AShortSilenceWithARegisterJump) {
             reading("m1", kT0 + s * 1000, {{"p_w", 300}, {"e_imp_kwh", std::floor(e * 100) / 100}}),
             out);
     }
-    EXPECT_TRUE(out.empty()) << detect::to_json(out.front()).dump();
+    EXPECT_TRUE(out.empty()) << wire::event_json(out.front()).dump();
 }
 
 TEST(Reenergized, RaisesAfterMinDurationAndClearsOnceWithTheSameId) {
@@ -616,7 +616,7 @@ TEST(Determinism, SameInputSameEvents) {
         std::vector<Event> out;
         heats(det, out, 28, 3);
         std::string s;
-        for (const auto& e : out) s += detect::to_json(e).dump() + "\n";
+        for (const auto& e : out) s += wire::event_json(e).dump() + "\n";
         return s;
     };
     EXPECT_EQ(run(), run());

@@ -5,8 +5,8 @@
 
 #include "common/quantities.hpp"
 #include "config/config.hpp"
-#include "detect/event.hpp"
 #include "detect/replay.hpp"
+#include "wire/event.hpp"
 
 using namespace sealwatch;
 
@@ -153,7 +153,7 @@ TEST(Replay, NonFiniteCellsCountAsAbsent) {
         &ev);
     ASSERT_TRUE(r) << r.error();
     EXPECT_EQ(r->rows, 7u);
-    EXPECT_TRUE(ev.empty()) << detect::to_json(ev.front()).dump();
+    EXPECT_TRUE(ev.empty()) << wire::event_json(ev.front()).dump();
     const auto& p = ignored(*r, "p_w");
     EXPECT_EQ(p.count[static_cast<size_t>(detect::BadCell::not_finite)], 4u);
     EXPECT_EQ(p.first_line, 3u);
@@ -178,7 +178,7 @@ TEST(Replay, ImpossibleValuesCountAsAbsent) {
                  &ev);
     ASSERT_TRUE(r) << r.error();
     EXPECT_EQ(r->rows, 5u);
-    EXPECT_TRUE(ev.empty()) << detect::to_json(ev.front()).dump();
+    EXPECT_TRUE(ev.empty()) << wire::event_json(ev.front()).dump();
     EXPECT_EQ(ignored(*r, "p_w").count[static_cast<size_t>(detect::BadCell::out_of_range)], 5u);
     EXPECT_EQ(ignored(*r, "pf").count[static_cast<size_t>(detect::BadCell::out_of_range)], 1u);
     EXPECT_EQ(detect::describe_dirt(*r, "r.csv")[0],

@@ -7,11 +7,13 @@
 
 #include "chain/crypto.hpp"
 #include "common/quantities.hpp"
-#include "detect/event.hpp"
 #include "evidence/agent_side.hpp"
-#include "poll/reading.hpp"
 #include "store/store.hpp"
 #include "test_support.hpp"
+#include "wire/chain_head.hpp"
+#include "wire/event.hpp"
+#include "wire/status.hpp"
+#include "wire/telemetry.hpp"
 
 using namespace sealwatch;
 using sealwatch::test_support::q;
@@ -56,14 +58,14 @@ Event golden_event() {
 }  // namespace
 
 TEST(WireGolden, ReadingObject) {
-    EXPECT_EQ(poll::reading_json(golden_reading()),
+    EXPECT_EQ(wire::reading_json(golden_reading()),
               R"({"meter":"m1","ts":"2026-11-21T22:00:00.125Z","values":{"p_w":812000.5,)"
               R"("e_imp_kwh":182340.51,"u_l1_v":230.10000610351562,"pf":-0.98,"i_l1_a":0,)"
               R"("e_exp_kwh":1e+21,"f_hz":null},"serial":"630001"})");
 }
 
 TEST(WireGolden, EventObject) {
-    EXPECT_EQ(detect::to_json(golden_event()).dump(),
+    EXPECT_EQ(wire::event_json(golden_event()).dump(),
               R"({"id":"gw-001:reenergized:furnace-2:1795298400000","type":"reenergized",)"
               R"("state":"raised","severity":"critical","asset":"furnace-2","meter":"m1",)"
               R"("ts":"2026-11-21T22:02:00.000Z","started":"2026-11-21T22:00:00.000Z",)"
@@ -138,10 +140,32 @@ TEST(WireGolden, ChainHead) {
     chain::Digest head{};
     for (size_t i = 0; i < head.size(); ++i) head[i] = static_cast<uint8_t>(i * 7);
     EXPECT_EQ(
-        evidence::chain_head_payload(*key, "gw-001", 526330, head, kT),
+        wire::chain_head_payload(evidence::sign_chain_head(*key, "gw-001", 526330, head, kT)),
         R"({"gateway":"gw-001","n":526330,)"
         R"("head":"00070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9",)"
         R"("ts":"2026-11-21T22:00:00.125Z","fingerprint":"dd4a c76b d9cc e8e3 728b 6adc cffc db2e",)"
         R"("public_key":"mY19sJgLw7ll5HiQ/etJTKyxfBVR0/SoOTGohYJgEEc=",)"
         R"("sig":"EZYyu2t0vhcKmxpJpL6JGkO6DQIhOMxXBCNMzTwvy5hjJNBccQAxWBRUQ0WRYFHkmwkSYtov5wazBZ+Y3qLOCw=="})");
+}
+
+// Written by hand in daemon/agent.cpp before; the same bytes from wire/status.
+TEST(WireGolden, Status) {
+    EXPECT_EQ(wire::status_payload({true, kT, "0.1.0", 12}),
+              R"({"online":true,"ts":"2026-11-21T22:00:00.125Z","version":"0.1.0","boot":12})");
+    EXPECT_EQ(wire::status_payload({false, kT, "0.1.0", 1}),
+              R"({"online":false,"ts":"2026-11-21T22:00:00.125Z","version":"0.1.0","boot":1})");
+}
+
+// The one change on purpose: the meter id is escaped (it was pasted in raw before).
+TEST(WireGolden, HealthLineEscapesTheMeterId) {
+    HealthChange h;
+    h.meter = "m1";
+    h.wall_ms = kT;
+    h.health = MeterHealth::offline;
+    EXPECT_EQ(wire::health_json(h),
+              R"({"meter":"m1","health":"offline","ts":"2026-11-21T22:00:00.125Z"})");
+    h.meter = "m\"1\\";
+    h.health = MeterHealth::misconfigured;
+    EXPECT_EQ(wire::health_json(h),
+              R"({"meter":"m\"1\\","health":"misconfigured","ts":"2026-11-21T22:00:00.125Z"})");
 }
