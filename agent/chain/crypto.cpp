@@ -122,7 +122,7 @@ std::optional<std::string> from_base64(std::string_view text) {
                             reinterpret_cast<const unsigned char*>(text.data()),
                             static_cast<int>(text.size()));
     if (n < 0) return std::nullopt;
-    size_t len = static_cast<size_t>(n);
+    auto len = static_cast<size_t>(n);
     // EVP_DecodeBlock counts the padding as zero bytes.
     if (!text.empty() && text.back() == '=') --len;
     if (text.size() > 1 && text[text.size() - 2] == '=') --len;

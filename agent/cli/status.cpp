@@ -121,8 +121,8 @@ int run_status(const std::string& config_path) {
         for (const auto& m : a.meters) meters += (meters.empty() ? "" : ",") + m;
         char line[160];
         std::snprintf(line, sizeof line, "%-16s %-12s %-12s %-12s %s", cut(a.id, 16).c_str(),
-                      legal.count(a.id) ? (legal[a.id].state + "*").c_str()
-                                        : std::string(config::to_string(a.state)).c_str(),
+                      legal.contains(a.id) ? (legal[a.id].state + "*").c_str()
+                                           : std::string(config::to_string(a.state)).c_str(),
                       watts(total).c_str(), watts(a.standby_w).c_str(), cut(meters, 20).c_str());
         std::cout << line << '\n';
     }
@@ -184,9 +184,11 @@ int run_status(const std::string& config_path) {
                   << "  sent, awaiting acknowledgement: " << b->unacked_messages
                   << " message(s); next seq " << b->next_seq << '\n';
     }
-    if (auto size = st->size_bytes())
-        std::cout << "  database: " << (*size + 512 * 1024) / (1024 * 1024) << " MiB of "
+    if (auto size = st->size_bytes()) {
+        constexpr int64_t kMiB = int64_t{1024} * 1024;
+        std::cout << "  database: " << (*size + kMiB / 2) / kMiB << " MiB of "
                   << cfg->storage.budget_mb << " MiB budget\n";
+    }
     return 0;
 }
 

@@ -36,7 +36,7 @@ const Clock& system_clock() {
 std::string format_rfc3339(WallMs t) {
     int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
     int ms = static_cast<int>(t - secs * 1000);
-    time_t tt = static_cast<time_t>(secs);
+    auto tt = static_cast<time_t>(secs);
     struct tm tm {};
     gmtime_r(&tt, &tm);
     char buf[96];
@@ -58,7 +58,7 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
     const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
@@ -79,56 +79,57 @@ constexpr double kMaxUnixSeconds = 253402300799.0;  // 9999-12-31T23:59:59Z
 
 }  // namespace
 
-std::optional<WallMs> parse_time(std::string_view s) {
-    if (s.empty()) return std::nullopt;
+std::optional<WallMs> parse_time(std::string_view text) {
+    if (text.empty()) return std::nullopt;
     // Unix seconds (optionally with a fraction).
-    if (s.find_first_not_of("0123456789.-") == std::string_view::npos) {
+    if (text.find_first_not_of("0123456789.-") == std::string_view::npos) {
         double v = 0;
-        auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+        auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
         if (!(v >= kMinUnixSeconds && v <= kMaxUnixSeconds)) return std::nullopt;
         return static_cast<WallMs>(std::llround(v * 1000.0));
     }
     int Y, M, D, h, m, sec;
-    if (s.size() < 20 || s[4] != '-' || s[7] != '-' ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+    if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
+        text[16] != ':')
         return std::nullopt;
-    if (!digits(s, 0, 4, Y) || !digits(s, 5, 2, M) || !digits(s, 8, 2, D) || !digits(s, 11, 2, h) ||
-        !digits(s, 14, 2, m) || !digits(s, 17, 2, sec))
+    if (!digits(text, 0, 4, Y) || !digits(text, 5, 2, M) || !digits(text, 8, 2, D) ||
+        !digits(text, 11, 2, h) || !digits(text, 14, 2, m) || !digits(text, 17, 2, sec))
         return std::nullopt;
     // A date that does not exist (2026-02-30) is refused, not rolled over into the next month.
     if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 || sec > 60)
         return std::nullopt;
     size_t pos = 19;
     int64_t ms = 0;
-    if (pos < s.size() && s[pos] == '.') {
+    if (pos < text.size() && text[pos] == '.') {
         ++pos;
         int64_t scale = 100;
         size_t start = pos;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-            ms += (s[pos] - '0') * scale;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+            ms += (text[pos] - '0') * scale;
             scale /= 10;
             ++pos;
         }
         if (pos == start) return std::nullopt;
     }
     int64_t offset_min = 0;
-    if (pos >= s.size()) return std::nullopt;
-    if (s[pos] == 'Z' || s[pos] == 'z') {
+    if (pos >= text.size()) return std::nullopt;
+    if (text[pos] == 'Z' || text[pos] == 'z') {
         ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
+    } else if (text[pos] == '+' || text[pos] == '-') {
         int oh, om;
-        if (pos + 6 != s.size() || s[pos + 3] != ':' || !digits(s, pos + 1, 2, oh) ||
-            !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)  // RFC 3339 time-numoffset
+        if (pos + 6 != text.size() || text[pos + 3] != ':' || !digits(text, pos + 1, 2, oh) ||
+            !digits(text, pos + 4, 2, om) || oh > 23 || om > 59)  // RFC 3339 time-numoffset
             return std::nullopt;
-        offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+        offset_min = (int64_t{oh} * 60 + om) * (text[pos] == '-' ? -1 : 1);
         pos += 6;
     } else {
         return std::nullopt;
     }
-    if (pos != s.size()) return std::nullopt;
+    if (pos != text.size()) return std::nullopt;
     int64_t days = days_from_civil(Y, static_cast<unsigned>(M), static_cast<unsigned>(D));
-    int64_t secs = days * 86400 + h * 3600 + m * 60 + sec - offset_min * 60;
+    int64_t secs = days * 86400 + int64_t{h} * 3600 + int64_t{m} * 60 + sec - offset_min * 60;
     return secs * 1000 + ms;
 }
 

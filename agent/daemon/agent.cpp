@@ -96,8 +96,9 @@ class Running {
                       ", timeout ", bus.timeout_ms, " ms");
             pollers_.push_back(std::make_unique<poll::BusThread>(
                 bus, std::move(plans), [&queue](poll::PollOutput o) {
-                    std::visit([&queue](auto&& v) { queue.push(Input(std::move(v))); },
-                               std::move(o));
+                    std::visit(
+                        [&queue](auto&& v) { queue.push(Input(std::forward<decltype(v)>(v))); },
+                        std::move(o));
                 }));
         }
         for (auto& p : pollers_) p->start();
@@ -137,10 +138,10 @@ std::string db_path(const config::Config& cfg) {
 
 class MainLoop {
   public:
-    MainLoop(const RunOptions& options, config::Config cfg, store::Store store,
+    MainLoop(RunOptions options, config::Config cfg, store::Store store,
              std::unique_ptr<Appliance> appliance, const Clock& clock)
         : clock_(clock),
-          options_(options),
+          options_(std::move(options)),
           cfg_(std::move(cfg)),
           store_(std::move(store)),
           appliance_(std::move(appliance)) {}
@@ -398,7 +399,7 @@ class MainLoop {
         appliance_->ready();  // [board] changes take effect at the next start
     }
 
-    void print(const std::string& line) {
+    static void print(const std::string& line) {
         std::string l = line + "\n";
         std::fwrite(l.data(), 1, l.size(), stdout);
         std::fflush(stdout);

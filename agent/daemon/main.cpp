@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
     done = true;
     if (signals.joinable()) {
         // daemon::run may return without a signal (a startup error): wake the signal thread.
+        // SIGTERM is blocked in every thread, so it ends that thread's sigwait, not the process.
+        // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
         pthread_kill(signals.native_handle(), SIGTERM);
         signals.join();
     }

@@ -58,10 +58,11 @@ Event power_restored(const std::string& gateway, const std::optional<AliveStamp>
     d["last_alive"] = format_rfc3339(last->wall_ms);
     d["uncertainty_s"] = alive_every_s;  // it may have lived this much past its last stamp
     if (same_boot) {
-        d["downtime_s"] = static_cast<double>((start.mono_ns - last->mono_ns) / 1000000) / 1000.0;
+        const int64_t down_ms = (start.mono_ns - last->mono_ns) / 1000000;  // whole ms, as wall_ms
+        d["downtime_s"] = static_cast<double>(down_ms) / 1000.0;
         d["estimate"] = "monotonic";
         // The wall clock of the stamp may have been wrong then; the monotonic one was not.
-        e.started = start.wall_ms - (start.mono_ns - last->mono_ns) / 1000000;
+        e.started = start.wall_ms - down_ms;
     } else if (start.clock_synced && last->clock_synced) {
         d["downtime_s"] = static_cast<double>(start.wall_ms - last->wall_ms) / 1000.0;
         d["estimate"] = "wall_clock";

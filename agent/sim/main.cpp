@@ -1,8 +1,7 @@
 // sealwatch-sim: serves simulated energy meters over Modbus TCP and RTU and DL/T 645 (serial or
 // TCP), driven by a scenario
 // file. Wiring only: the logic lives in sw_sim. Usage and file format: docs/simulator.md.
-#include <signal.h>
-
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -175,6 +174,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     std::vector<std::thread> threads;
+    threads.reserve(tcp.size() + rtu.size());
     for (auto& s : tcp) threads.emplace_back([&server = *s] { server.run(); });
     for (auto& s : rtu) threads.emplace_back([&server = *s] { server.run(); });
     for (auto& s : dlt645) threads.emplace_back([&server = *s] { server.run(); });

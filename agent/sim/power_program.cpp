@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace sealwatch::sim {
 
-PowerProgram::PowerProgram(const std::vector<Segment>& program, const std::vector<Heat>& heats)
-    : heats_(heats) {
+PowerProgram::PowerProgram(const std::vector<Segment>& program, std::vector<Heat> heats)
+    : heats_(std::move(heats)) {
     points_.push_back({0.0, 0.0});  // nothing drawn until the first segment
     std::vector<Segment> sorted = program;
     std::stable_sort(sorted.begin(), sorted.end(),
@@ -31,7 +32,7 @@ double PowerProgram::program_at(double t) const {
     return a.w + (b.w - a.w) * (t - a.t) / (b.t - a.t);
 }
 
-double PowerProgram::heat_at(const Heat& h, double t) const {
+double PowerProgram::heat_at(const Heat& h, double t) {
     double since = t - h.start;
     if (since < 0) return 0.0;
     double period = h.period();

@@ -16,7 +16,7 @@ struct EnergyWs {
 class PowerProgram {
   public:
     PowerProgram() = default;
-    PowerProgram(const std::vector<Segment>& program, const std::vector<Heat>& heats);
+    PowerProgram(const std::vector<Segment>& program, std::vector<Heat> heats);
 
     // Power in W at time t (after any step at exactly t). No noise.
     double power_at(double t) const;
@@ -31,7 +31,7 @@ class PowerProgram {
         double w;
     };
     double program_at(double t) const;
-    double heat_at(const Heat& h, double t) const;
+    static double heat_at(const Heat& h, double t);
     void breakpoints(double t0, double t1, std::vector<double>& out) const;
 
     std::vector<Point> points_;  // linear between points; equal times make a step

@@ -16,8 +16,8 @@
 
 #include "common/error.hpp"
 
-typedef struct _modbus modbus_t;
-typedef struct _modbus_mapping_t modbus_mapping_t;
+using modbus_t = struct _modbus;
+using modbus_mapping_t = struct _modbus_mapping_t;
 
 namespace sealwatch::sim {
 

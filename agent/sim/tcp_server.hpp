@@ -14,7 +14,7 @@
 #include "sim/simulation.hpp"
 #include "sim/stop.hpp"
 
-typedef struct _modbus modbus_t;
+using modbus_t = struct _modbus;
 
 namespace sealwatch::sim {
 

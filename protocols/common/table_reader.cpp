@@ -46,7 +46,7 @@ TableReader::~TableReader() {
         std::string message = "unknown key '" + std::string(key.str()) + "'";
         if (!context_.empty()) message += " in " + context_;
         if (!expected.empty()) message += " (expected one of: " + expected + ")";
-        const unsigned at = static_cast<unsigned>(key.source().begin.line);
+        const auto at = static_cast<unsigned>(key.source().begin.line);
         log_.add(at ? at : line_of_node(node), message);
     }
 }
@@ -241,7 +241,7 @@ std::vector<TableReader::Entry> TableReader::entries() {
     std::vector<Entry> out;
     for (const auto& [key, node] : table_) {
         take(key.str(), Need::optional);
-        const unsigned at = static_cast<unsigned>(key.source().begin.line);
+        const auto at = static_cast<unsigned>(key.source().begin.line);
         out.push_back(Entry{key.str(), node, at ? at : line_of_node(node)});
     }
     return out;

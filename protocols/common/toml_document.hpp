@@ -15,7 +15,7 @@
 namespace sealwatch {
 
 // Far above any real config (a few hundred meters is some 50 KB) or profile.
-inline constexpr size_t kMaxTomlBytes = 4 * 1024 * 1024;
+inline constexpr size_t kMaxTomlBytes = size_t{4} * 1024 * 1024;
 // Tables, arrays and dotted-key segments inside one another; the project's files use at most 4.
 inline constexpr unsigned kMaxTomlDepth = 32;
 

@@ -44,7 +44,7 @@ class FakeModbus final : public modbus::Client {
     // is absent from the bus: its reads time out.
     Unit& unit(int id) { return units_[id]; }
     // Sets count registers from address.
-    void set_registers(int unit, modbus::Table table, uint16_t address,
+    void set_registers(int id, modbus::Table table, uint16_t address,
                        const std::vector<uint16_t>& words);
 
     // The far end goes away: the connection drops and connects are refused until restore_link().
@@ -57,7 +57,7 @@ class FakeModbus final : public modbus::Client {
     tl::expected<void, modbus::ReadError> connect() override;
     void disconnect() override;
     bool connected() const override;
-    tl::expected<std::vector<uint16_t>, modbus::ReadError> read(int unit, modbus::Table table,
+    tl::expected<std::vector<uint16_t>, modbus::ReadError> read(int id, modbus::Table table,
                                                                 uint16_t address,
                                                                 uint16_t count) override;
     std::string describe() const override;

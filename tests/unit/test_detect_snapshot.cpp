@@ -91,9 +91,12 @@ std::string first_difference(const std::string& got, const std::string& want) {
         if (!more_g && !more_w) return "";
         if (!more_g) gl = "<end>";
         if (!more_w) wl = "<end>";
-        if (gl != wl)
-            return "event " + std::to_string(line) + "\n  restored:      " + gl +
-                   "\n  uninterrupted: " + wl;
+        if (gl != wl) {
+            std::string diff = "event " + std::to_string(line);
+            diff += "\n  restored:      " + gl;
+            diff += "\n  uninterrupted: " + wl;
+            return diff;
+        }
     }
 }
 

@@ -98,7 +98,7 @@ store::Store filled(const TempDir& dir) {
     auto s = store::Store::open(dir / "sealwatch.db", store::Options{});
     EXPECT_TRUE(s) << s.error().message;
     for (int i = 0; i < 10; ++i) {
-        WallMs t = kT0 + i * 60000;
+        WallMs t = kT0 + WallMs{i} * 60000;
         // Deliberately not in (ts, meter) order: the store puts them in it.
         std::vector<Reading> batch = {reading("m2", t + 5, 20000 + i, 10.5 + i),
                                       reading("m1", t, 150.25, 100 + i * 0.01)};

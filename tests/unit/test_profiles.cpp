@@ -25,7 +25,7 @@ namespace {
 struct Image {
     std::map<std::pair<mb::Table, uint16_t>, uint16_t> regs;
 
-    void set(mb::Table t, uint16_t address, std::vector<uint16_t> words) {
+    void set(mb::Table t, uint16_t address, const std::vector<uint16_t>& words) {
         for (uint16_t w : words) regs[{t, address++}] = w;
     }
     std::vector<uint16_t> read(const pf::Field& f) const {

@@ -58,7 +58,7 @@ TEST(Registers, Float32KnownValues) {
 
 TEST(Registers, Float32AllOrders) {
     // pi as float32 is 0x40490FDB: bytes A=40 B=49 C=0F D=DB, all different.
-    const double pi_f = static_cast<double>(3.14159274101257324f);
+    const auto pi_f = static_cast<double>(3.14159274101257324f);
     EXPECT_EQ(dec({0x4049, 0x0FDB}, ValueType::f32, "ABCD"), pi_f);
     EXPECT_EQ(dec({0x0FDB, 0x4049}, ValueType::f32, "CDAB"), pi_f);
     EXPECT_EQ(dec({0x4940, 0xDB0F}, ValueType::f32, "BADC"), pi_f);

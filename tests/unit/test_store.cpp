@@ -48,6 +48,7 @@ TEST(Store, TelemetryBatchesBySizeOrAge) {
     TempDir dir;
     auto s = open(dir);
     std::vector<Reading> batch;
+    batch.reserve(5);
     for (int i = 0; i < 5; ++i) batch.push_back(reading("m1", 1000 + i * 1000, 100 + i, 10 + i));
     ASSERT_TRUE(s.append_readings(batch));
     // 5 readings, batches of 10, oldest (1000) not older than the flush time (500): wait.
@@ -182,7 +183,8 @@ TEST(Store, RetentionRollsUpOldDeliveredReadingsOnly) {
     auto s = open(dir, o);
     const WallMs day = 86400000;
     std::vector<Reading> old_batch;
-    for (int i = 0; i < 120; ++i) old_batch.push_back(reading("m1", i * 1000, 100 + i, i));
+    old_batch.reserve(120);
+    for (int i = 0; i < 120; ++i) old_batch.push_back(reading("m1", WallMs{i} * 1000, 100 + i, i));
     ASSERT_TRUE(s.append_readings(old_batch));
     // Deliver the first 60 only.
     auto m = s.form_telemetry_message(60, 0);
@@ -211,13 +213,13 @@ TEST(Store, RetentionRollsUpOldDeliveredReadingsOnly) {
 TEST(Store, BudgetRollsUpUnsentAndKeepsEvents) {
     TempDir dir;
     store::Options o;
-    o.budget_bytes = 256 * 1024;
+    o.budget_bytes = int64_t{256} * 1024;
     auto s = open(dir, o);
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(s.append_event(event("e" + std::to_string(i), i)));
     for (int chunk = 0; chunk < 20; ++chunk) {
         std::vector<Reading> batch;
         for (int i = 0; i < 1000; ++i) {
-            auto r = reading("m" + std::to_string(i % 8), (chunk * 1000 + i) * 1000, i, i);
+            auto r = reading("m" + std::to_string(i % 8), (WallMs{chunk} * 1000 + i) * 1000, i, i);
             for (int k = 0; k < 10; ++k) r.values.push_back({static_cast<uint8_t>(k), 230.0 + k});
             batch.push_back(r);
         }
@@ -225,7 +227,7 @@ TEST(Store, BudgetRollsUpUnsentAndKeepsEvents) {
     }
     auto before = s.size_bytes();
     ASSERT_GT(*before, o.budget_bytes);
-    auto report = s.enforce_retention(20000 * 1000);
+    auto report = s.enforce_retention(WallMs{20000} * 1000);
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_GT(report->unsent_rolled_up, 0);
     EXPECT_LE(report->bytes_after, o.budget_bytes);
