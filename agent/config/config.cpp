@@ -147,7 +147,7 @@ class Parser {
 
     void storage(const toml::table& t, Storage& s) {
         TableReader r(t, "[storage]", log_);
-        r.read("budget_mb", s.budget_mb, 1, 1024 * 1024);
+        r.read("budget_mb", s.budget_mb, 1, int64_t{1024} * 1024);
         r.read("raw_retention_days", s.raw_retention_days, 1, 36500);
         r.read("flush_ms", s.flush_ms, 10, 60000);
         r.read("check_interval_s", s.check_interval_s, 1, 86400);
@@ -278,7 +278,7 @@ class Parser {
         r.read("heat_w", d.heat_w, 1, 1e9);
         r.read("heat_min_s", d.heat_min_s, 60, 86400);
         r.read("heat_max_s", d.heat_max_s, 60, 86400);
-        r.read("heat_gap_max_s", d.heat_gap_max_s, 60, 7 * 86400);
+        r.read("heat_gap_max_s", d.heat_gap_max_s, 60, int64_t{7} * 86400);
         r.read("heats_min", d.heats_min, 1, 100);
         r.read("thd_i_min_pct", d.thd_i_min_pct, 0, 100);
         r.read("night_start_h", d.night_start_h, 0, 23);

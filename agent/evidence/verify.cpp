@@ -60,7 +60,8 @@ bool parse_row(const std::string& line, chain::Record& rec, std::string& meter, 
     if (ts.size() == 24 && ts[19] == '.' && ts[23] == 'Z' && have &&
         std::memcmp(ts.data(), cached, 19) == 0 && ts[20] >= '0' && ts[20] <= '9' &&
         ts[21] >= '0' && ts[21] <= '9' && ts[22] >= '0' && ts[22] <= '9') {
-        rec.ts = cached_ms + (ts[20] - '0') * 100 + (ts[21] - '0') * 10 + (ts[22] - '0');
+        const int millis = (ts[20] - '0') * 100 + (ts[21] - '0') * 10 + (ts[22] - '0');
+        rec.ts = cached_ms + millis;
     } else {
         auto t = parse_time(ts);
         if (!t) {

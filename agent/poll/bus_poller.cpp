@@ -56,6 +56,7 @@ namespace {
 
 std::vector<MeterTiming> timings(const std::vector<MeterPlan>& meters) {
     std::vector<MeterTiming> out;
+    out.reserve(meters.size());
     for (const auto& m : meters)
         out.push_back(
             {m.meter.id, m.meter.interval_ms, m.meter.offline_after, m.meter.backoff_max_ms});

@@ -130,8 +130,8 @@ void TcpServer::run() {
             c.buf.insert(c.buf.end(), chunk, chunk + n);
             bool garbage = false;
             while (c.buf.size() >= kMbapLength) {
-                unsigned protocol = static_cast<unsigned>(c.buf[2] << 8 | c.buf[3]);
-                unsigned length = static_cast<unsigned>(c.buf[4] << 8 | c.buf[5]);
+                auto protocol = static_cast<unsigned>(c.buf[2] << 8 | c.buf[3]);
+                auto length = static_cast<unsigned>(c.buf[4] << 8 | c.buf[5]);
                 // A stream cannot be resynchronised after a bad header: drop the connection,
                 // as Modbus TCP servers do.
                 if (protocol != 0 || length < 2 || length > 254) {

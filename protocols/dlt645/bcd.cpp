@@ -17,8 +17,8 @@ std::optional<int64_t> decode_bcd(std::span<const uint8_t> low_first, bool is_si
             negative = (b & kSignBit) != 0;
             b = static_cast<uint8_t>(b & ~kSignBit);
         }
-        const int hi = b >> 4;
-        const int lo = b & 0x0F;
+        const int64_t hi = b >> 4;
+        const int64_t lo = b & 0x0F;
         if (hi > 9 || lo > 9) return std::nullopt;
         value = value * 100 + hi * 10 + lo;
     }

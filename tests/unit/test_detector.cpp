@@ -571,7 +571,7 @@ TEST(FurnaceSignature, RepeatedHeatsWithHarmonics) {
     EXPECT_EQ(sig[0].details["heats"], 2);
     EXPECT_EQ(sig[0].started, kT0);
     // No heat for heat_gap_max_s: the series is over.
-    det.on_time(kT0 + 12 * 60 * kMin, out);
+    det.on_time(kT0 + 12 * (60 * kMin), out);
     EXPECT_EQ(out.back().type, "furnace_signature");
     EXPECT_EQ(out.back().state, EventState::cleared);
     EXPECT_EQ(out.back().id, sig[0].id);

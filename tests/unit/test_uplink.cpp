@@ -50,7 +50,9 @@ class UplinkTest : public testing::Test {
     // n readings of m1, one a second, from `from` on.
     void add_readings(int n, WallMs from = kNow - 3600000) {
         std::vector<Reading> batch;
-        for (int i = 0; i < n; ++i) batch.push_back(reading("m1", from + i * 1000, 100 + i, 10));
+        batch.reserve(static_cast<size_t>(n));
+        for (int i = 0; i < n; ++i)
+            batch.push_back(reading("m1", from + WallMs{i} * 1000, 100 + i, 10));
         ASSERT_TRUE(store_->append_readings(batch));
     }
 

@@ -109,7 +109,7 @@ void FurnaceSignature::details(ojson& det, const AssetTrack& a) const {
                 {"energy_kwh", round_to(h.energy_kwh, 0.001)}};
         if (!std::isnan(h.thd_i_pct)) x["thd_i_pct"] = round_to(h.thd_i_pct, 0.01);
         list.push_back(std::move(x));
-        double dur = static_cast<double>(h.end - h.start);
+        auto dur = static_cast<double>(h.end - h.start);
         night_ms += h.night_fraction * dur;
         total_ms += dur;
         if (!std::isnan(h.thd_i_pct)) thd_sum += h.thd_i_pct, ++thd_n;

@@ -7,9 +7,9 @@ namespace sealwatch::detect {
 
 MeterOffline::MeterOffline(Site& site) : Rule(site), meters_(site.meters.size()) {}
 
-Event MeterOffline::raise(int mi, WallMs ts, WallMs started, std::string_view reason) {
-    const auto& m = site_.meter(mi);
-    auto& st = meters_[static_cast<size_t>(mi)];
+Event MeterOffline::raise(int meter, WallMs ts, WallMs started, std::string_view reason) {
+    const auto& m = site_.meter(meter);
+    auto& st = meters_[static_cast<size_t>(meter)];
     auto& a = st.alarm;
     a.raised = true;
     a.started = started;
@@ -24,9 +24,9 @@ Event MeterOffline::raise(int mi, WallMs ts, WallMs started, std::string_view re
     return e;
 }
 
-Event MeterOffline::clear(int mi, WallMs ts) {
-    const auto& m = site_.meter(mi);
-    auto& st = meters_[static_cast<size_t>(mi)];
+Event MeterOffline::clear(int meter, WallMs ts) {
+    const auto& m = site_.meter(meter);
+    auto& st = meters_[static_cast<size_t>(meter)];
     auto& a = st.alarm;
     a.raised = false;
     auto e = make_event("meter_offline", EventState::cleared,
@@ -54,16 +54,16 @@ void MeterOffline::due(Due& due, WallMs& next) {
     }
 }
 
-void MeterOffline::on_health(int mi, const HealthChange& c, Events& out) {
-    const auto& m = site_.meter(mi);
-    bool raised = meters_[static_cast<size_t>(mi)].alarm.raised;
-    if (c.health == MeterHealth::online) {
-        if (raised) out.push_back(clear(mi, site_.now));
+void MeterOffline::on_health(int meter, const HealthChange& change, Events& out) {
+    const auto& m = site_.meter(meter);
+    bool raised = meters_[static_cast<size_t>(meter)].alarm.raised;
+    if (change.health == MeterHealth::online) {
+        if (raised) out.push_back(clear(meter, site_.now));
         return;
     }
-    std::string reason = std::string(to_string(c.health));
-    if (!c.reason.empty()) reason += ": " + c.reason;
-    if (!raised) out.push_back(raise(mi, site_.now, m.seen ? m.last_ts : site_.now, reason));
+    std::string reason = std::string(to_string(change.health));
+    if (!change.reason.empty()) reason += ": " + change.reason;
+    if (!raised) out.push_back(raise(meter, site_.now, m.seen ? m.last_ts : site_.now, reason));
 }
 
 void MeterOffline::open_alarms(Events& out) const {
