@@ -14,8 +14,8 @@ db=$build/compile_commands.json
 tidy=$(command -v clang-tidy || command -v clang-tidy-14) ||
     { echo "tidy: clang-tidy not installed (toolchains/install-deps.sh)" >&2; exit 2; }
 
-# First-party: the source folders. Not build/, which holds generated code (builtin_profiles.cpp).
-first_party="^$root/(agent|board|protocols|tests)/"
+# First-party: everything in the tree but build/, which holds generated code (builtin_profiles.cpp).
+first_party="^$root/(?!build/)"
 mapfile -t files < <(python3 -c '
 import json, re, sys
 db, pattern = sys.argv[1], re.compile(sys.argv[2])
