@@ -10,7 +10,7 @@ namespace sealwatch::daemon {
 
 namespace {
 
-constexpr WallMs kPurgeEveryMs = 3600 * 1000;
+constexpr WallMs kPurgeEveryMs = WallMs{3600} * 1000;
 
 std::vector<command::TrustedKey> trusted_keys(const config::Config& cfg) {
     std::vector<command::TrustedKey> keys;

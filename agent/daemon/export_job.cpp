@@ -133,8 +133,8 @@ std::optional<ExportJob::Done> ExportJob::take_done() {
     return done;
 }
 
-void ExportJob::run(config::Config cfg, wire::CommandBody body, std::string key,
-                    wire::Topics topics, Publish publish) {
+void ExportJob::run(const config::Config& cfg, wire::CommandBody body, std::string key,
+                    const wire::Topics& topics, const Publish& publish) {
     nlohmann::json result = nlohmann::json::object();
     auto failure = export_and_publish(cfg, body, topics, publish, result);
     if (!failure.empty()) {

@@ -45,8 +45,9 @@ class ExportJob {
     std::optional<Done> take_done();
 
   private:
-    void run(config::Config cfg, wire::CommandBody body, std::string key, wire::Topics topics,
-             Publish publish);
+    // Runs on thread_, whose own copies of the arguments live as long as it does.
+    void run(const config::Config& cfg, wire::CommandBody body, std::string key,
+             const wire::Topics& topics, const Publish& publish);
 
     std::thread thread_;
     std::atomic<bool> running_{false};

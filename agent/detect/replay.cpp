@@ -255,7 +255,7 @@ class Replayer {
                         unquote(trim(std::string_view(start, static_cast<size_t>(p - start))));
                     // Exports list the meters in the same order at every poll: try the one
                     // after the last, then the last, before hashing.
-                    auto next = static_cast<size_t>(last_meter_ + 1);
+                    auto next = static_cast<size_t>(last_meter_) + 1;
                     if (next < names_.size() && names_[next] == id) {
                         meter = static_cast<int>(next);
                     } else if (last_meter_ >= 0 && names_[static_cast<size_t>(last_meter_)] == id) {
@@ -463,7 +463,7 @@ tl::expected<ReplayStats, std::string> replay_csv(const std::string& path, Detec
         while (true) {
             const void* hit = std::memchr(buf.data() + pos, '\n', end - pos);
             if (!hit) break;
-            size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - buf.data());
+            auto nl = static_cast<size_t>(static_cast<const char*>(hit) - buf.data());
             if (!r.line(std::string_view(buf.data() + pos, nl - pos)))
                 return tl::unexpected(r.error_);
             pos = nl + 1;

@@ -133,7 +133,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     std::set<std::string> asset_meters;
     if (asset) asset_meters.insert(asset->meters.begin(), asset->meters.end());
     auto in_asset_event = [&](const Event& e) {
-        return !asset || e.asset == asset->id || asset_meters.count(e.meter) > 0;
+        return !asset || e.asset == asset->id || asset_meters.contains(e.meter);
     };
 
     ReportData rep;
@@ -157,7 +157,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     std::vector<char> meter_main(meter_names.size(), 0);  // the meter is the exported asset's
     std::vector<PowerSeries*> meter_series(meter_names.size(), nullptr);
     for (size_t mk = 0; mk < meter_names.size(); ++mk) {
-        meter_main[mk] = !asset || asset_meters.count(meter_names[mk]) > 0;
+        meter_main[mk] = static_cast<char>(!asset || asset_meters.contains(meter_names[mk]));
         auto it = series.find(meter_names[mk]);
         meter_series[mk] = it != series.end() ? it->second : nullptr;
     }

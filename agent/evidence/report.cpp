@@ -115,7 +115,7 @@ std::string chart(const ReportData& d, const config::Asset& a, const std::vector
         if (!std::isnan(v)) ymax = std::max(ymax, v);
     ymax *= 1.08;
     const double pw = kW - kL - kR, ph = kH - kT - kB;
-    const double span_ms = static_cast<double>(d.to - d.from);
+    const auto span_ms = static_cast<double>(d.to - d.from);
     auto x_of_t = [&](WallMs t) {
         double f = static_cast<double>(std::clamp(t, d.from, d.to) - d.from) / span_ms;
         return kL + f * pw;
@@ -238,7 +238,7 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
             if (a.id == *d.asset) only.insert(a.meters.begin(), a.meters.end());
     }
     for (const auto& e : d.events) {
-        if (d.asset && only.count(e.asset) == 0 && only.count(e.meter) == 0) continue;
+        if (d.asset && !only.contains(e.asset) && !only.contains(e.meter)) continue;
         if (e.type == "asset_state_changed") changes[e.asset].push_back(&e);
         if (e.state == EventState::raised) {
             open[e.id] = {e.started ? e.started : e.ts,       d.to, e.type, e.id,
@@ -333,7 +333,7 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
     for (const auto& a : cfg.assets) {
         if (d.asset && a.id != *d.asset) continue;
         auto st =
-            d.states.count(a.id) ? d.states.at(a.id) : std::string(config::to_string(a.state));
+            d.states.contains(a.id) ? d.states.at(a.id) : std::string(config::to_string(a.state));
         h += "<div class=\"asset\"><h2>" + esc(a.id) + " · " + esc(a.kind) + " · " + state_zh(st) +
              " <span class=\"en\">" + esc(st) + "</span></h2>\n";
         std::string meters;

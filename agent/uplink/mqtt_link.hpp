@@ -39,7 +39,7 @@ struct LinkSettings {
     // A payload longer than max_message_bytes is passed on cut to max_message_bytes + 1, so
     // the receiver sees that it was too long without a second copy of all of it.
     std::vector<std::string> subscriptions;
-    size_t max_message_bytes = 16 * 1024;
+    size_t max_message_bytes = size_t{16} * 1024;
 };
 
 class MqttLink final : public Link {

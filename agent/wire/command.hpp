@@ -21,7 +21,8 @@
 
 namespace sealwatch::wire {
 
-inline constexpr std::size_t kCommandMaxBytes = 16 * 1024;  // the whole payload, envelope included
+// The whole payload, envelope included.
+inline constexpr std::size_t kCommandMaxBytes = std::size_t{16} * 1024;
 inline constexpr int kCommandVersion = 1;
 
 // The outer object. `sig` stays base64 text; `body` is kept as the exact bytes that were signed.
@@ -76,7 +77,7 @@ std::optional<CommandReply> parse_reply(std::string_view payload);
 // {"nonce":…,"i":0,"n":12,"file":"readings.csv","offset":0,"size":123456,"data":"<base64>"}
 // Chunks i = 0..n-1 cover every file of the bundle in turn; `size` is the whole file's, so a
 // file of 0 bytes is one chunk with empty data. Reassembly: write `data` at `offset` of `file`.
-inline constexpr std::size_t kExportChunkBytes = 48 * 1024;  // raw bytes per chunk
+inline constexpr std::size_t kExportChunkBytes = std::size_t{48} * 1024;  // raw bytes per chunk
 
 struct ExportChunk {
     std::string nonce;

@@ -83,8 +83,9 @@ Result<int> open_serial(const SerialSettings& s) {
     ::cfmakeraw(&tio);
     ::cfsetispeed(&tio, *speed);
     ::cfsetospeed(&tio, *speed);
-    tio.c_cflag = static_cast<tcflag_t>((tio.c_cflag & ~(CSIZE | PARENB | PARODD | CSTOPB)) |
-                                        size_of(s.data_bits) | CLOCAL | CREAD);
+    tio.c_cflag = static_cast<tcflag_t>(
+        (tio.c_cflag & ~static_cast<tcflag_t>(CSIZE | PARENB | PARODD | CSTOPB)) |
+        size_of(s.data_bits) | CLOCAL | CREAD);
     if (s.parity != 'N') tio.c_cflag |= PARENB;
     if (s.parity == 'O') tio.c_cflag |= PARODD;
     if (s.stop_bits == 2) tio.c_cflag |= CSTOPB;

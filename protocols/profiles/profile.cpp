@@ -89,7 +89,7 @@ std::optional<uint64_t> not_available_at(TableReader& r, int register_count) {
                   r.name("not_available") + " does not fit in " + std::to_string(bits) + " bits");
         return std::nullopt;
     }
-    uint64_t raw = static_cast<uint64_t>(*v);
+    auto raw = static_cast<uint64_t>(*v);
     if (bits < 64) raw &= (uint64_t{1} << bits) - 1;
     return raw;
 }

@@ -48,7 +48,8 @@ TEST(CommandEvents, AFloodOfOneReasonIsOneEventAMinuteWithItsCount) {
     EXPECT_EQ(first->details["last"]["key"], "county-1");
     EXPECT_EQ(first->details["last"]["nonce"], "n0nce-0123456789abcdef");
     for (int i = 1; i <= 1000; ++i)
-        EXPECT_FALSE(tally.refused(Refusal::bad_signature, "ping", forged(), kNow + i * 50));
+        EXPECT_FALSE(
+            tally.refused(Refusal::bad_signature, "ping", forged(), kNow + WallMs{i} * 50));
     EXPECT_TRUE(tally.due(kNow + 59999).empty());
     auto tail = tally.due(kNow + 60000);
     ASSERT_EQ(tail.size(), 1u);

@@ -18,7 +18,7 @@ const WallMs kNow = 1795298400000;  // 2026-11-21T22:00:00Z
 
 class Nonces : public NonceMemory {
   public:
-    bool seen(std::string_view nonce) override { return kept.count(std::string(nonce)) > 0; }
+    bool seen(std::string_view nonce) override { return kept.contains(std::string(nonce)); }
     bool remember(std::string_view nonce, WallMs keep_until) override {
         if (broken) return false;
         kept[std::string(nonce)] = keep_until;
@@ -250,7 +250,7 @@ TEST_F(CommandVerify, OversizedIsRefusedBeforeAnyParsing) {
 }
 
 TEST_F(CommandVerify, GarbageIsMalformedAndHasNoNonce) {
-    for (std::string garbage :
+    for (const std::string& garbage :
          {std::string(), std::string("\x00\xff\xfe", 3), std::string("{\"key\":"),
           std::string("[1,2,3]"), std::string(R"({"key":"county-1","sig":"x","body":"{}"})"),
           std::string(R"({"key":"county-1","sig":"x","body":"not json"})")}) {

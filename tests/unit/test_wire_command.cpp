@@ -70,7 +70,7 @@ TEST(WireCommand, BodyTimesMayCarryAnOffset) {
 TEST(WireCommand, BodyWithAMissingOrWrongMemberIsRefused) {
     const std::string good = encode_body(ping_body());
     ASSERT_TRUE(parse_body(good));
-    auto with = [&](const char* member, nlohmann::json value) {
+    auto with = [&](const char* member, const nlohmann::json& value) {
         auto j = nlohmann::json::parse(good);
         if (value.is_discarded()) {
             j.erase(member);
