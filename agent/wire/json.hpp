@@ -23,7 +23,7 @@ void append_json_string(std::string& out, std::string_view s);
 // What a decoder accepts at most. The defaults are far above what a gateway writes (a telemetry
 // message of 200 readings is ~40 kB) and far below what would hurt the reader.
 struct Limits {
-    size_t max_bytes = 4 * 1024 * 1024;
+    size_t max_bytes = size_t{4} * 1024 * 1024;
     int max_depth = 32;         // nested objects and arrays, counted before parsing
     size_t max_items = 100000;  // readings or rollups in one message
     size_t max_text = 1024;     // an id, a type, a serial, a version

@@ -32,12 +32,12 @@ Result<Status> parse_status(std::string_view payload, const Limits& limits) {
     return s;
 }
 
-std::string health_json(const HealthChange& h) {
+std::string health_json(const HealthChange& change) {
     std::string out = "{\"meter\":";
-    append_json_string(out, h.meter);
+    append_json_string(out, change.meter);
     out += ",\"health\":\"";
-    out += to_string(h.health);
-    out += "\",\"ts\":\"" + format_rfc3339(h.wall_ms) + "\"}";
+    out += to_string(change.health);
+    out += "\",\"ts\":\"" + format_rfc3339(change.wall_ms) + "\"}";
     return out;
 }
 

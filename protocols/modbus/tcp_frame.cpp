@@ -20,7 +20,7 @@ void put_be16(uint8_t* p, uint16_t v) {
     p[1] = static_cast<uint8_t>(v & 0xFF);
 }
 
-tl::unexpected<ReadError> bad_frame(std::string what, unsigned got, unsigned expected) {
+tl::unexpected<ReadError> bad_frame(const std::string& what, unsigned got, unsigned expected) {
     return tl::unexpected(
         ReadError{ErrorKind::bad_frame, 0,
                   what + " " + std::to_string(got) + ", expected " + std::to_string(expected)});
@@ -62,7 +62,7 @@ uint8_t function_code(Table table) {
 
 std::array<uint8_t, kRequestBytes> encode(const ReadRequest& request) {
     std::array<uint8_t, kRequestBytes> out{};
-    put_be16(&out[0], request.transaction);
+    put_be16(out.data(), request.transaction);
     put_be16(&out[2], 0);                               // protocol: Modbus
     put_be16(&out[4], kRequestBytes - kMbapBytes + 1);  // unit + PDU
     out[6] = request.unit;
@@ -75,7 +75,7 @@ std::array<uint8_t, kRequestBytes> encode(const ReadRequest& request) {
 tl::expected<size_t, ReadError> check_header(const ReadRequest& request,
                                              std::span<const uint8_t, kMbapBytes> header) {
     // The transaction first: a mismatch is most likely a late answer to an earlier request.
-    if (uint16_t tid = be16(&header[0]); tid != request.transaction)
+    if (uint16_t tid = be16(header.data()); tid != request.transaction)
         return bad_frame("transaction id", tid, request.transaction);
     if (uint16_t protocol = be16(&header[2]); protocol != 0)
         return bad_frame("protocol id", protocol, 0);
@@ -83,7 +83,7 @@ tl::expected<size_t, ReadError> check_header(const ReadRequest& request,
     // The length counts the unit id and the PDU: only two values are possible for our request,
     // so a lying length (0xFFFF, 0) is refused before a byte more is read.
     const size_t length = be16(&header[4]);
-    const size_t data_pdu = kDataPduOverhead + 2u * request.count;
+    const size_t data_pdu = kDataPduOverhead + size_t{2} * request.count;
     if (length != 1 + data_pdu && length != 1 + kExceptionPduBytes)
         return bad_frame("MBAP length", static_cast<unsigned>(length),
                          static_cast<unsigned>(1 + data_pdu));
@@ -103,7 +103,7 @@ tl::expected<std::vector<uint16_t>, ReadError> decode_pdu(const ReadRequest& req
         return tl::unexpected(ReadError{ErrorKind::exception, pdu[1], name});
     }
     if (pdu[0] != function) return bad_frame("function", pdu[0], function);
-    const size_t data_bytes = 2u * request.count;
+    const size_t data_bytes = size_t{2} * request.count;
     if (pdu.size() != kDataPduOverhead + data_bytes)
         return bad_frame("PDU bytes", static_cast<unsigned>(pdu.size()),
                          static_cast<unsigned>(kDataPduOverhead + data_bytes));

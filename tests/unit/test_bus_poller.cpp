@@ -30,7 +30,7 @@ class PollerTest : public testing::Test {
   protected:
     // A meter of the given unit on the fake bus, its registers as the simulator renders them.
     void add_meter(const std::string& id, int unit, uint64_t serial,
-                   sim::Values values = {{"u_l1_v", 230.5}, {"p_w", 1200}}) {
+                   const sim::Values& values = {{"u_l1_v", 230.5}, {"p_w", 1200}}) {
         const auto* profile = catalog_.find("eastron-sdm120");
         ASSERT_TRUE(profile);
         config::Meter m;
