@@ -5,6 +5,7 @@
 #include <set>
 
 #include "chain/crypto.hpp"
+#include "common/duplicate_ids.hpp"
 #include "common/problem_log.hpp"
 #include "common/table_reader.hpp"
 #include "common/toml_document.hpp"
@@ -103,46 +104,10 @@ class Parser {
 
     void uplink(const toml::table& t, Uplink& u) {
         TableReader r(t, "[uplink]", log_);
-        r.read("host", u.host);
-        if (u.host.empty()) r.problem("host", "'host' must not be empty");
-        r.read("insecure", u.insecure);
-        u.port = u.insecure ? 1883 : 8883;
-        r.read("port", u.port, 1, 65535);
-        r.read("topic_prefix", u.topic_prefix);
-        if (u.topic_prefix.empty() || u.topic_prefix.find_first_of("#+") != std::string::npos ||
-            u.topic_prefix.front() == '/' || u.topic_prefix.back() == '/')
-            r.problem("topic_prefix",
-                      "'topic_prefix' must be a non-empty MQTT topic without wildcards or "
-                      "leading/trailing '/'");
-        r.read("username", u.username);
-        r.read("password", u.password);
-        r.read("keepalive_s", u.keepalive_s, 5, 3600);
+        read_broker(r, "uplink", u);
         r.read("batch_max_readings", u.batch_max_readings, 1, 10000);
         r.read("batch_max_delay_ms", u.batch_max_delay_ms, 0, 600000);
         r.read("max_inflight", u.max_inflight, 1, 1000);
-        if (const auto* tt = r.table("tls")) {
-            Tls tls;
-            TableReader tr(*tt, "[uplink.tls]", log_);
-            tr.read("ca_file", tls.ca_file, Need::required);
-            tr.read("cert_file", tls.cert_file);
-            tr.read("key_file", tls.key_file);
-            for (auto [key, path] : {std::pair<const char*, std::string*>{"ca_file", &tls.ca_file},
-                                     {"cert_file", &tls.cert_file},
-                                     {"key_file", &tls.key_file}}) {
-                std::error_code ec;
-                if (!path->empty() && !std::filesystem::exists(*path, ec))
-                    tr.problem(key, std::string("'") + key + "': no such file " + *path);
-            }
-            if (tls.cert_file.empty() != tls.key_file.empty())
-                tr.problem_here("[uplink.tls]: 'cert_file' and 'key_file' go together");
-            u.tls = tls;
-        }
-        if (!u.insecure && !u.tls)
-            r.problem_here(
-                "[uplink]: no [uplink.tls] table; plain MQTT needs 'insecure = true' said "
-                "explicitly");
-        if (u.insecure && u.tls)
-            r.problem("insecure", "'insecure = true' with [uplink.tls]: pick one");
     }
 
     void storage(const toml::table& t, Storage& s) {
@@ -355,20 +320,10 @@ class Parser {
 
 // Checks that need the whole file: unique ids, references that resolve, profiles that exist.
 void cross_check(Config& cfg, ProblemLog& log) {
-    auto unique = [&](auto& items, const char* what) {
-        std::map<std::string, unsigned> first;
-        for (const auto& it : items) {
-            if (it.id.empty()) continue;
-            auto [pos, fresh] = first.emplace(it.id, it.line);
-            if (!fresh)
-                log.add(it.line, std::string("duplicate ") + what + " id \"" + it.id +
-                                     "\" (first at line " + std::to_string(pos->second) + ")");
-        }
-    };
-    unique(cfg.buses, "bus");
-    unique(cfg.meters, "meter");
-    unique(cfg.assets, "asset");
-    unique(cfg.command_keys, "command_key");
+    report_duplicate_ids(cfg.buses, "bus", log);
+    report_duplicate_ids(cfg.meters, "meter", log);
+    report_duplicate_ids(cfg.assets, "asset", log);
+    report_duplicate_ids(cfg.command_keys, "command_key", log);
 
     std::map<std::pair<std::string, std::string>, std::string> slots;  // (bus, unit/address)
     for (const auto& m : cfg.meters) {

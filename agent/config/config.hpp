@@ -11,6 +11,7 @@
 #include <tl/expected.hpp>
 
 #include "board/catalog.hpp"
+#include "config/broker.hpp"
 #include "profiles/catalog.hpp"
 
 namespace sealwatch::config {
@@ -23,21 +24,9 @@ struct Gateway {
     std::vector<std::string> profile_dirs;  // user profiles, on top of the built-in ones
 };
 
-struct Tls {
-    std::string ca_file;
-    std::string cert_file;
-    std::string key_file;
-};
-
-struct Uplink {
-    std::string host = "127.0.0.1";
-    int port = 8883;
-    std::string topic_prefix = "sealwatch/v1";
-    std::optional<Tls> tls;
-    std::string username;
-    std::string password;
-    bool insecure = false;  // plain MQTT, no TLS: only when asked for in so many words
-    int keepalive_s = 30;
+// The broker keys (host, port, topic_prefix, tls, ...) are read as the county's are
+// (config/broker.hpp); these are the agent's own.
+struct Uplink : Broker {
     int batch_max_readings = 200;   // readings per telemetry message
     int batch_max_delay_ms = 1000;  // a smaller batch leaves once its oldest reading is this old
     int max_inflight = 32;          // messages handed over and not yet acknowledged

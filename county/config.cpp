@@ -1,0 +1,106 @@
+#include "county/config.hpp"
+
+#include <filesystem>
+
+#include "common/duplicate_ids.hpp"
+#include "common/problem_log.hpp"
+#include "common/table_reader.hpp"
+#include "common/toml_document.hpp"
+
+namespace sealwatch::county {
+
+const CommandKey* Config::find_command_key(std::string_view id) const {
+    for (const auto& k : command_keys)
+        if (k.id == id) return &k;
+    return nullptr;
+}
+
+namespace {
+
+using Need = TableReader::Need;
+
+// The MQTT client id alphabet the project allows: printable ASCII without spaces or the topic
+// wildcards, short enough for every broker (MQTT 3.1.1 only promises 23 bytes; mosquitto and
+// RabbitMQ take more).
+bool valid_client_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id)
+        if (c <= ' ' || c > '~' || c == '+' || c == '#' || c == '/') return false;
+    return true;
+}
+
+class Parser {
+  public:
+    explicit Parser(ProblemLog& log) : log_(log) {}
+
+    void root(const toml::table& tbl, Config& cfg) {
+        TableReader r(tbl, "the top level", log_);
+        if (const auto* t = r.table("county")) county(*t, cfg);
+        if (const auto* t = r.table("broker")) {
+            broker(*t, cfg.broker);
+        } else if (!r.has("broker")) {
+            r.problem_here("missing [broker] table");
+        }
+        for (const auto* t : r.tables("command_key")) cfg.command_keys.push_back(command_key(*t));
+        if (r.has("web"))
+            r.reject("web",
+                     "[web] is reserved for the bureau's web page, which this version does not "
+                     "serve yet; remove the table");
+    }
+
+  private:
+    void county(const toml::table& t, Config& cfg) {
+        TableReader r(t, "[county]", log_);
+        r.read("data_dir", cfg.data_dir);
+        if (cfg.data_dir.empty()) r.problem("data_dir", "'data_dir' must not be empty");
+        r.read("silent_after_s", cfg.silent_after_s, 5, 86400);
+    }
+
+    void broker(const toml::table& t, Broker& b) {
+        TableReader r(t, "[broker]", log_);
+        config::read_broker(r, "broker", b);
+        r.read("client_id", b.client_id);
+        if (!valid_client_id(b.client_id))
+            r.problem("client_id",
+                      "'client_id' in [broker] must be 1 to 64 printable ASCII characters "
+                      "without spaces, '/', '+' or '#'");
+    }
+
+    CommandKey command_key(const toml::table& t) {
+        CommandKey k;
+        TableReader r(t, "[[command_key]]", log_);
+        k.line = r.line();
+        if (auto id = r.id("id")) k.id = std::move(*id);
+        r.read("private_key_file", k.private_key_file, Need::required);
+        std::error_code ec;
+        if (!k.private_key_file.empty() && !std::filesystem::exists(k.private_key_file, ec))
+            r.problem("private_key_file", "'private_key_file': no such file " + k.private_key_file +
+                                              " (sealwatch-county keygen --out FILE makes one)");
+        return k;
+    }
+
+    ProblemLog& log_;
+};
+
+}  // namespace
+
+tl::expected<Config, Problems> parse(std::string_view text, const std::string& file_name) {
+    ProblemLog log(file_name);
+    auto tbl = parse_toml(text, log);
+    if (!tbl) return tl::unexpected(log.in_file_order());
+    Config cfg;
+    cfg.file = file_name;
+    Parser(log).root(*tbl, cfg);
+    report_duplicate_ids(cfg.command_keys, "command_key", log);
+    if (!log.empty()) return tl::unexpected(log.in_file_order());
+    return cfg;
+}
+
+tl::expected<Config, Problems> load(const std::string& path) {
+    ProblemLog log(path);
+    auto text = read_toml_file(path, log);
+    if (!text) return tl::unexpected(log.in_file_order());
+    return parse(*text, path);
+}
+
+}  // namespace sealwatch::county
