@@ -15,12 +15,64 @@ std::string too_large() {
            " bytes, the most a TOML file may have here; not read";
 }
 
-// Measures nesting on the raw text, without building anything: each segment of a [header] or
-// of a dotted key, and each open [ or { of a value, is one level. Strings and comments are
-// skipped so that a '.' or '[' inside them does not count; dots in values (floats, dates) do not
-// count either. Returns the first line where the depth exceeds `limit`. Text that is not valid
-// TOML is measured as well as it goes; toml++ reports what is wrong with it afterwards.
-std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limit) {
+struct TextProblem {
+    unsigned line;
+    std::string message;
+};
+
+// TOML allows no raw control character but tab, LF and CR, in strings and comments alike.
+// Refused here because toml++ 3.3 asserts (parse_key) on one right after a header's '['.
+std::optional<TextProblem> first_control_character(std::string_view text) {
+    unsigned line = 1;
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\n') ++line;
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02x", c);
+            return TextProblem{line, std::string("control character ") + hex +
+                                         " (TOML allows none but tab and line ends); not read"};
+        }
+    }
+    return std::nullopt;
+}
+
+bool bare_key_character(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+}
+
+// One pass over the raw text, without building anything, for what toml++ must not see:
+// - nesting: each segment of a [header] or of a dotted key, and each open [ or { of a value, is
+//   one level; deeper than `limit` is refused (toml++ recurses once per level);
+// - a non-ASCII byte outside strings and comments (TOML keys and values are ASCII there):
+//   toml++ 3.3 reaches __builtin_unreachable() classifying one as a key character;
+// - a [header] whose first character is no key (`[!`, `[[[`, `[` then a line end): toml++ 3.3
+//   asserts in parse_key.
+// Strings and comments are skipped so that a '.' or '[' inside them does not count; dots in
+// values (floats, dates) do not count either. Text that is not valid TOML in other ways is
+// scanned as well as it goes; toml++ reports what is wrong with it afterwards.
+std::optional<TextProblem> first_structure_problem(std::string_view text, unsigned limit) {
+    const auto too_deep = [limit](unsigned line) {
+        return TextProblem{line, "nested more than " + std::to_string(limit) +
+                                     " levels deep (tables, arrays and dotted keys); not read"};
+    };
+    const auto non_ascii = [](unsigned line) {
+        return TextProblem{line,
+                           "a non-ASCII character outside a string or comment (keys with "
+                           "other letters must be quoted); not read"};
+    };
+    // A string starts a key segment or a value; a quote anywhere else (`1'…'`, `a"b"`, after a
+    // second '=') is invalid TOML that toml++ reads as a bare word, past what this scan takes for
+    // a string's end, into the non-ASCII text that trips it (above).
+    const auto misplaced_quote = [](unsigned line) {
+        return TextProblem{line, "a quote that starts no key and no value; not read"};
+    };
+    const auto bad_escape = [](unsigned line) {
+        return TextProblem{line,
+                           "a backslash in a string followed by a non-ASCII character (no "
+                           "such escape); not read"};
+    };
     struct Frame {
         bool inline_table;      // '{' (its keys add levels) or '[' (an array)
         unsigned key_segments;  // of the key being read inside an inline table
@@ -44,8 +96,10 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
         key_started = false;
         key_segments() = 0;
     };
-    // Skips a string starting at i; leaves i on its last character.
-    auto skip_string = [&](size_t& i) {
+    // Skips a string starting at i; leaves i on its last character. False when a backslash is
+    // followed (past blanks and line ends) by a non-ASCII byte: no valid escape, and inside a
+    // multi-line string toml++ 3.3 reaches __builtin_unreachable() classifying that byte.
+    auto skip_string = [&](size_t& i) -> bool {
         const char quote = text[i];
         const bool basic = quote == '"';
         const std::string_view triple = basic ? R"(""")" : "'''";
@@ -55,8 +109,14 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
             const char c = text[i];
             if (c == '\n') {
                 ++line;
-                if (!multi) return;  // unterminated; toml++ says so
+                if (!multi) return true;  // unterminated; toml++ says so
             } else if (basic && c == '\\') {
+                size_t next = i + 1;
+                while (next < text.size() && (text[next] == ' ' || text[next] == '\t' ||
+                                              text[next] == '\r' || text[next] == '\n'))
+                    ++next;
+                if (next < text.size() && static_cast<unsigned char>(text[next]) >= 0x80)
+                    return false;
                 ++i;
                 if (i < text.size() && text[i] == '\n') ++line;
             } else if (c == quote && (!multi || text.substr(i, 3) == triple)) {
@@ -65,15 +125,21 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
                     i += 2;
                     while (i + 1 < text.size() && text[i + 1] == quote) ++i;
                 }
-                return;
+                return true;
             }
         }
+        return true;
     };
 
-    for (size_t i = 0; i < text.size(); ++i) {
+    // A UTF-8 byte order mark, as Windows editors write, is the one non-ASCII text allowed here.
+    const size_t start = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+    char prev = '\n';  // the last character read outside strings and comments, blanks skipped
+    for (size_t i = start; i < text.size(); ++i) {
         const char c = text[i];
+        if (static_cast<unsigned char>(c) >= 0x80) return non_ascii(line);
         if (c == '\n') {
             ++line;
+            prev = c;
             if (frames.empty()) start_key();
             continue;
         }
@@ -85,28 +151,49 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
         if (in_key && frames.empty() && !key_started && c == '[') {
             // A [table] or [[array of tables]] header: its segments, plus the array's level.
             header = 1;
-            if (i + 1 < text.size() && text[i + 1] == '[') {
+            const bool array_of_tables = i + 1 < text.size() && text[i + 1] == '[';
+            if (array_of_tables) {
                 ++header;
                 ++i;
             }
+            size_t first = i + 1;
+            while (first < text.size() && (text[first] == ' ' || text[first] == '\t')) ++first;
+            if (first < text.size() && static_cast<unsigned char>(text[first]) >= 0x80)
+                return non_ascii(line);
+            if (first >= text.size() ||
+                !(bare_key_character(text[first]) || text[first] == '"' || text[first] == '\''))
+                return TextProblem{line, "a table header must start with a key; not read"};
+            char header_prev = '[';
             for (++i; i < text.size() && text[i] != ']' && text[i] != '\n'; ++i) {
-                if (text[i] == '"' || text[i] == '\'')
-                    skip_string(i);
-                else if (text[i] == '.')
+                const char h = text[i];
+                if (static_cast<unsigned char>(h) >= 0x80) return non_ascii(line);
+                if (h == ' ' || h == '\t') continue;
+                if (h == '"' || h == '\'') {
+                    if (header_prev != '[' && header_prev != '.') return misplaced_quote(line);
+                    if (!skip_string(i)) return bad_escape(line);
+                } else if (h == '.') {
                     ++header;
-                if (header > limit) return line;
+                }
+                header_prev = h;
+                if (header > limit) return too_deep(line);
             }
+            if (array_of_tables && i + 1 < text.size() && text[i] == ']' && text[i + 1] == ']')
+                ++i;                                      // past both brackets
             if (i < text.size() && text[i] == '\n') --i;  // let the loop count the line
             in_key = false;                               // the rest of the line is no key
+            prev = ']';
             continue;
         }
         bool deeper = false;  // only then is the depth measured again
         if (c == '"' || c == '\'') {
+            const bool starts_something = prev == '\n' || prev == '=' || prev == '[' ||
+                                          prev == '{' || prev == ',' || (in_key && prev == '.');
+            if (!starts_something) return misplaced_quote(line);
             if (in_key && !key_started) {
                 key_started = deeper = true;
                 key_segments() = 1;
             }
-            skip_string(i);
+            if (!skip_string(i)) return bad_escape(line);
         } else if (in_key) {
             if (c == '.') {
                 ++key_segments();
@@ -120,16 +207,23 @@ std::optional<unsigned> first_line_too_deep(std::string_view text, unsigned limi
                 key_started = deeper = true;
                 key_segments() = 1;
             }
+        } else if (c == '=') {
+            return TextProblem{line, "a second '=' after a key's value; not read"};
         } else if (c == '[' || c == '{') {
             frames.push_back(Frame{c == '{', 0});
             if (c == '{') start_key();
             deeper = true;
-        } else if ((c == ']' || c == '}') && !frames.empty()) {
+        } else if (c == ']' || c == '}') {
+            // toml++ 3.3 asserts on a '}' where an array's next value should be (`e=[}`).
+            if (frames.empty() || frames.back().inline_table != (c == '}'))
+                return TextProblem{line,
+                                   std::string("a '") + c + "' that closes nothing open; not read"};
             frames.pop_back();
         } else if (c == ',' && !frames.empty() && frames.back().inline_table) {
             start_key();
         }
-        if (deeper && depth() > limit) return line;
+        if (deeper && depth() > limit) return too_deep(line);
+        prev = c;
     }
     return std::nullopt;
 }
@@ -164,9 +258,10 @@ std::optional<toml::table> parse_toml(std::string_view text, ProblemLog& log) {
         log.add(0, too_large());
         return std::nullopt;
     }
-    if (auto line = first_line_too_deep(text, kMaxTomlDepth)) {
-        log.add(*line, "nested more than " + std::to_string(kMaxTomlDepth) +
-                           " levels deep (tables, arrays and dotted keys); not read");
+    auto problem = first_control_character(text);
+    if (!problem) problem = first_structure_problem(text, kMaxTomlDepth);
+    if (problem) {
+        log.add(problem->line, problem->message);
         return std::nullopt;
     }
 #if TOML_EXCEPTIONS
