@@ -11,6 +11,15 @@ namespace {
 constexpr const char* kType = "furnace_signature";
 constexpr WallMs kHeatDropMs = 120'000;  // a heat ends when the draw stays low this long
 constexpr size_t kMaxSeries = 32;        // heats kept as evidence of one series
+// At tapping the furnace's inverter is switched off: the draw falls to its idle (cooling pumps,
+// lights), a few % of a heat's mean at most. A load that only slows down between its "heats"
+// (a fan on a variable-speed drive at low speed) stays at a large share of it.
+constexpr double kIdleShare = 0.1;
+
+// How long a draw of `w` takes to use `wh`.
+WallMs ms_at(double wh, double w) {
+    return w > 0 ? static_cast<WallMs>(wh * 3.6e6 / w) : 0;
+}
 }  // namespace
 
 size_t FurnaceSignature::index_of(const AssetTrack& a) const {
@@ -19,29 +28,78 @@ size_t FurnaceSignature::index_of(const AssetTrack& a) const {
 
 void FurnaceSignature::on_reading(const MeterReading& r, Events& out) {
     if (!r.asset || std::isnan(r.asset_w) || !restricted(r.asset->state)) return;
-    heat_sample(*r.asset, r.ts, r.asset_w, r.thd, out);
+    const auto& a = *r.asset;
+    const auto& h = assets_[index_of(a)];
+    // What the registers counted over a stretch nobody saw (the meter or the gateway away).
+    const bool counted = r.adv_span > a.timing.gap && (r.imp.advanced || r.exp.advanced);
+    const double unseen_wh = counted ? r.adv_kwh * 1000 : std::nan("");
+    if (h.in && r.ts - h.prev_ts > a.timing.gap)
+        across_unseen(a, h.prev_ts, r.ts, unseen_wh, r.asset_w, out);
+    else if (!h.in && counted && r.asset_w >= a.heat_w)
+        across_unseen(a, r.adv_from, r.ts, unseen_wh, r.asset_w, out);
+    heat_sample(a, r.ts, r.asset_w, r.thd, out);
+}
+
+void FurnaceSignature::start_heat(Heats& h, WallMs start, WallMs ts, double w, double thd) {
+    h.in = true;
+    h.start = start;
+    h.prev_ts = ts;
+    h.prev_v = h.peak = w;
+    h.below_since = -1;
+    h.energy_wh = h.thd_sum = h.night_ms = 0;
+    h.thd_n = 0;
+    if (!std::isnan(thd)) h.thd_sum += thd, ++h.thd_n;
+}
+
+void FurnaceSignature::across_unseen(const AssetTrack& a, WallMs from, WallMs ts, double unseen_wh,
+                                     double w, Events& out) {
+    auto& h = assets_[index_of(a)];
+    const double half = a.heat_w * 0.5;
+    const WallMs span = ts - from;
+    auto count_unseen = [&](WallMs ran) {
+        h.energy_wh += unseen_wh;
+        if (site_.night(from)) h.night_ms += static_cast<double>(ran);
+        h.prev_ts = ts;
+        h.prev_v = w;
+    };
+    if (!h.in) {
+        // A heat began unseen: it ran at about today's draw for as long as its energy says.
+        WallMs ran = std::min(span, ms_at(unseen_wh, w));
+        start_heat(h, ts - ran, ts, w, std::nan(""));
+        h.energy_wh = unseen_wh;
+        if (site_.night(ts - ran)) h.night_ms = static_cast<double>(ran);
+        return;
+    }
+    if (std::isnan(unseen_wh)) {  // no register: judged on what was seen
+        end_heat(a, h.prev_ts, ts, false, out);
+        return;
+    }
+    if (w >= half && unseen_wh * 3.6e6 / static_cast<double>(span) >= half) {
+        count_unseen(span);  // it went on throughout
+        return;
+    }
+    if (w < half) {
+        // It ended unseen, at about its last draw, as long after as its energy says; the drop
+        // is judged from here on as if seen.
+        WallMs ran = std::min(span, ms_at(unseen_wh, std::max(h.prev_v, half)));
+        count_unseen(ran);
+        if (h.below_since < 0) {
+            h.below_since = from + ran;
+            h.low = w;
+        }
+        return;
+    }
+    end_heat(a, h.prev_ts, ts, false, out);  // one ended and another began unseen
 }
 
 void FurnaceSignature::heat_sample(const AssetTrack& a, WallMs ts, double w, double thd,
                                    Events& out) {
     auto& h = assets_[index_of(a)];
     if (!h.in) {
-        if (w < a.heat_w) return;
-        h.in = true;
-        h.start = h.prev_ts = ts;
-        h.prev_v = h.peak = w;
-        h.below_since = -1;
-        h.energy_wh = h.thd_sum = h.night_ms = 0;
-        h.thd_n = 0;
-        if (!std::isnan(thd)) h.thd_sum += thd, ++h.thd_n;
+        if (w >= a.heat_w) start_heat(h, ts, ts, w, thd);
         return;
     }
     WallMs dt = ts - h.prev_ts;
-    if (dt > a.timing.gap) {  // lost sight of it: the heat ended when we last saw it
-        end_heat(a, h.prev_ts, ts, out);
-        if (w >= a.heat_w) heat_sample(a, ts, w, thd, out);
-        return;
-    }
     if (dt > 0) {
         h.energy_wh += h.prev_v * static_cast<double>(dt) / 3.6e6;
         if (site_.night(h.prev_ts)) h.night_ms += static_cast<double>(dt);
@@ -53,12 +111,14 @@ void FurnaceSignature::heat_sample(const AssetTrack& a, WallMs ts, double w, dou
         h.below_since = -1;
         if (!std::isnan(thd)) h.thd_sum += thd, ++h.thd_n;
     } else {
-        if (h.below_since < 0) h.below_since = ts;
-        if (ts - h.below_since >= kHeatDropMs) end_heat(a, h.below_since, ts, out);
+        if (h.below_since < 0) h.below_since = ts, h.low = w;
+        h.low = std::min(h.low, w);
+        if (ts - h.below_since >= kHeatDropMs) end_heat(a, h.below_since, ts, true, out);
     }
 }
 
-void FurnaceSignature::end_heat(const AssetTrack& a, WallMs end, WallMs ts, Events& out) {
+void FurnaceSignature::end_heat(const AssetTrack& a, WallMs end, WallMs ts, bool drop_seen,
+                                Events& out) {
     const auto& d = site_.d;
     auto& h = assets_[index_of(a)];
     h.in = false;
@@ -73,8 +133,9 @@ void FurnaceSignature::end_heat(const AssetTrack& a, WallMs end, WallMs ts, Even
     heat.night_fraction = dur > 0 ? std::min(1.0, h.night_ms / static_cast<double>(dur)) : 0;
     bool shaped = dur >= WallMs{d.heat_min_s} * 1000 && dur <= WallMs{d.heat_max_s} * 1000 &&
                   heat.mean_w >= 0.5 * heat.peak_w;
+    bool tapped = !drop_seen || h.low <= kIdleShare * heat.mean_w;
     bool induction = std::isnan(heat.thd_i_pct) || heat.thd_i_pct >= d.thd_i_min_pct;
-    if (!shaped || !induction) return;
+    if (!shaped || !tapped || !induction) return;
     if (h.last_end >= 0 && heat.start - h.last_end > WallMs{d.heat_gap_max_s} * 1000)
         h.series.clear();
     if (h.series.size() >= kMaxSeries) h.series.erase(h.series.begin());
@@ -169,18 +230,25 @@ void FurnaceSignature::open_alarms(Events& out) const {
 }
 
 // The asset's entry: "heats": the counted series ([start, end, peak_w, energy_kwh, mean_w,
-// thd_i_pct or null, night_fraction] each), the end of the last one, the alarm.
+// thd_i_pct or null, night_fraction] each), the end of the last one, the alarm, and the heat in
+// progress ("current", absent when none: snapshots written before it restore as no heat).
 void FurnaceSignature::snapshot(ojson& j) const {
     for (const auto& a : site_.assets) {
         const auto& h = assets_[index_of(a)];
-        if (h.series.empty() && !h.alarm.raised) continue;
+        if (h.series.empty() && !h.alarm.raised && !h.in) continue;
         ojson series = ojson::array();
         for (const auto& s : h.series)
             series.push_back({s.start, s.end, s.peak_w, s.energy_kwh, s.mean_w,
                               std::isnan(s.thd_i_pct) ? ojson() : ojson(s.thd_i_pct),
                               s.night_fraction});
-        asset_entry(j, a.cfg->id)["heats"] = {
-            {"series", std::move(series)}, {"last_end", h.last_end}, {"alarm", h.alarm.to_json()}};
+        auto& x = asset_entry(j, a.cfg->id)["heats"];
+        x = {{"series", std::move(series)}, {"last_end", h.last_end}, {"alarm", h.alarm.to_json()}};
+        if (h.in)
+            x["current"] = {
+                {"start", h.start},     {"prev_ts", h.prev_ts},     {"prev_w", h.prev_v},
+                {"peak_w", h.peak},     {"energy_wh", h.energy_wh}, {"night_ms", h.night_ms},
+                {"thd_sum", h.thd_sum}, {"thd_n", h.thd_n},         {"below_since", h.below_since},
+                {"low_w", h.low}};
     }
 }
 
@@ -202,6 +270,19 @@ void FurnaceSignature::restore(const nlohmann::json& j) {
             heat.night_fraction = s.at(6).get<double>();
             h.series.push_back(heat);
         }
+        if (!hj.contains("current")) return;
+        const auto& c = hj["current"];
+        h.in = true;
+        h.start = c.at("start").get<WallMs>();
+        h.prev_ts = c.at("prev_ts").get<WallMs>();
+        h.prev_v = c.at("prev_w").get<double>();
+        h.peak = c.at("peak_w").get<double>();
+        h.energy_wh = c.at("energy_wh").get<double>();
+        h.night_ms = c.at("night_ms").get<double>();
+        h.thd_sum = c.at("thd_sum").get<double>();
+        h.thd_n = c.at("thd_n").get<int>();
+        h.below_since = c.at("below_since").get<WallMs>();
+        h.low = c.at("low_w").get<double>();
     });
 }
 

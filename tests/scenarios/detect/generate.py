@@ -537,9 +537,6 @@ POWER_VALUES = ("p_w", "p_l1_w", "p_l2_w", "p_l3_w", "i_l1_a", "i_l2_a", "i_l3_a
                 "thd_i_l1_pct", "thd_i_l2_pct", "thd_i_l3_pct")
 AWAITS_SAMPLES = "issue 10: confirmation counted in samples, time floors scaled to the interval"
 AWAITS_ENERGY = "issue 10: every register advance accounted for (power_register_mismatch)"
-AWAITS_HEATS = "issue 10: heats that survive gaps in the data"
-AWAITS_LAG = "issue 10: balances that hold when sub-meters are a sample behind the incoming meter"
-AWAITS_FAN = "issue 10: the furnace signature tells a variable-speed fan from heats"
 
 
 def every_second(start, end):
@@ -681,7 +678,6 @@ def heats_across_gaps():
             max_latency_s=gaps[1][1] + 5 * MIN - starts[0])
     s.event("reenergized", "cleared", "critical", "furnace-2")
     s.event("furnace_signature", "cleared", "critical", "furnace-2")
-    s.awaits = AWAITS_HEATS
     return s
 
 
@@ -817,7 +813,6 @@ def lagging_submeters(name, interval_s, start, end, jitter_s, dup_every, heat_st
                 s.row(stamp, mid, vals)
                 dups += 1
     s.replay = {"skipped_rows": {"duplicate": dups}}
-    s.awaits = AWAITS_LAG
     return s
 
 
@@ -847,10 +842,8 @@ def legal_furnace():
                                         else 3))
         s.row(t, "m1", ms["m1"].measure(t, furnace, thd=28 if furnace > 50e3 else 4))
         s.row(t, "m2", ms["m2"].measure(t, 220, thd=3))
-    # Today the detector opens a balance window at the incoming meter's row and closes it at
-    # the next, so sub-meters listed after it in a poll are judged a sample late: the ramp of
-    # a heat shows as an excess (the same weakness as lagging sub-meters).
-    s.awaits = AWAITS_LAG
+    # Balanced at every moment: the sub-meters' rows come after the incoming meter's in each
+    # poll, and a heat's ramp must not show as an excess between them.
     return s
 
 
@@ -874,7 +867,6 @@ def vsd_fan_on_shut():
     s.event("production_suspected", "raised", "major", "fan-hall", onset=run[0],
             max_latency_s=300)
     s.event("production_suspected", "cleared", "major", "fan-hall")
-    s.awaits = AWAITS_FAN
     return s
 
 
