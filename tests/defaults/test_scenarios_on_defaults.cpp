@@ -10,22 +10,10 @@ using namespace sealwatch;
 
 namespace {
 
-// What a config holding only contract keys leaves: no [detect] keys, no detection overrides on
-// an asset (standby_w and export_allowed say what the asset is, not how to detect: they stay).
-void contract_only(config::Config& cfg) {
-    cfg.detect = config::Detect{};
-    for (auto& a : cfg.assets) {
-        a.production_w.reset();
-        a.heat_w.reset();
-        a.min_on_s.reset();
-        a.min_off_s.reset();
-    }
-}
-
 class ScenarioOnDefaults : public testing::TestWithParam<std::string> {};
 
 TEST_P(ScenarioOnDefaults, EmitsExactlyTheLabelledEvents) {
-    scenario_library::run_and_check(GetParam(), contract_only);
+    scenario_library::run_and_check(GetParam(), scenario_library::contract_only);
 }
 
 INSTANTIATE_TEST_SUITE_P(Library, ScenarioOnDefaults,

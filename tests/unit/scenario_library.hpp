@@ -10,8 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -23,47 +21,10 @@
 #include "config/config.hpp"
 #include "detect/detector.hpp"
 #include "detect/replay.hpp"
+#include "scenario_files.hpp"
 #include "wire/event.hpp"
 
 namespace sealwatch::scenario_library {
-
-inline const std::filesystem::path& dir() {
-    static const std::filesystem::path d =
-        std::filesystem::path(SEALWATCH_SOURCE_DIR) / "tests" / "scenarios" / "detect";
-    return d;
-}
-
-inline nlohmann::json expectation(const std::string& name) {
-    std::ifstream in(dir() / (name + ".expect.json"));
-    if (!in) return nlohmann::json::object();
-    return nlohmann::json::parse(in);
-}
-
-// A scenario whose expect.json says `awaits`: labelled truth the detector does not meet yet
-// (issue 10). Left out of the CI run, run by the `defaults` test.
-inline bool awaits_the_detector(const std::string& name) {
-    return expectation(name).contains("awaits");
-}
-
-enum class Which { all, met_today };
-
-inline std::vector<std::string> names(Which which) {
-    std::vector<std::string> out;
-    for (const auto& entry : std::filesystem::directory_iterator(dir())) {
-        if (entry.path().extension() != ".toml") continue;
-        auto name = entry.path().stem().string();
-        if (which == Which::met_today && awaits_the_detector(name)) continue;
-        out.push_back(name);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-inline std::string key(const std::string& type, const std::string& state,
-                       const std::string& severity, const std::string& asset,
-                       const std::string& meter) {
-    return type + "/" + state + "/" + severity + "/" + asset + "/" + meter;
-}
 
 inline void report_line(const std::string& name, size_t expected, size_t emitted,
                         const std::string& latency) {
