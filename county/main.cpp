@@ -1,10 +1,13 @@
-// sealwatch-county: the county office's side (docs/security.md, docs/protocol.md). Verbs grow
-// as they are built; today: keygen.
+// sealwatch-county: the county office's side (docs/county.md, docs/security.md,
+// docs/protocol.md). Verbs grow as they are built; today: keygen, send.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "chain/crypto.hpp"
+#include "common/log.hpp"
+#include "county/config.hpp"
+#include "county/send.hpp"
 
 using namespace sealwatch;
 
@@ -31,6 +34,16 @@ int keygen(const std::string& out, const std::string& id) {
     return 0;
 }
 
+// The config, or its problems on stderr (one "FILE:LINE: message" each) and nullopt.
+std::optional<county::Config> load_config(const std::string& path) {
+    auto cfg = county::load(path);
+    if (!cfg) {
+        for (const auto& p : cfg.error()) std::cerr << p << '\n';
+        return std::nullopt;
+    }
+    return std::move(*cfg);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,7 +56,44 @@ int main(int argc, char** argv) {
     kg->add_option("--out", out, "private key file (FILE.pub gets the public key)")->required();
     kg->add_option("--id", id, "the key's id in the gateways' [[command_key]] tables");
 
+    std::string config_path = "/etc/sealwatch-county/county.toml";
+    county::SendOptions send;
+    std::vector<std::string> send_args;
+    auto* sd = app.add_subcommand(
+        "send", "sign a command, send it to a gateway, wait for its reply and print it");
+    sd->add_option("-c,--config", config_path, "the county config")->capture_default_str();
+    sd->add_option("gateway", send.gateway, "the gateway's id")->required();
+    sd->add_option("verb", send.verb, "ping | set-state | export | reload")->required();
+    sd->add_option("args", send_args,
+                   "NAME=VALUE: set-state asset= state= by= [note=]; export from= to= [asset=]");
+    sd->add_option("--site", send.site,
+                   "the gateway's site (default: from its retained status on the broker)");
+    sd->add_option("--key", send.key_id, "the [[command_key]] to sign with (default: the first)");
+    sd->add_option("--issued", send.issued, "the command's issue time (default: now)");
+    sd->add_option("--valid-for", send.valid_for_s, "seconds from issued to expires")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
+    sd->add_option("--timeout", send.timeout_s, "seconds to wait for the broker and the reply")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+    sd->add_option("--out", send.out_dir, "export: the folder the bundle is written to");
+    sd->add_option("--pubkey", send.pubkey, "export: the gateway's public key to verify with");
+    sd->add_flag("--json", send.json, "print the reply as JSON");
+
     CLI11_PARSE(app, argc, argv);
     if (kg->parsed()) return keygen(out, id);
+    if (sd->parsed()) {
+        log::set_level(log::Level::warning);  // the link's "connected" is no news here
+        std::string problem;
+        auto args = county::parse_args(send_args, problem);
+        if (!args) {
+            std::cerr << "sealwatch-county send: " << problem << '\n';
+            return county::kSendUsage;
+        }
+        send.args = std::move(*args);
+        auto cfg = load_config(config_path);
+        if (!cfg) return county::kSendUsage;
+        return county::send(*cfg, send);
+    }
     return 2;
 }

@@ -82,10 +82,13 @@ Result<void> MqttLink::start() {
     }
     // The will must be set before connecting; after each CONNACK we publish "online" retained,
     // because the will (or a previous run) may have left "offline" there.
-    int rc = mosquitto_will_set(mosq_, settings_.status_topic.c_str(),
-                                static_cast<int>(settings_.will_payload.size()),
-                                settings_.will_payload.data(), 1, true);
-    if (rc != MOSQ_ERR_SUCCESS) return fail(std::string("mqtt will: ") + mosquitto_strerror(rc));
+    if (!settings_.status_topic.empty()) {
+        int rc = mosquitto_will_set(mosq_, settings_.status_topic.c_str(),
+                                    static_cast<int>(settings_.will_payload.size()),
+                                    settings_.will_payload.data(), 1, true);
+        if (rc != MOSQ_ERR_SUCCESS)
+            return fail(std::string("mqtt will: ") + mosquitto_strerror(rc));
+    }
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
     return {};
@@ -93,7 +96,7 @@ Result<void> MqttLink::start() {
 
 void MqttLink::stop(const std::string& offline_payload) {
     if (!thread_.joinable()) return;
-    if (connected_ && !offline_payload.empty()) {
+    if (connected_ && !offline_payload.empty() && !settings_.status_topic.empty()) {
         int mid = 0;
         mosquitto_publish(mosq_, &mid, settings_.status_topic.c_str(),
                           static_cast<int>(offline_payload.size()), offline_payload.data(), 1,
@@ -196,10 +199,12 @@ void MqttLink::on_connect(int rc) {
     backoff_ms_ = 0;
     got_connack_ = true;
     last_error_.clear();
-    int mid = 0;
-    mosquitto_publish(mosq_, &mid, settings_.status_topic.c_str(),
-                      static_cast<int>(settings_.online_payload.size()),
-                      settings_.online_payload.data(), 1, true);
+    if (!settings_.status_topic.empty()) {
+        int mid = 0;
+        mosquitto_publish(mosq_, &mid, settings_.status_topic.c_str(),
+                          static_cast<int>(settings_.online_payload.size()),
+                          settings_.online_payload.data(), 1, true);
+    }
     for (const auto& filter : settings_.subscriptions) {
         int rc_sub = mosquitto_subscribe(mosq_, nullptr, filter.c_str(), 1);
         if (rc_sub != MOSQ_ERR_SUCCESS)

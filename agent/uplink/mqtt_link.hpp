@@ -29,7 +29,9 @@ struct LinkSettings {
     std::string username, password;
     bool tls = false;
     std::string ca_file, cert_file, key_file;
-    std::string status_topic;    // P/status: retained; the will says offline
+    // P/status: retained; the will says offline. Empty for a client that announces nothing
+    // (the county side): no will, no online message.
+    std::string status_topic;
     std::string online_payload;  // published retained after every CONNACK
     std::string will_payload;
     int max_inflight = 32;

@@ -68,19 +68,9 @@ class Commands(unittest.TestCase):
         self.broker = Broker(self.h)
         self.sub = Subscriber(self.h, self.broker, topic="sealwatch/#")
         self.county = County(self.h, "county")
-        self.sim, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp",
-                                         "127.0.0.1:0")
-        board_dir = self.h.path("board")
-        os.mkdir(board_dir)
-        extra = (f'[board]\nname = "sim"\nsim_dir = "{board_dir}"\n\n'
-                 f'[[command_key]]\nid = "county-1"\npublic_key = "{self.county.public_b64}"\n\n'
-                 '[[asset]]\nid = "furnace-2"\nkind = "induction_furnace"\nstate = "sealed"\n'
-                 'meters = ["m-a"]\nstandby_w = 100000\n')
-        self.cfg = self.h.write("sw.toml", uc.config(self.h, listening["tcp"][0], self.broker.port,
-                                                     interval_ms=200, extra=extra))
-        self.agent = self.h.agent(self.cfg)
-        self.sub.wait_for(lambda t, p: t.endswith("/telemetry"), 15)
-        time.sleep(1)  # the agent's subscription is made right after its CONNACK
+        self.sim, self.cfg, self.agent = uc.commanded_gateway(
+            self.h, self.broker, self.sub,
+            f'[[command_key]]\nid = "county-1"\npublic_key = "{self.county.public_b64}"\n')
 
     def publish(self, verb_topic, payload):
         path = self.h.path(f"payload-{time.monotonic_ns()}")

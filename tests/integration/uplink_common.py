@@ -2,6 +2,7 @@
 import json
 import os
 import sqlite3
+import time
 
 from harness import agent_config
 
@@ -84,3 +85,21 @@ def check_delivery(test, h, messages):
     lost = [(m, ts) for m, ts in stored if (m, rfc3339(ts)) not in received_readings]
     test.assertEqual(lost[:5], [], f"{len(lost)} of {len(stored)} committed readings never arrived")
     return next_seq - 1, len(stored)
+
+
+def commanded_gateway(h, broker, sub, command_keys):
+    """The gateway of the command tests: sealwatch-sim and sealwatchd (simulated board, asset
+    furnace-2 sealed on meter m-a) trusting the [[command_key]] tables in `command_keys`, up and
+    subscribed. Returns (sim, config path, agent)."""
+    sim, listening = h.sim(h.write("m.toml", SCENARIO), "--tcp", "127.0.0.1:0")
+    board_dir = h.path("board")
+    os.mkdir(board_dir)
+    extra = (f'[board]\nname = "sim"\nsim_dir = "{board_dir}"\n\n{command_keys}\n'
+             '[[asset]]\nid = "furnace-2"\nkind = "induction_furnace"\nstate = "sealed"\n'
+             'meters = ["m-a"]\nstandby_w = 100000\n')
+    cfg = h.write("sw.toml", config(h, listening["tcp"][0], broker.port, interval_ms=200,
+                                    extra=extra))
+    agent = h.agent(cfg)
+    sub.wait_for(lambda t, p: t.endswith("/telemetry"), 15)
+    time.sleep(1)  # the agent's subscription is made right after its CONNACK
+    return sim, cfg, agent
