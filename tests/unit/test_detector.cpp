@@ -515,13 +515,16 @@ TEST(PhaseLoss, ASinglePhaseLoadBelowProductionLevelIsNot) {
     EXPECT_TRUE(out.empty());
 }
 
-TEST(UnmeteredLoad, IncomingExceedsItsSubMeters) {
-    auto cfg = make_config("sealed", "", R"(
+// m0 feeds m1 (the sealed asset's meter) and m2.
+constexpr const char* kBalance = R"(
 [[balance]]
 main = "m0"
 subs = ["m1", "m2"]
 tolerance_pct = 5
-)");
+)";
+
+TEST(UnmeteredLoad, IncomingExceedsItsSubMeters) {
+    auto cfg = make_config("sealed", "", kBalance);
     Detector det(cfg);
     Feed m0{det, "m0"}, m1{det, "m1"}, m2{det, "m2"};
     auto minute = [&](int i, double bypass) {
@@ -538,6 +541,24 @@ tolerance_pct = 5
     EXPECT_EQ(all[0].type, "unmetered_load");
     EXPECT_EQ(all[0].severity, Severity::critical);  // a sealed asset's sub-meter
     EXPECT_NEAR(all[0].details["excess_w"].get<double>(), 600'000, 6000);
+}
+
+// Sub-meters stamped a poll behind the incoming meter, rows of one poll in either order, a
+// line switching 800 kW on and off: balanced at every moment, no bypass — even with every
+// window judged alone (a switch-on inside one is no excess).
+TEST(UnmeteredLoad, SubMetersAPollLateAreNoBypass) {
+    auto cfg = make_config("sealed", "", std::string(kBalance) + "[detect]\nbalance_windows = 1\n");
+    Detector det(cfg);
+    Feed m0{det, "m0"}, m1{det, "m1"}, m2{det, "m2"};
+    auto line = [](int minute) { return minute % 70 < 50 ? 800'000.0 : 20'000.0; };
+    for (int i = 1; i < 6 * 60; ++i) {
+        WallMs t = kT0 + i * kMin;
+        if (i % 2) m0.at(t, 200 + line(i));
+        m1.at(t, 200);
+        m2.at(t, line(i - 1));  // what it measured a poll ago
+        if (i % 2 == 0) m0.at(t, 200 + line(i));
+    }
+    for (auto* f : {&m0, &m1, &m2}) EXPECT_TRUE(f->of("unmetered_load").empty()) << f->meter;
 }
 
 // ---- furnace signature --------------------------------------------------------------------
@@ -583,6 +604,43 @@ TEST(FurnaceSignature, LowHarmonicsIsNotAnInductionFurnace) {
     std::vector<Event> out;
     heats(det, out, 2, 3);
     for (const auto& e : out) EXPECT_NE(e.type, "furnace_signature");
+}
+
+// A load that only slows down between its "heats" (a fan on a variable-speed drive) never
+// drops to idle: no heat is counted. The same heats with the draw falling to idle between them
+// are a series.
+TEST(FurnaceSignature, HeatsEndWithADropToIdle) {
+    for (double pause_w : {40'000.0, 200.0}) {
+        auto cfg = make_config("shut");
+        Detector det(cfg);
+        Feed f{det, "m1"};
+        for (int k = 0; k < 3; ++k) {
+            f.run(k * 70, 50, 200'000);
+            f.run(k * 70 + 50, 20, pause_w);
+        }
+        EXPECT_EQ(f.of("furnace_signature").size(), pause_w < 1000 ? 1u : 0u) << pause_w;
+    }
+}
+
+// The meter silent 30 minutes inside the first heat and over the end of the second (its
+// register counting on): both heats still count, from the register, and the series is known
+// when the readings return after the second.
+TEST(FurnaceSignature, HeatsPartlyUnseenCountFromTheRegister) {
+    auto cfg = make_config("sealed");
+    Detector det(cfg);
+    Feed f{det, "m1"};
+    f.run(0, 15, 800'000);
+    f.run(45, 15, 800'000);  // the first reading after the silence integrates it at 800 kW
+    f.run(60, 20, 200);
+    f.run(80, 15, 800'000);
+    f.e_imp += 800.0 * 44 / 60;  // minutes 95-139 at 800 kW, unseen
+    f.last = kT0 + 139 * kMin;
+    f.run(141, 30, 200);
+    auto sig = f.of("furnace_signature");
+    ASSERT_EQ(sig.size(), 1u);
+    EXPECT_EQ(sig[0].ts, kT0 + 141 * kMin);
+    EXPECT_EQ(sig[0].started, kT0);
+    EXPECT_EQ(sig[0].details["heats"], 2);
 }
 
 // ---- legal state --------------------------------------------------------------------------
