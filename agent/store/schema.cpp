@@ -1,5 +1,6 @@
 #include "store/schema.hpp"
 
+#include <iterator>
 #include <string>
 
 namespace sealwatch::store {
@@ -81,11 +82,9 @@ constexpr const char* kMigrations[] = {
 }  // namespace
 
 Result<void> migrate(sqlite::Db& db) {
-    auto version = db.scalar("PRAGMA user_version");
+    static_assert(std::size(kMigrations) == kSchemaVersion);
+    auto version = sqlite::schema_version(db, kSchemaVersion);
     if (!version) return tl::unexpected(version.error());
-    if (*version > kSchemaVersion)
-        return fail("database schema version " + std::to_string(*version) +
-                    " is newer than this build (" + std::to_string(kSchemaVersion) + ")");
     if (*version == 0) {
         // Only takes effect before the first table exists: lets the budget reclaim pages.
         if (auto r = db.exec("PRAGMA auto_vacuum = INCREMENTAL"); !r) return r;
@@ -96,15 +95,7 @@ Result<void> migrate(sqlite::Db& db) {
     // A gateway has little RAM: 1 MiB of page cache (SQLite's default is 2 MiB) holds the hot
     // pages of the tables that are appended to; older pages are read rarely (status, export).
     if (auto r = db.exec("PRAGMA cache_size = -1024"); !r) return r;
-    for (int v = static_cast<int>(*version) + 1; v <= kSchemaVersion; ++v) {
-        sqlite::Transaction tx(db);
-        if (auto b = tx.begun(); !b) return b;
-        if (auto r = db.exec(kMigrations[v - 1]); !r)
-            return fail("migration " + std::to_string(v) + ": " + r.error().message);
-        if (auto r = db.exec("PRAGMA user_version = " + std::to_string(v)); !r) return r;
-        if (auto r = tx.commit(); !r) return r;
-    }
-    return {};
+    return sqlite::apply_migrations(db, kMigrations);
 }
 
 }  // namespace sealwatch::store

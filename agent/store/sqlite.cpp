@@ -178,4 +178,28 @@ Result<void> Transaction::commit() {
     return r;
 }
 
+Result<int64_t> schema_version(Db& db, int64_t newest) {
+    auto version = db.scalar("PRAGMA user_version");
+    if (!version) return tl::unexpected(version.error());
+    if (*version > newest)
+        return fail("database schema version " + std::to_string(*version) +
+                    " is newer than this build (" + std::to_string(newest) + ")");
+    return *version;
+}
+
+Result<void> apply_migrations(Db& db, std::span<const char* const> migrations) {
+    const auto newest = static_cast<int64_t>(migrations.size());
+    auto version = schema_version(db, newest);
+    if (!version) return tl::unexpected(version.error());
+    for (int64_t v = *version + 1; v <= newest; ++v) {
+        Transaction tx(db);
+        if (auto b = tx.begun(); !b) return b;
+        if (auto r = db.exec(migrations[static_cast<size_t>(v - 1)]); !r)
+            return fail("migration " + std::to_string(v) + ": " + r.error().message);
+        if (auto r = db.exec("PRAGMA user_version = " + std::to_string(v)); !r) return r;
+        if (auto r = tx.commit(); !r) return r;
+    }
+    return {};
+}
+
 }  // namespace sealwatch::sqlite

@@ -92,4 +92,10 @@ class Transaction {
     bool done_ = false;
 };
 
+// A schema's version (PRAGMA user_version), refused when above `newest`: a newer build's file.
+Result<int64_t> schema_version(Db& db, int64_t newest);
+// Brings the schema to migrations.size(): migration N takes it from version N-1 to N, each in a
+// transaction of its own. A database newer than that is refused.
+Result<void> apply_migrations(Db& db, std::span<const char* const> migrations);
+
 }  // namespace sealwatch::sqlite
