@@ -237,7 +237,7 @@ class Parser {
         r.read("margin_w", d.margin_w, 0, 1e9);
         r.read("margin_pct", d.margin_pct, 0, 1000);
         r.read("min_on_s", d.min_on_s, 0, 86400);
-        r.read("min_samples", d.min_samples, 1, 1000);
+        if (auto v = r.integer("min_samples", 1, 1000)) d.min_samples = static_cast<int>(*v);
         r.read("min_off_s", d.min_off_s, 0, 86400);
         r.read("production_w", d.production_w, 0, 1e9);
         r.read("heat_w", d.heat_w, 1, 1e9);

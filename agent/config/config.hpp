@@ -101,10 +101,12 @@ struct Balance {
 
 // Detection defaults, the optional [detect] table; docs/detection.md says why these values.
 struct Detect {
-    double margin_w = 100;        // sealed: raise above standby_w + max(margin_w, margin_pct)
-    double margin_pct = 20;       //   ... clear at or below standby_w
-    int min_on_s = 0;             // a time floor to raise beyond the samples' own (detection.md)
-    int min_samples = 3;          // evaluations in a row to raise (and to clear)
+    double margin_w = 100;   // sealed: raise above standby_w + max(margin_w, margin_pct)
+    double margin_pct = 20;  //   ... clear at or below standby_w
+    int min_on_s = 0;        // a time floor to raise beyond the samples' own (detection.md)
+    // Evaluations in a row to raise (and to clear). Absent: 2 at intervals up to 5 s, 3 above
+    // (Site::samples_to_confirm; detection.md says why).
+    std::optional<int> min_samples;
     int min_off_s = 1800;         // and be gone this long to clear (spans the gap between heats)
     double production_w = 50000;  // shut asset: production-level draw
     double heat_w = 100000;       // furnace heat: draw at least this

@@ -15,7 +15,7 @@ Site::Site(const config::Config& c, TimeZone z) : cfg(c), d(c.detect), tz(std::m
         gw_gap = std::max(gw_gap, st.silence);
         st.timing.min_on = time_floor(st.interval, std::nullopt);
         st.timing.min_off = WallMs{d.min_off_s} * 1000;
-        st.timing.min_samples = d.min_samples;
+        st.timing.min_samples = samples_to_confirm(st.interval);
         st.timing.gap = std::max(st.timing.gap, st.silence);
         meters.push_back(std::move(st));
     }
@@ -31,7 +31,6 @@ Site::Site(const config::Config& c, TimeZone z) : cfg(c), d(c.detect), tz(std::m
         st.prod_clear_w = st.production_w * (1 - std::min(d.margin_pct, 100.0) / 100);
         st.heat_w = a.heat_w.value_or(d.heat_w);
         st.timing.min_off = WallMs{a.min_off_s.value_or(d.min_off_s)} * 1000;
-        st.timing.min_samples = d.min_samples;
         st.export_allowed = a.export_allowed;
         int ai = static_cast<int>(assets.size());
         WallMs slowest = 0;
@@ -43,6 +42,7 @@ Site::Site(const config::Config& c, TimeZone z) : cfg(c), d(c.detect), tz(std::m
             st.timing.gap = std::max(st.timing.gap, meter(mi).silence);
             slowest = std::max(slowest, meter(mi).interval);
         }
+        st.timing.min_samples = samples_to_confirm(slowest);
         st.timing.min_on = time_floor(slowest, a.min_on_s);
         assets.push_back(std::move(st));
     }
@@ -72,8 +72,13 @@ const Timing& Site::timing_of(const MeterTrack& m) const {
     return a ? a->timing : m.timing;
 }
 
+int Site::samples_to_confirm(WallMs interval) const {
+    return d.min_samples.value_or(interval <= kFastPollMs ? 2 : 3);
+}
+
 WallMs Site::time_floor(WallMs interval, std::optional<int> min_on_s) const {
-    WallMs from_samples = std::max<WallMs>(0, (d.min_samples - 1) * interval - interval / 2);
+    WallMs from_samples =
+        std::max<WallMs>(0, (samples_to_confirm(interval) - 1) * interval - interval / 2);
     return std::max(from_samples, WallMs{min_on_s.value_or(d.min_on_s)} * 1000);
 }
 

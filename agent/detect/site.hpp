@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "detect/alarm.hpp"
 #include "detect/counter.hpp"
+#include "detect/energy_ledger.hpp"
 #include "detect/timezone.hpp"
 
 namespace sealwatch::detect {
@@ -27,6 +28,7 @@ struct MeterTrack {
     double draw = std::nan("");   // latest draw estimate, W
     double p_net = std::nan("");  // latest signed p_w (or register mean)
     Counter imp, exp;
+    EnergyLedger energy;  // do its power values explain its registers?
     std::string serial;
 };
 
@@ -74,8 +76,14 @@ struct Site {
     std::string asset_id(const MeterTrack& m) const;         // "" without an asset
     const Timing& timing_of(const MeterTrack& m) const;
 
-    // A condition raises after min_samples evaluations in a row spanning at least this: the
-    // span of min_samples readings at `interval` less half an interval (polling jitter), and
+    // How many evaluations in a row confirm a condition (and its end) on meters read every
+    // `interval`: [detect] min_samples where set; else 2 at intervals up to kFastPollMs (the
+    // contract's "two polls + 1 s" at 1 s polling: a one-sample spike still stays silent) and
+    // 3 above (1-minute data: a two-sample spike, two minutes of a welder, stays silent too).
+    static constexpr WallMs kFastPollMs = 5000;
+    int samples_to_confirm(WallMs interval) const;
+    // A condition raises after samples_to_confirm evaluations in a row spanning at least this:
+    // the span of that many readings at `interval` less half an interval (polling jitter), and
     // at least [detect] min_on_s. It scales with the interval, so 1 s polling confirms in
     // seconds and 1-minute data in minutes; a spike on one meter of an asset with several
     // (evaluated at each of their readings) lasts less than an interval and stays silent.
