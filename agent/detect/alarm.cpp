@@ -32,6 +32,7 @@ Step step(Alarm& a, bool cond, WallMs ts, double v, const Timing& t) {
             a.first_ts = a.last_ts = ts;
             a.first_v = a.last_v = v;
             a.counter0 = std::nan("");
+            a.from_register = false;
         }
         accumulate(a, ts, v, t.gap);
         ++a.on_n;
@@ -63,7 +64,7 @@ Step step(Alarm& a, bool cond, WallMs ts, double v, const Timing& t) {
 
 nlohmann::ordered_json Alarm::to_json() const {
     using ojson = nlohmann::ordered_json;
-    return ojson{
+    ojson j{
         {"raised", raised},       {"id", id},
         {"started", started},     {"on_since", on_since},
         {"on_n", on_n},           {"off_since", off_since},
@@ -71,6 +72,8 @@ nlohmann::ordered_json Alarm::to_json() const {
         {"energy_wh", energy_wh}, {"first_ts", first_ts},
         {"last_ts", last_ts},     {"first_v", first_v},
         {"last_v", last_v},       {"counter0", std::isnan(counter0) ? ojson() : ojson(counter0)}};
+    if (from_register) j["from_register"] = true;  // written only when set: older snapshots alike
+    return j;
 }
 
 void Alarm::from_json(const nlohmann::json& j) {
@@ -96,6 +99,7 @@ void Alarm::from_json(const nlohmann::json& j) {
     first_v = num("first_v", 0);
     last_v = num("last_v", 0);
     counter0 = num("counter0", std::nan(""));
+    from_register = j.value("from_register", false);
 }
 
 }  // namespace sealwatch::detect

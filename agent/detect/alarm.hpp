@@ -26,6 +26,7 @@ struct Alarm {
     WallMs first_ts = 0, last_ts = 0;
     double first_v = 0, last_v = 0;
     double counter0 = std::nan("");  // witness counter (kWh) when the condition began
+    bool from_register = false;      // the draw was judged from the register (power values lied)
 
     bool active() const { return raised || on_since >= 0; }
 

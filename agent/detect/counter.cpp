@@ -42,9 +42,16 @@ Counter::Result Counter::update(double v, WallMs t, double tol, double max_w) {
             ts = t;
             pending = false;
         } else if (v >= pv - tol && plausible(v - pv, t - pts, max_w)) {
-            value = v;  // a confirmed jump forward: a new baseline, not consumption
-            ts = t;
-            pending = false;
+            // A confirmed jump forward: a new baseline, not consumption; what the register
+            // counted after the jump is.
+            r.jumped = true;
+            r.jump_at = pts;
+            r.jump_prev = ts;
+            r.from_value = value;
+            r.to_value = pv;
+            value = pv;
+            ts = pts;
+            accept(v);
         } else {
             pv = v;
             pts = t;

@@ -1,7 +1,9 @@
 #pragma once
 // An energy register as the detector believes it, with glitches held back: a step backwards,
 // or a step implying more than max_power_w, is believed only when the next reading agrees
-// with it (a row of zeros or a garbage register is then dropped). The witness that cannot be
+// with it (a row of zeros or a garbage register is then dropped: the register did not move,
+// the next reading's advance is counted from the old value, nothing is lost). A believed step
+// is reported (rollback, jumped), never taken silently. The witness that cannot be
 // hidden: consumption_while_offline, counter_rollback and the energy evidence read it.
 #include <nlohmann/json.hpp>
 
@@ -24,6 +26,11 @@ struct Counter {
         WallMs from = 0;   // ... since this time
         bool advanced = false;
         bool rollback = false;  // confirmed: `from_value` -> `to_value` at `from`
+        // Confirmed: a step forward implying more than max_power_w, `from_value` -> `to_value`
+        // at `jump_at`. Not consumption (a new baseline), but never dropped without a word: the
+        // caller reports it (power_register_mismatch). The advance after it counts as usual.
+        bool jumped = false;
+        WallMs jump_at = 0, jump_prev = 0;  // the first reading off the track, the one before
         double from_value = 0, to_value = 0;
     };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/physical_range.hpp"
 #include "detect/evidence.hpp"
 #include "detect/rules/registry.hpp"
 #include "detect/severity.hpp"
@@ -89,16 +90,24 @@ struct Detector::Impl {
         const bool continuous = r.adv_span > 0 && r.adv_span <= m.silence;
 
         // Draw estimate: per-phase magnitudes see through one reversed CT; |p_w| through all
-        // three; the registers stand in where the meter gives no power.
+        // three; the registers stand in where the meter gives no power, and where its power
+        // values do not explain what the registers counted (frozen, zeroed, falsified).
         double draw = std::nan("");
         const double pw = s.v[kPw];
         if (!export_ok && has(s.v[kPl1]) && has(s.v[kPl2]) && has(s.v[kPl3])) {
             draw = std::abs(s.v[kPl1]) + std::abs(s.v[kPl2]) + std::abs(s.v[kPl3]);
+            r.power_quantity = "p_l1_w+p_l2_w+p_l3_w";
         } else if (has(pw)) {
             draw = export_ok ? pw : std::abs(pw);
-        } else if (advanced && continuous) {
-            draw = r.adv_kwh * kKwhMsToW / static_cast<double>(r.adv_span);
+            r.power_quantity = "p_w";
         }
+        r.energy =
+            m.energy.update(ts, draw, continuous ? r.adv_kwh : 0,
+                            !r.gap && (!advanced || continuous), m.interval, d.counter_floor_kwh);
+        if (!has(draw) && advanced && continuous)
+            draw = r.adv_kwh * kKwhMsToW / static_cast<double>(r.adv_span);
+        else if (r.energy.unexplained && has(r.energy.register_w))
+            draw = std::max(draw, r.energy.register_w);
         m.draw = draw;
         m.p_net = pw;
         if (!has(m.p_net) && ri.advanced && continuous)
@@ -144,8 +153,11 @@ bool Detector::on_reading(const Reading& r, std::vector<Event>& out) {
     int mi = impl_->site.index(r.meter);
     if (mi < 0) return false;
     Sample s;
+    // What no meter can measure is no reading (the poller drops it already; a caller feeding
+    // readings directly gets the same): a non-finite or absurd value counts as absent.
     for (const auto& v : r.values)
-        if (v.quantity < s.v.size()) s.v[v.quantity] = v.value;
+        if (v.quantity < s.v.size() && within_physical_range(v.quantity, v.value))
+            s.v[v.quantity] = v.value;
     if (r.serial) s.serial = *r.serial;
     impl_->sample(mi, r.wall_ms, s, out);
     return true;
@@ -214,9 +226,13 @@ nlohmann::json Detector::snapshot() const {
     ojson ms = ojson::object();
     for (const auto& m : site.meters) {
         if (!m.seen && m.serial.empty()) continue;
-        ms[m.id] = ojson{{"seen", m.seen},         {"last_ts", m.last_ts},
-                         {"serial", m.serial},     {"imp", m.imp.to_json()},
-                         {"exp", m.exp.to_json()}, {"draw", has(m.draw) ? ojson(m.draw) : ojson()}};
+        ms[m.id] = ojson{{"seen", m.seen},
+                         {"last_ts", m.last_ts},
+                         {"serial", m.serial},
+                         {"imp", m.imp.to_json()},
+                         {"exp", m.exp.to_json()},
+                         {"draw", has(m.draw) ? ojson(m.draw) : ojson()},
+                         {"energy", m.energy.to_json()}};
     }
     j["meters"] = std::move(ms);
     j["assets"] = ojson::object();
@@ -245,6 +261,7 @@ bool Detector::restore(const nlohmann::json& j) {
             m.exp.from_json(x.value("exp", nlohmann::json()));
             m.draw = x.contains("draw") && x["draw"].is_number() ? x["draw"].get<double>()
                                                                  : std::nan("");
+            m.energy.from_json(x.value("energy", nlohmann::json()));
         }
         (void)j.at("assets");
         (void)j.at("balances");

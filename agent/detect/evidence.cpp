@@ -39,6 +39,8 @@ void power_evidence(nlohmann::ordered_json& det, const Alarm& a, double counter_
         kwh = counter_now - a.counter0;
         source = "counter";
     }
+    // The power values did not explain the register: the draw itself was judged from it.
+    if (a.from_register) source = "register";
     det["energy_kwh"] = round_to(kwh, 0.001);
     det["energy_source"] = source;
     det["duration_s"] = (a.last_ts - a.first_ts) / 1000;

@@ -30,6 +30,8 @@ nlohmann::ordered_json reading_json(WallMs ts, double w);
 
 // A power alarm's evidence: peak, energy (from the witness counter, kWh, when it advanced
 // since the condition began, else integrated power), duration, first and last reading.
+// energy_source: "counter", "power", or "register" where the draw itself was judged from the
+// register because the power values did not explain it.
 void power_evidence(nlohmann::ordered_json& details, const Alarm& a, double counter_now);
 
 // A meter alarm's span: duration_s, first_seen, last_seen.

@@ -26,6 +26,7 @@ constexpr std::array kTable = {
     Row{"meter_offline", major, minor, minor},
     Row{"meter_replaced", major, major, minor},
     Row{"counter_rollback", major, major, minor},
+    Row{"power_register_mismatch", critical, major, minor},
     Row{"phase_loss", major, major, minor},
     Row{"unmetered_load", critical, major, major},
     Row{"asset_state_changed", info, info, info},

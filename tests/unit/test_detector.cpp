@@ -456,6 +456,84 @@ TEST(CounterRollback, ConfirmedByTheNextReadingAGlitchIsNot) {
     EXPECT_EQ(out[0].details["to_kwh"], 3.0);
 }
 
+// ---- every kWh accounted for: power values against the registers -------------------------
+
+// A meter at 1 s polling whose register has the given resolution (kWh), truthful power.
+std::vector<Event> standby_with_resolution(double resolution_kwh, double e0) {
+    auto cfg = one_second_config("sealed");
+    Detector det(cfg);
+    std::vector<Event> out;
+    double e = e0;
+    for (int s = 0; s < 4 * 3600; ++s) {
+        const double w = 250 + (s % 600 < 300 ? 40 : 0);  // a thermostat under standby_w
+        e += w / 3.6e6;
+        const double shown = std::floor(e / resolution_kwh) * resolution_kwh;
+        det.on_reading(reading("m1", kT0 + s * 1000, {{"p_w", w}, {"e_imp_kwh", shown}}), out);
+    }
+    return out;
+}
+
+TEST(PowerRegisterMismatch, RegisterResolutionIsNoMismatch) {
+    // 0.01 kWh steps every ~2 minutes, whole-kWh steps every ~3.5 hours, and a float32-sized
+    // step (0.25 kWh at 4 GWh): each step alone is far more than the power values explain
+    // in the seconds around it, none is a mismatch.
+    for (double res : {0.01, 0.25, 1.0}) {
+        auto out = standby_with_resolution(res, res == 0.25 ? 4'000'000.0 : 182'340.5);
+        EXPECT_TRUE(out.empty()) << res << ": " << wire::event_json(out.front()).dump();
+    }
+}
+
+TEST(PowerRegisterMismatch, ZeroedPowerOnAShutLineIsJudgedFromTheRegister) {
+    auto cfg = make_config("shut");
+    Detector det(cfg);
+    std::vector<Event> out;
+    double e = 30'000;
+    for (int i = 0; i < 120; ++i) {
+        const double real_w = i >= 60 ? 250'000 : 2'000;
+        e += real_w / 60'000;  // a minute's worth
+        det.on_reading(
+            reading("m1", kT0 + i * kMin,
+                    {{"p_w", i >= 60 ? 0.0 : real_w}, {"e_imp_kwh", std::round(e * 100) / 100}}),
+            out);
+    }
+    std::vector<std::string> types;
+    for (const auto& ev : out) types.push_back(ev.type + "/" + std::string(to_string(ev.state)));
+    ASSERT_EQ(types, (std::vector<std::string>{"power_register_mismatch/raised",
+                                               "production_suspected/raised"}));
+    EXPECT_EQ(out[0].severity, Severity::major);
+    EXPECT_EQ(out[0].meter, "m1");
+    EXPECT_EQ(out[0].details["power_values"], "zero");
+    EXPECT_EQ(out[0].details["quantity"], "p_w");
+    EXPECT_EQ(out[1].details["energy_source"], "register");
+    EXPECT_LE(out[1].ts - (kT0 + 60 * kMin), 3 * kMin);
+    EXPECT_NEAR(det.asset_power("f2"), 250'000, 5'000);
+}
+
+TEST(PowerRegisterMismatch, AConfirmedImplausibleJumpIsReportedAGlitchIsNot) {
+    auto cfg = make_config("sealed");
+    Detector det(cfg);
+    std::vector<Event> out;
+    auto at = [&](int minute, double kwh) {
+        det.on_reading(reading("m1", kT0 + minute * kMin, {{"p_w", 200}, {"e_imp_kwh", kwh}}), out);
+    };
+    at(0, 5000);
+    at(1, 5000);
+    at(2, 4294967.295);  // one garbage read: the next one is back on the track
+    at(3, 5000.01);
+    EXPECT_TRUE(out.empty()) << wire::event_json(out.front()).dump();
+    at(4, 9'000'000);     // 9 GWh in a minute: no power explains it ...
+    at(5, 9'000'000.01);  // ... and the register stays there
+    at(6, 9'000'000.01);
+    ASSERT_EQ(out.size(), 1u) << wire::event_json(out.back()).dump();
+    EXPECT_EQ(out[0].type, "power_register_mismatch");
+    EXPECT_EQ(out[0].state, EventState::info);
+    EXPECT_EQ(out[0].severity, Severity::critical);
+    EXPECT_EQ(out[0].started, kT0 + 4 * kMin);
+    EXPECT_EQ(out[0].details["reason"], "register_jump");
+    EXPECT_EQ(out[0].details["from_kwh"], 5000.01);
+    EXPECT_EQ(out[0].details["to_kwh"], 9'000'000.0);
+}
+
 // ---- tamper: reverse, phase loss, bypass --------------------------------------------------
 
 TEST(ReverseEnergy, NegativePowerOrExportOnAConsumer) {

@@ -1,5 +1,7 @@
 #include "detect/rules/draw_alarm.hpp"
 
+#include <algorithm>
+
 #include "detect/evidence.hpp"
 #include "detect/severity.hpp"
 
@@ -19,6 +21,10 @@ void DrawAlarmRule::on_reading(const MeterReading& r, Events& out) {
     bool fresh = !al.active();
     auto stp = step(al, cond, r.ts, w, a.timing);
     if (fresh && al.active()) al.counter0 = site_.asset_counter(a);
+    if (al.active() && std::any_of(a.meters.begin(), a.meters.end(), [&](int mi) {
+            return site_.meter(mi).energy.draw_from_register();
+        }))
+        al.from_register = true;
     if (stp == Step::raise) al.id = site_.make_id(type_, a.cfg->id, al.started);
     if (stp != Step::none) push_event(a, stp, r.ts, out);
 }

@@ -5,10 +5,11 @@
 
 namespace sealwatch::detect {
 
-ojson* MeterAlarmRule::step_alarm(const MeterReading& r, bool cond, double v, Events& out) {
+ojson* MeterAlarmRule::step_alarm(const MeterReading& r, bool cond, double v, Events& out,
+                                  const Timing* timing) {
     auto& al = alarms_[static_cast<size_t>(r.index)];
     if (!al.active() && !cond) return nullptr;
-    auto stp = step(al, cond, r.ts, v, site_.timing_of(r.meter));
+    auto stp = step(al, cond, r.ts, v, timing ? *timing : site_.timing_of(r.meter));
     if (stp == Step::none) return nullptr;
     if (stp == Step::raise) al.id = site_.make_id(type_, r.meter.id, al.started);
     out.push_back(make_event(type_, stp == Step::raise ? EventState::raised : EventState::cleared,

@@ -18,9 +18,10 @@ class MeterAlarmRule : public Rule {
     void restore(const nlohmann::json& j) override;
 
   protected:
-    // One evaluation for the meter of `r`. On raise or clear pushes the event and returns its
-    // details for the rule to fill; else null.
-    ojson* step_alarm(const MeterReading& r, bool cond, double v, Events& out);
+    // One evaluation for the meter of `r`, with its asset's timing (or `timing`). On raise or
+    // clear pushes the event and returns its details for the rule to fill; else null.
+    ojson* step_alarm(const MeterReading& r, bool cond, double v, Events& out,
+                      const Timing* timing = nullptr);
     const Alarm& alarm(int meter) const { return alarms_[static_cast<size_t>(meter)]; }
 
   private:

@@ -6,6 +6,7 @@
 #include "detect/rules/meter_offline.hpp"
 #include "detect/rules/meter_replaced.hpp"
 #include "detect/rules/phase_loss.hpp"
+#include "detect/rules/power_register_mismatch.hpp"
 #include "detect/rules/production_suspected.hpp"
 #include "detect/rules/reenergized.hpp"
 #include "detect/rules/reverse_energy.hpp"
@@ -21,6 +22,7 @@ std::vector<std::unique_ptr<Rule>> make_rules(Site& site) {
     rules.push_back(std::make_unique<CounterRollback>(site));
     rules.push_back(std::make_unique<ConsumptionWhileOffline>(site));
     rules.push_back(std::make_unique<MeterOffline>(site));
+    rules.push_back(std::make_unique<PowerRegisterMismatch>(site));
     rules.push_back(std::make_unique<ReverseEnergy>(site));
     rules.push_back(std::make_unique<PhaseLoss>(site));
     rules.push_back(std::make_unique<Reenergized>(site));

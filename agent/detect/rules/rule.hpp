@@ -35,8 +35,10 @@ struct MeterReading {
     double adv_kwh = 0;        // accepted register advance counted as draw (kWh) ...
     WallMs adv_from = 0;       // ... since this time
     WallMs adv_span = 0;
-    double asset_w = std::nan("");  // the asset's draw after this reading (NaN: unknown)
-    double thd = std::nan("");      // mean current THD of this reading (NaN: not read)
+    double asset_w = std::nan("");         // the asset's draw after this reading (NaN: unknown)
+    double thd = std::nan("");             // mean current THD of this reading (NaN: not read)
+    EnergyVerdict energy{};                // whether the power values explain the registers
+    const char* power_quantity = nullptr;  // the power values the draw is taken from, if any
 };
 
 // Timer events due at their deadline, merged by the core in deadline order.

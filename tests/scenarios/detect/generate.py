@@ -535,8 +535,6 @@ def operating_heats():
 SECOND = 1
 POWER_VALUES = ("p_w", "p_l1_w", "p_l2_w", "p_l3_w", "i_l1_a", "i_l2_a", "i_l3_a", "pf",
                 "thd_i_l1_pct", "thd_i_l2_pct", "thd_i_l3_pct")
-AWAITS_SAMPLES = "issue 10: confirmation counted in samples, time floors scaled to the interval"
-AWAITS_ENERGY = "issue 10: every register advance accounted for (power_register_mismatch)"
 
 
 def every_second(start, end):
@@ -556,7 +554,6 @@ def pulses_sealed_1s():
     # Two polls + 1 s of the load change, in data time: the second high sample confirms.
     s.event("reenergized", "raised", "critical", "furnace-2", onset=on[0], max_latency_s=2)
     s.event("reenergized", "cleared", "critical", "furnace-2")
-    s.awaits = AWAITS_SAMPLES
     return s
 
 
@@ -587,9 +584,7 @@ def short_gap(name, interval_s, gap_s, offline_latency_s, start, end):
 
 
 def short_gap_1s():
-    s = short_gap("short_gap_1s", 1, 30, 10, S(21, 58), S(22, 3))
-    s.awaits = AWAITS_SAMPLES
-    return s
+    return short_gap("short_gap_1s", 1, 30, 10, S(21, 58), S(22, 3))
 
 
 def short_gap_1min():
@@ -622,7 +617,6 @@ def lying_power(name, description, interval_s, start, end, load, lie, latency_s)
             max_latency_s=latency_s)
     s.event("power_register_mismatch", "cleared", "critical", "furnace-2", "m1")
     s.event("reenergized", "cleared", "critical", "furnace-2")
-    s.awaits = AWAITS_ENERGY
     return s
 
 
