@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
         "status",
         "meters, assets, open alarms, uplink backlog (read-only; works while the agent runs)");
     status->add_option("-c,--config", config_path, "configuration file");
+    bool status_json = false;
+    status->add_flag("--json", status_json, "the same as JSON, times in UTC (RFC 3339)");
 
     std::string from, to, out_dir, bundle_dir, asset_id, new_state, by, note;
     std::optional<std::string> export_asset, pubkey, verify_config;
@@ -103,7 +105,7 @@ int main(int argc, char** argv) {
     if (ver->parsed()) return cli::run_verify(bundle_dir, pubkey, verify_config);
     if (set_state->parsed())
         return cli::run_set_state(config_path, asset_id, new_state, by, note, wait_s);
-    if (status->parsed()) return cli::run_status(config_path);
+    if (status->parsed()) return cli::run_status(config_path, status_json);
     if (analyze->parsed())
         return cli::run_analyze(config_path, csv_path,
                                 {.stats = analyze_stats, .strict = analyze_strict});

@@ -3,15 +3,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
-#include <optional>
 
 #include <nlohmann/json.hpp>
 
-#include "chain/crypto.hpp"
+#include "cli/status_view.hpp"
 #include "common/clock.hpp"
-#include "common/quantities.hpp"
 #include "config/config.hpp"
+#include "detect/timezone.hpp"
+#include "model/event.hpp"
 #include "store/store.hpp"
 
 namespace sealwatch::cli {
@@ -49,145 +48,188 @@ std::string watts(std::optional<double> w) {
     return buf;
 }
 
+// At most n bytes, "~" marking a cut; never inside a UTF-8 sequence (names and notes are
+// often Chinese), so the terminal gets whole characters.
 std::string cut(const std::string& s, size_t n) {
-    return s.size() <= n ? s : s.substr(0, n - 1) + "~";
+    if (s.size() <= n) return s;
+    size_t end = n - 1;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    return s.substr(0, end) + "~";
 }
 
-// The latest p_w of a meter, from its newest reading that has one.
-std::optional<double> latest_power(store::Store& st, const std::string& meter) {
-    constexpr uint8_t p_w = quantity_index("p_w");
-    auto latest = st.latest_value(meter, p_w);
-    return latest ? *latest : std::nullopt;
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+    return out;
 }
 
-}  // namespace
+// For people: the gateway's local time with its offset ("2026-11-22 06:00:00 +08:00"), or in
+// the narrow table columns to the minute without it ("2026-11-22 06:00"; the header gives it).
+std::string local(WallMs t, const detect::TimeZone& tz, bool full = false) {
+    std::string s = format_local(t, tz.offset_s(t));
+    return full ? s : s.substr(0, 16);
+}
 
-int run_status(const std::string& config_path) {
-    auto cfg = config::load(config_path);
-    if (!cfg) {
-        for (const auto& p : cfg.error()) std::cout << p << '\n';
-        return 2;
-    }
-    auto path = (std::filesystem::path(cfg->gateway.data_dir) / "sealwatch.db").string();
-    if (!std::filesystem::exists(path)) {
-        std::cout << "no database at " << path << " yet: has sealwatchd run with this config?\n";
-        return 1;
-    }
-    auto st = store::Store::open_read_only(path);
-    if (!st) {
-        std::cout << "cannot read " << path << ": " << st.error().message << '\n';
-        return 1;
-    }
-    const WallMs now = wall_now_ms();
-    std::cout << "gateway " << cfg->gateway.id << " at " << cfg->gateway.site << ", "
-              << format_rfc3339(now) << "\n";
-    // The agent's last word on its wall clock (agent/daemon/appliance.cpp, meta "clock").
-    if (auto c = st->meta("clock"); c && *c) {
-        auto j = nlohmann::json::parse(**c, nullptr, false);
-        if (!j.is_discarded() && j.is_object())
-            std::cout << "clock: "
-                      << (j.value("synced", false) ? "synchronised" : "NOT synchronised")
-                      << " (as of " << j.value("checked", std::string("?")) << ")\n";
-    }
+void print_text(const StatusView& v, const detect::TimeZone& tz) {
+    std::cout << "gateway " << v.gateway << " at " << v.site << '\n'
+              << "now " << local(v.now, tz, true) << " (" << v.timezone
+              << "); times below are local\n";
+    if (v.clock_synced)
+        std::cout << "clock: " << (*v.clock_synced ? "synchronised" : "NOT synchronised")
+                  << " (as of " << v.clock_checked << ")\n";
     std::cout << '\n';
 
     std::cout << "METER            HEALTH         SINCE          LAST READING   SERIAL\n";
-    std::map<std::string, store::MeterStatus> by_meter;
-    if (auto ms = st->meter_status())
-        for (auto& m : *ms) by_meter[m.meter] = m;
-    for (const auto& m : cfg->meters) {
-        auto it = by_meter.find(m.id);
-        store::MeterStatus s =
-            it != by_meter.end() ? it->second : store::MeterStatus{m.id, "unknown", 0, 0, ""};
-        std::string health = s.health;
-        if (health == "unknown" && s.last_reading_ms > 0) health = "online";
+    for (const auto& m : v.meters) {
         char line[160];
         std::snprintf(line, sizeof line, "%-16s %-14s %-14s %-14s %s", cut(m.id, 16).c_str(),
-                      health.c_str(), s.health_since_ms ? age(s.health_since_ms, now).c_str() : "-",
-                      age(s.last_reading_ms, now).c_str(), cut(s.serial, 14).c_str());
+                      m.health.c_str(), m.health_since ? age(m.health_since, v.now).c_str() : "-",
+                      age(m.last_reading, v.now).c_str(), cut(m.serial, 14).c_str());
         std::cout << line << '\n';
     }
 
-    // Legal states recorded by `sealwatch asset set-state` override the config's.
-    std::map<std::string, store::AssetStateRow> legal;
-    if (auto rows = st->asset_states())
-        for (auto& r : *rows) legal[r.asset] = r;
     std::cout << "\nASSET            STATE        POWER        STANDBY      METERS\n";
-    for (const auto& a : cfg->assets) {
-        std::optional<double> total;
-        for (const auto& m : a.meters)
-            if (auto p = latest_power(*st, m)) total = total.value_or(0) + *p;
-        std::string meters;
-        for (const auto& m : a.meters) meters += (meters.empty() ? "" : ",") + m;
+    for (const auto& a : v.assets) {
         char line[160];
         std::snprintf(line, sizeof line, "%-16s %-12s %-12s %-12s %s", cut(a.id, 16).c_str(),
-                      legal.contains(a.id) ? (legal[a.id].state + "*").c_str()
-                                           : std::string(config::to_string(a.state)).c_str(),
-                      watts(total).c_str(), watts(a.standby_w).c_str(), cut(meters, 20).c_str());
+                      (a.state + (a.state_from_command ? "*" : "")).c_str(),
+                      watts(a.power_w).c_str(), watts(a.standby_w).c_str(),
+                      cut(joined(a.meters), 20).c_str());
         std::cout << line << '\n';
     }
 
-    // Open alarms: raised and not (yet) cleared, by alarm id.
-    std::map<std::string, Event> open;
-    if (auto events = st->events_between(0, INT64_MAX)) {
-        for (auto& e : *events) {
-            if (e.state == EventState::raised) open[e.id] = e;
-            if (e.state == EventState::cleared) open.erase(e.id);
-        }
-    }
-    std::cout << "\nOPEN ALARMS: " << open.size() << '\n';
-    for (const auto& [id, e] : open) {
+    std::cout << "\nOPEN ALARMS: " << v.open_alarms.size() << '\n';
+    for (const auto& e : v.open_alarms) {
         char line[160];
         std::snprintf(line, sizeof line, "  %-8s %-24s %-16s since %s",
                       std::string(to_string(e.severity)).c_str(), cut(e.type, 24).c_str(),
                       cut(e.asset.empty() ? e.meter : e.asset, 16).c_str(),
-                      format_rfc3339(e.started).substr(0, 19).c_str());
+                      local(e.started, tz).c_str());
         std::cout << line << '\n';
     }
 
-    if (!legal.empty()) {
+    if (!v.overrides.empty()) {
         std::cout << "* state set by sealwatch asset set-state (overrides the config):\n";
-        for (const auto& [id, r] : legal) {
+        for (const auto& r : v.overrides) {
             char line[200];
-            std::snprintf(line, sizeof line, "  %-16s %-11s %s by %s", cut(id, 16).c_str(),
-                          r.state.c_str(), format_rfc3339(r.since_ms).substr(0, 16).c_str(),
-                          cut(r.by, 30).c_str());
+            std::snprintf(line, sizeof line, "  %-16s %-11s %s by %s", cut(r.asset, 16).c_str(),
+                          r.state.c_str(), local(r.since_ms, tz).c_str(), cut(r.by, 28).c_str());
             std::cout << line << '\n';
             if (!r.note.empty()) std::cout << "    note: " << cut(r.note, 70) << '\n';
         }
     }
-    if (auto pending = st->pending_state_commands(); pending && !pending->empty())
-        std::cout << "  " << pending->size()
+    if (v.pending_state_commands > 0)
+        std::cout << "  " << v.pending_state_commands
                   << " set-state command(s) waiting for the agent to apply them\n";
 
-    // The evidence trail: what an inspector compares with the county's copy.
     std::cout << "\nEVIDENCE\n";
-    if (auto pub = chain::load_public_key(chain::gateway_pub_path(cfg->gateway.data_dir))) {
-        std::cout << "  key fingerprint: " << chain::fingerprint(*pub) << '\n';
-    } else {
-        std::cout << "  key: none yet (" << chain::gateway_pub_path(cfg->gateway.data_dir)
-                  << "; sealwatchd --init-key)\n";
-    }
-    if (auto tip = st->chain_tip(); tip && *tip) {
-        const auto& t = **tip;
-        std::cout << "  chain: " << t.n << " entries, last "
-                  << format_rfc3339(t.ts_max).substr(0, 19) << "Z\n  head:  " << chain::hex(t.head)
-                  << '\n';
-    } else {
+    if (!v.key_fingerprint.empty())
+        std::cout << "  key fingerprint: " << v.key_fingerprint << '\n';
+    else
+        std::cout << "  key: none yet (" << v.key_path << "; sealwatchd --init-key)\n";
+    if (v.chain_entries)
+        std::cout << "  chain: " << *v.chain_entries << " entries, last "
+                  << local(v.chain_last, tz, true) << "\n  head:  " << v.chain_head << '\n';
+    else
         std::cout << "  chain: empty\n";
-    }
 
-    std::cout << "\nUPLINK " << cfg->uplink.host << ":" << cfg->uplink.port << '\n';
-    if (auto b = st->backlog()) {
-        std::cout << "  waiting to be sent: " << b->unsent_readings << " reading(s), "
-                  << b->unsent_events << " event(s), " << b->unsent_rollups << " rollup(s)\n"
-                  << "  sent, awaiting acknowledgement: " << b->unacked_messages
-                  << " message(s); next seq " << b->next_seq << '\n';
-    }
-    if (auto size = st->size_bytes()) {
+    std::cout << "\nUPLINK " << v.uplink_host << ":" << v.uplink_port << '\n';
+    if (v.backlog)
+        std::cout << "  waiting to be sent: " << v.backlog->unsent_readings << " reading(s), "
+                  << v.backlog->unsent_events << " event(s), " << v.backlog->unsent_rollups
+                  << " rollup(s)\n"
+                  << "  sent, awaiting acknowledgement: " << v.backlog->unacked_messages
+                  << " message(s); next seq " << v.backlog->next_seq << '\n';
+    if (v.database_bytes) {
         constexpr int64_t kMiB = int64_t{1024} * 1024;
-        std::cout << "  database: " << (*size + kMiB / 2) / kMiB << " MiB of "
-                  << cfg->storage.budget_mb << " MiB budget\n";
+        std::cout << "  database: " << (*v.database_bytes + kMiB / 2) / kMiB << " MiB of "
+                  << v.budget_mb << " MiB budget\n";
+    }
+}
+
+// Times in UTC (RFC 3339), absent values as null: for scripts and the county's tools.
+nlohmann::ordered_json to_json(const StatusView& v) {
+    using json = nlohmann::ordered_json;
+    auto time_or_null = [](WallMs t) { return t > 0 ? json(format_rfc3339(t)) : json(nullptr); };
+    json out;
+    out["gateway"] = v.gateway;
+    out["site"] = v.site;
+    out["now"] = format_rfc3339(v.now);
+    out["timezone"] = v.timezone;
+    out["clock_synced"] = v.clock_synced ? json(*v.clock_synced) : json(nullptr);
+    out["meters"] = json::array();
+    for (const auto& m : v.meters)
+        out["meters"].push_back({{"id", m.id},
+                                 {"health", m.health},
+                                 {"since", time_or_null(m.health_since)},
+                                 {"last_reading", time_or_null(m.last_reading)},
+                                 {"serial", m.serial}});
+    out["assets"] = json::array();
+    for (const auto& a : v.assets)
+        out["assets"].push_back({{"id", a.id},
+                                 {"state", a.state},
+                                 {"state_set_by_command", a.state_from_command},
+                                 {"power_w", a.power_w ? json(*a.power_w) : json(nullptr)},
+                                 {"standby_w", a.standby_w},
+                                 {"meters", a.meters}});
+    out["open_alarms"] = json::array();
+    for (const auto& e : v.open_alarms)
+        out["open_alarms"].push_back({{"id", e.id},
+                                      {"type", e.type},
+                                      {"severity", std::string(to_string(e.severity))},
+                                      {"asset", e.asset.empty() ? json(nullptr) : json(e.asset)},
+                                      {"meter", e.meter.empty() ? json(nullptr) : json(e.meter)},
+                                      {"since", format_rfc3339(e.started)}});
+    out["state_overrides"] = json::array();
+    for (const auto& r : v.overrides)
+        out["state_overrides"].push_back({{"asset", r.asset},
+                                          {"state", r.state},
+                                          {"since", format_rfc3339(r.since_ms)},
+                                          {"by", r.by},
+                                          {"note", r.note}});
+    out["pending_state_commands"] = v.pending_state_commands;
+    out["evidence"] = {
+        {"key_fingerprint", v.key_fingerprint.empty() ? json(nullptr) : json(v.key_fingerprint)},
+        {"chain_entries", v.chain_entries.value_or(0)},
+        {"chain_last", time_or_null(v.chain_last)},
+        {"chain_head", v.chain_head.empty() ? json(nullptr) : json(v.chain_head)}};
+    json uplink = {{"host", v.uplink_host}, {"port", v.uplink_port}};
+    if (v.backlog) {
+        uplink["unsent_readings"] = v.backlog->unsent_readings;
+        uplink["unsent_events"] = v.backlog->unsent_events;
+        uplink["unsent_rollups"] = v.backlog->unsent_rollups;
+        uplink["unacked_messages"] = v.backlog->unacked_messages;
+        uplink["next_seq"] = v.backlog->next_seq;
+    }
+    out["uplink"] = uplink;
+    out["database"] = {{"bytes", v.database_bytes ? json(*v.database_bytes) : json(nullptr)},
+                       {"budget_mb", v.budget_mb}};
+    return out;
+}
+
+}  // namespace
+
+int run_status(const std::string& config_path, bool as_json) {
+    auto cfg = config::load(config_path);
+    if (!cfg) {
+        for (const auto& p : cfg.error()) std::cerr << p << '\n';
+        return 2;
+    }
+    auto path = (std::filesystem::path(cfg->gateway.data_dir) / "sealwatch.db").string();
+    if (!std::filesystem::exists(path)) {
+        std::cerr << "no database at " << path << " yet: has sealwatchd run with this config?\n";
+        return 1;
+    }
+    auto st = store::Store::open_read_only(path);
+    if (!st) {
+        std::cerr << "cannot read " << path << ": " << st.error().message << '\n';
+        return 1;
+    }
+    const StatusView view = gather_status(*cfg, *st, wall_now_ms());
+    if (as_json) {
+        std::cout << to_json(view).dump(2) << '\n';
+    } else {
+        print_text(view, detect::TimeZone::load(cfg->gateway.timezone));
     }
     return 0;
 }

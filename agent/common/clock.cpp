@@ -45,6 +45,19 @@ std::string format_rfc3339(WallMs t) {
     return buf;
 }
 
+std::string format_local(WallMs t, int offset_s) {
+    const WallMs local = t + int64_t{offset_s} * 1000;
+    const auto tt = static_cast<time_t>(local >= 0 ? local / 1000 : (local - 999) / 1000);
+    struct tm tm {};
+    gmtime_r(&tt, &tm);
+    const int off_min = (offset_s < 0 ? -offset_s : offset_s) / 60;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d %c%02d:%02d", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  offset_s < 0 ? '-' : '+', off_min / 60, off_min % 60);
+    return buf;
+}
+
 namespace {
 
 bool digits(std::string_view s, size_t pos, size_t n, int& out) {

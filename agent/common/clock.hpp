@@ -30,6 +30,9 @@ const Clock& system_clock();
 
 // RFC 3339 in UTC with milliseconds: "2026-11-21T22:00:00.123Z".
 std::string format_rfc3339(WallMs t);
+// Local time for people to read, to the second, with its offset: "2026-11-22 06:00:00 +08:00".
+// Machine formats (JSON, CSV, the chain) stay in UTC (format_rfc3339).
+std::string format_local(WallMs t, int offset_s);
 // RFC 3339 with any offset ("2026-11-21T22:00:00+08:00", fractions optional) or Unix seconds.
 std::optional<WallMs> parse_time(std::string_view text);
 

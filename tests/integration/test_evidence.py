@@ -4,8 +4,10 @@ applied live through `sealwatch asset set-state`; the signed chain head reaches 
 kind of tampering (changed value, deleted row, inserted row, reordered row, truncated file,
 wrong key, forged signature) makes verify fail, naming the first bad record. The report opens in
 headless Chromium, shows its chart and makes no network request."""
+import datetime
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -144,6 +146,34 @@ class Evidence(unittest.TestCase):
         self.assertIn("operating*", out)
         self.assertIn("head:", out)
         self.assertLessEqual(max(len(l) for l in out.splitlines()), 80, out)
+
+    def test_status_json_is_the_same_view_in_utc(self):
+        r = run(binary("sealwatch"), "status", "--json", "-c", self.cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["gateway"], "gw-it")
+        self.assertEqual(j["evidence"]["key_fingerprint"], self.chain_msg["fingerprint"])
+        text = run(binary("sealwatch"), "status", "-c", self.cfg).stdout  # the same moment
+        self.assertIn("head:  " + j["evidence"]["chain_head"], text)
+        furnace = next(a for a in j["assets"] if a["id"] == "furnace-2")
+        self.assertEqual((furnace["state"], furnace["state_set_by_command"]), ("operating", True))
+        self.assertTrue(j["now"].endswith("Z") and j["evidence"]["chain_last"].endswith("Z"), j)
+        self.assertTrue(j["meters"] and all(m["health"] for m in j["meters"]), j["meters"])
+        self.assertIn("next_seq", j["uplink"])
+
+    def test_status_shows_local_time(self):
+        # The same database read with the gateway's zone set to Beijing: people read local time.
+        cfg = self.h.write("sw-shanghai.toml", open(self.cfg).read().replace(
+            'timezone = "UTC"', 'timezone = "Asia/Shanghai"'))
+        r = run(binary("sealwatch"), "status", "-c", cfg)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        now = re.search(r"^now (\S+ \S+) \+08:00 \(Asia/Shanghai\)", r.stdout, re.M)
+        self.assertTrue(now, r.stdout)
+        local = datetime.datetime.strptime(now.group(1), "%Y-%m-%d %H:%M:%S")
+        utc = datetime.datetime.utcnow()
+        self.assertLess(abs((local - utc).total_seconds() - 8 * 3600), 120, r.stdout)
+        self.assertRegex(r.stdout, r"chain: \d+ entries, last \S+ \S+ \+08:00")
+        self.assertLessEqual(max(len(l) for l in r.stdout.splitlines()), 80, r.stdout)
 
     def test_chain_head_published_and_signed(self):
         m = self.chain_msg

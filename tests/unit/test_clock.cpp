@@ -9,6 +9,14 @@ TEST(Clock, FormatsRfc3339Utc) {
     EXPECT_EQ(format_rfc3339(1795298400123), "2026-11-21T22:00:00.123Z");
 }
 
+TEST(Clock, FormatsLocalTimeWithItsOffset) {
+    // 22:00:00.123 UTC is 06:00 the next morning in Beijing; fractions are cut, not rounded.
+    EXPECT_EQ(format_local(1795298400123, 8 * 3600), "2026-11-22 06:00:00 +08:00");
+    EXPECT_EQ(format_local(1795298400999, 0), "2026-11-21 22:00:00 +00:00");
+    EXPECT_EQ(format_local(1795298400000, -(3 * 3600 + 30 * 60)), "2026-11-21 18:30:00 -03:30");
+    EXPECT_EQ(format_local(0, -3600), "1969-12-31 23:00:00 -01:00");
+}
+
 TEST(Clock, ParsesRfc3339AndUnixSeconds) {
     EXPECT_EQ(parse_time("2026-11-21T22:00:00Z"), 1795298400000);
     EXPECT_EQ(parse_time("2026-11-22T06:00:00+08:00"), 1795298400000);

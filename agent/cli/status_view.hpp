@@ -1,0 +1,58 @@
+#pragma once
+// What `sealwatch status` shows, gathered once from the config and the agent's database (read
+// only, so it works while the agent runs), as plain data: the text table and `--json` are two
+// renderings of the same view (cli/status.cpp), so they cannot disagree.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "model/event.hpp"
+#include "store/store.hpp"
+
+namespace sealwatch::cli {
+
+struct StatusView {
+    std::string gateway, site, timezone;
+    WallMs now = 0;
+    std::optional<bool> clock_synced;  // the agent's last word on its clock, if any
+    std::string clock_checked;         // as the agent wrote it (RFC 3339)
+
+    struct Meter {
+        std::string id, health, serial;
+        WallMs health_since = 0, last_reading = 0;  // 0: never
+    };
+    std::vector<Meter> meters;  // in config order
+
+    struct Asset {
+        std::string id, state;
+        bool state_from_command = false;  // set by `sealwatch asset set-state`, overrides config
+        std::optional<double> power_w;    // sum of its meters' latest p_w
+        double standby_w = 0;
+        std::vector<std::string> meters;
+    };
+    std::vector<Asset> assets;  // in config order
+
+    std::vector<Event> open_alarms;               // raised, not cleared; by alarm id
+    std::vector<store::AssetStateRow> overrides;  // legal states set by command
+    size_t pending_state_commands = 0;
+
+    std::string key_fingerprint;  // empty: no key yet
+    std::string key_path;
+    std::optional<int64_t> chain_entries;  // empty chain: nullopt
+    WallMs chain_last = 0;
+    std::string chain_head;  // hex
+
+    std::string uplink_host;
+    int uplink_port = 0;
+    std::optional<store::Backlog> backlog;
+    std::optional<int64_t> database_bytes;
+    int64_t budget_mb = 0;
+};
+
+// The view of `cfg`'s gateway from its open database at time `now`.
+StatusView gather_status(const config::Config& cfg, store::Store& st, WallMs now);
+
+}  // namespace sealwatch::cli
