@@ -83,7 +83,9 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     if (kg->parsed()) return keygen(out, id);
     if (sd->parsed()) {
-        log::set_level(log::Level::warning);  // the link's "connected" is no news here
+        // The link logs for the agent ("uplink: … keeps buffering"); send says it in its own
+        // words, with the broker's reason.
+        log::set_level(log::Level::error);
         std::string problem;
         auto args = county::parse_args(send_args, problem);
         if (!args) {

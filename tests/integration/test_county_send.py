@@ -6,6 +6,7 @@ refusals (unknown key, forged signature, expired) come back printed with their r
 non-zero exit; the exit codes of docs/cli.md for what never reaches a gateway."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Broker, Harness, Subscriber, binary, free_port  # noqa: E402
 import uplink_common as uc  # noqa: E402
+from test_uplink_tls import make_pki  # noqa: E402
 
 ROOT = "sealwatch/v1/plant-it/gw-it"
 
@@ -184,6 +186,49 @@ class CountySend(unittest.TestCase):
         self.assertEqual(r.returncode, 5, r.stdout + r.stderr)
         self.assertIn("nothing was sent", r.stderr)
         self.assertEqual(self.events("command"), [])
+
+
+class CountySendTls(unittest.TestCase):
+    """The same through a broker that takes TLS with client certificates only, as a county's
+    does: [broker.tls] of the county config is what `send` connects with."""
+
+    def test_send_over_tls(self):
+        if not shutil.which("openssl"):
+            raise unittest.SkipTest("openssl not installed")
+        h = Harness()
+        self.addCleanup(h.close)
+        pki = make_pki(h.path("pki"))
+        broker = Broker(h, tls={"ca": pki["ca"], "cert": pki["cert"], "key": pki["key"]})
+        sub = Subscriber(h, broker, extra=["--cafile", pki["ca"], "--cert", pki["client_cert"],
+                                           "--key", pki["client_key"]])
+        key = h.path("county-1")
+        made = subprocess.run([binary("sealwatch-county"), "keygen", "--out", key],
+                              check=True, capture_output=True, text=True, timeout=30)
+        uc.commanded_gateway(h, broker, sub, made.stdout,
+                             tls=(pki["ca"], pki["client_cert"], pki["client_key"]))
+
+        def county(name, cert, key_file):
+            return h.write(name, f'[broker]\nhost = "127.0.0.1"\nport = {broker.port}\n'
+                                 f'[broker.tls]\nca_file = "{pki["ca"]}"\n'
+                                 f'cert_file = "{cert}"\nkey_file = "{key_file}"\n'
+                                 f'[[command_key]]\nid = "county-1"\n'
+                                 f'private_key_file = "{key}"\n')
+
+        def send(cfg):
+            return subprocess.run([binary("sealwatch-county"), "send", "--config", cfg,
+                                   "--timeout", "5", "gw-it", "set-state", "asset=furnace-2",
+                                   "state=shut", "by=inspector"],
+                                  capture_output=True, text=True, timeout=40)
+
+        r = send(county("county.toml", pki["client_cert"], pki["client_key"]))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("gw-it (plant-it) set-state: ok", r.stdout)
+        # A client certificate from another CA: the broker refuses it, nothing is sent.
+        r = send(county("rogue.toml", pki["rogue_cert"], pki["rogue_key"]))
+        self.assertEqual(r.returncode, 5, r.stdout + r.stderr)
+        self.assertIn("nothing was sent", r.stderr)
+        self.assertIn("unknown ca", r.stderr)  # the broker's reason, once
+        self.assertNotIn("uplink:", r.stderr)  # not the agent's wording
 
 
 if __name__ == "__main__":

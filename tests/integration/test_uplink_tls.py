@@ -42,11 +42,7 @@ def make_pki(d):
 
 
 def tls_config(h, sim_port, broker_port, ca, cert, key):
-    text = uc.config(h, sim_port, broker_port)
-    # Swap plain MQTT for TLS.
-    text = text.replace("insecure = true\n", "")
-    return text.replace("[[bus]]", f'[uplink.tls]\nca_file = "{ca}"\ncert_file = "{cert}"\n'
-                                   f'key_file = "{key}"\n\n[[bus]]', 1)
+    return uc.with_tls(uc.config(h, sim_port, broker_port), ca, cert, key)
 
 
 class Tls(unittest.TestCase):

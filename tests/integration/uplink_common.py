@@ -87,18 +87,25 @@ def check_delivery(test, h, messages):
     return next_seq - 1, len(stored)
 
 
-def commanded_gateway(h, broker, sub, command_keys):
+def with_tls(text, ca, cert, key):
+    """An agent config's plain MQTT swapped for TLS with these files."""
+    text = text.replace("insecure = true\n", "")
+    return text.replace("[[bus]]", f'[uplink.tls]\nca_file = "{ca}"\ncert_file = "{cert}"\n'
+                                   f'key_file = "{key}"\n\n[[bus]]', 1)
+
+
+def commanded_gateway(h, broker, sub, command_keys, tls=None):
     """The gateway of the command tests: sealwatch-sim and sealwatchd (simulated board, asset
     furnace-2 sealed on meter m-a) trusting the [[command_key]] tables in `command_keys`, up and
-    subscribed. Returns (sim, config path, agent)."""
+    subscribed; over TLS with tls = (ca, cert, key). Returns (sim, config path, agent)."""
     sim, listening = h.sim(h.write("m.toml", SCENARIO), "--tcp", "127.0.0.1:0")
     board_dir = h.path("board")
     os.mkdir(board_dir)
     extra = (f'[board]\nname = "sim"\nsim_dir = "{board_dir}"\n\n{command_keys}\n'
              '[[asset]]\nid = "furnace-2"\nkind = "induction_furnace"\nstate = "sealed"\n'
              'meters = ["m-a"]\nstandby_w = 100000\n')
-    cfg = h.write("sw.toml", config(h, listening["tcp"][0], broker.port, interval_ms=200,
-                                    extra=extra))
+    text = config(h, listening["tcp"][0], broker.port, interval_ms=200, extra=extra)
+    cfg = h.write("sw.toml", with_tls(text, *tls) if tls else text)
     agent = h.agent(cfg)
     sub.wait_for(lambda t, p: t.endswith("/telemetry"), 15)
     time.sleep(1)  # the agent's subscription is made right after its CONNACK
