@@ -1,13 +1,19 @@
 // sealwatch-county: the county office's side (docs/county.md, docs/security.md,
-// docs/protocol.md). Verbs grow as they are built; today: keygen, send.
+// docs/protocol.md): run, status, gaps, alarms, keygen, send.
 #include <iostream>
+#include <map>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
 #include "chain/crypto.hpp"
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "county/config.hpp"
+#include "county/report.hpp"
+#include "county/run.hpp"
 #include "county/send.hpp"
+#include "county/store/sqlite_store.hpp"
 
 using namespace sealwatch;
 
@@ -42,6 +48,46 @@ std::optional<county::Config> load_config(const std::string& path) {
         return std::nullopt;
     }
     return std::move(*cfg);
+}
+
+// status, gaps, alarms: read the database `run` writes (a WAL reader: `run` goes on).
+struct ReadVerb {
+    CLI::App* app = nullptr;
+    bool json = false, csv = false, all = false;
+};
+
+int read_verb(const std::string& verb, const std::string& config_path, const ReadVerb& how) {
+    auto cfg = load_config(config_path);
+    if (!cfg) return 2;
+    auto store = county::SqliteStore::open(county::database_path(cfg->data_dir),
+                                           county::SqliteStore::Mode::read_only);
+    if (!store) {
+        std::cerr << "sealwatch-county " << verb << ": " << store.error().message << '\n';
+        return 1;
+    }
+    const auto format = how.json  ? county::Format::json
+                        : how.csv ? county::Format::csv
+                                  : county::Format::table;
+    const WallMs now = wall_now_ms();
+    Result<std::string> text = fail("no such verb");
+    if (verb == "status") {
+        text = (*store)->gateways().map([&](const auto& gws) {
+            return county::status_report(gws, now, cfg->silent_after_s, format);
+        });
+    } else if (verb == "gaps") {
+        text = (*store)->gaps().map(
+            [&](const auto& gaps) { return county::gaps_report(gaps, now, format); });
+    } else {
+        text = (*store)->alarms(how.all).map([&](const auto& alarms) {
+            return county::alarms_report(alarms, now, how.all, format);
+        });
+    }
+    if (!text) {
+        std::cerr << "sealwatch-county " << verb << ": " << text.error().message << '\n';
+        return 1;
+    }
+    std::cout << *text;
+    return 0;
 }
 
 }  // namespace
@@ -80,7 +126,32 @@ int main(int argc, char** argv) {
     sd->add_option("--pubkey", send.pubkey, "export: the gateway's public key to verify with");
     sd->add_flag("--json", send.json, "print the reply as JSON");
 
+    auto* rn = app.add_subcommand(
+        "run", "record every gateway's messages from the broker (foreground, until SIGTERM)");
+    rn->add_option("-c,--config", config_path, "the county config")->capture_default_str();
+
+    std::map<std::string, ReadVerb> reads;
+    for (const auto& [verb, what] :
+         {std::pair<std::string, std::string>{"status",
+                                              "one row per gateway: state, missing, alarms, chain"},
+          {"gaps", "the seq ranges never received, per gateway"},
+          {"alarms", "open alarms (--all: cleared ones too), one per id"}}) {
+        auto& r = reads[verb];
+        r.app = app.add_subcommand(verb, what);
+        r.app->add_option("-c,--config", config_path, "the county config")->capture_default_str();
+        auto* js = r.app->add_flag("--json", r.json, "JSON for scripts");
+        r.app->add_flag("--csv", r.csv, "CSV for spreadsheets")->excludes(js);
+        if (verb == "alarms") r.app->add_flag("--all", r.all, "cleared alarms too");
+    }
+
     CLI11_PARSE(app, argc, argv);
+    if (rn->parsed()) {
+        auto cfg = load_config(config_path);
+        if (!cfg) return 2;
+        return county::run(*cfg);
+    }
+    for (const auto& [verb, r] : reads)
+        if (r.app->parsed()) return read_verb(verb, config_path, r);
     if (kg->parsed()) return keygen(out, id);
     if (sd->parsed()) {
         // The link logs for the agent ("uplink: … keeps buffering"); send says it in its own

@@ -13,6 +13,7 @@
 #include "command/verbs.hpp"
 #include "common/clock.hpp"
 #include "common/text.hpp"
+#include "county/broker_link.hpp"
 #include "county/export_assembly.hpp"
 #include "county/signed_command.hpp"
 #include "evidence/bundle.hpp"
@@ -66,20 +67,9 @@ int usage(const std::string& message) {
 }
 
 uplink::LinkSettings link_settings(const Broker& b, std::vector<std::string> subscriptions) {
-    uplink::LinkSettings s;
-    s.host = b.host;
-    s.port = b.port;
+    uplink::LinkSettings s = broker_link(b);
     // A client id of its own: `run` keeps its session under cfg.broker.client_id.
     s.client_id = b.client_id + "-send-" + std::to_string(::getpid());
-    s.keepalive_s = b.keepalive_s;
-    s.username = b.username;
-    s.password = b.password;
-    if (b.tls) {
-        s.tls = true;
-        s.ca_file = b.tls->ca_file;
-        s.cert_file = b.tls->cert_file;
-        s.key_file = b.tls->key_file;
-    }
     s.backoff_min_ms = 200;
     s.backoff_max_ms = 2000;
     s.subscriptions = std::move(subscriptions);

@@ -30,7 +30,7 @@ using Notify = std::function<void(const LinkNote&)>;
 // - A message handed over and not yet acknowledged is delivered by the link itself after a
 //   reconnect: the caller must not hand it over again while the link lives.
 // - `message` for each message that arrives on the link's subscriptions (QoS 1, subscribed
-//   again after every connect: the session is clean).
+//   again after every connect, whether the session is clean or kept).
 class Link {
   public:
     virtual ~Link() = default;

@@ -38,7 +38,7 @@ MqttLink::~MqttLink() {
 
 Result<void> MqttLink::start() {
     ensure_lib();
-    mosq_ = mosquitto_new(settings_.client_id.c_str(), true, this);
+    mosq_ = mosquitto_new(settings_.client_id.c_str(), settings_.clean_session, this);
     if (!mosq_) return fail("mqtt: cannot create a client: " + std::string(std::strerror(errno)));
     mosquitto_threaded_set(mosq_, true);
     mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);

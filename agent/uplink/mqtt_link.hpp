@@ -34,6 +34,10 @@ struct LinkSettings {
     std::string status_topic;
     std::string online_payload;  // published retained after every CONNACK
     std::string will_payload;
+    // false: a persistent session, so the broker keeps the subscriptions and queues QoS 1
+    // messages while the client is away (needs a stable client_id). What a subscriber that must
+    // not lose a message across a restart uses (sealwatch-county run); the agent's is clean.
+    bool clean_session = true;
     int max_inflight = 32;
     int backoff_min_ms = 1000;
     int backoff_max_ms = 60000;
