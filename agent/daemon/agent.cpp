@@ -17,6 +17,7 @@
 #include "evidence/agent_side.hpp"
 #include "poll/bus_thread.hpp"
 #include "poll/queue.hpp"
+#include "store/reading_journal.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
 #include "wire/event.hpp"
@@ -136,6 +137,10 @@ std::string db_path(const config::Config& cfg) {
     return (std::filesystem::path(cfg.gateway.data_dir) / "sealwatch.db").string();
 }
 
+std::string journal_path(const config::Config& cfg) {
+    return (std::filesystem::path(cfg.gateway.data_dir) / store::kJournalFile).string();
+}
+
 class MainLoop {
   public:
     MainLoop(RunOptions options, config::Config cfg, store::Store store,
@@ -152,6 +157,7 @@ class MainLoop {
             return 1;
         }
         boot_ = next_boot();
+        open_journal();  // before anything is polled: what a killed run left is stored first
         appliance_->start(store_, boot_, events_);  // reads "running" before it is set
         (void)store_.set_meta("running", "1");
         make_detector();
@@ -236,6 +242,39 @@ class MainLoop {
         return boot;
     }
 
+    // Opens the reading journal of the current data_dir and folds into the store what a killed
+    // run left in it. Without a journal the agent still runs, as before it had one: readings
+    // then wait for the flush in memory only.
+    void open_journal() {
+        journal_.reset();
+        auto j = store::ReadingJournal::open(journal_path(cfg_));
+        if (!j) {
+            log::error("journal: ", j.error().message, "; readings wait in memory until flushed");
+            return;
+        }
+        const size_t already_pending = pending_.size();  // a reload whose last flush failed
+        auto recovered = store::fold_journal(*j, store_);
+        if (!recovered) {
+            log::error("journal: ", recovered.error().message,
+                       "; readings wait in memory until flushed");
+            return;
+        }
+        if (recovered->torn_tail)
+            log::warning(
+                "journal: a torn last record was dropped (cut short by a kill or a power cut)");
+        if (recovered->replayed > 0)
+            log::info("journal: ", recovered->replayed,
+                      " reading(s) polled before the agent stopped were stored now");
+        if (!recovered->unstored.empty()) {
+            log_once("store", "cannot store the journal's readings (kept, retrying): " +
+                                  recovered->store_error);
+            for (auto& r : recovered->unstored) pending_.push_back(std::move(r));
+        }
+        for (size_t i = 0; i < already_pending; ++i)
+            if (auto r = j->append(pending_[i]); !r) log_once("journal", r.error().message);
+        journal_ = std::make_unique<store::ReadingJournal>(std::move(*j));
+    }
+
     void make_detector() {
         bool tz_ok = true;
         auto tz = detect::TimeZone::load(cfg_.gateway.timezone, &tz_ok);
@@ -284,6 +323,9 @@ class MainLoop {
 
     void handle(Input item) {
         if (auto* r = std::get_if<Reading>(&item)) {
+            // Into the journal first: from here on a kill -9 cannot lose it.
+            if (journal_)
+                if (auto j = journal_->append(*r); !j) log_once("journal", j.error().message);
             if (options_.print_readings) print(wire::reading_json(*r));
             detector_->on_reading(*r, events_);
             if (pending_.size() >= kMaxPendingReadings) {
@@ -321,7 +363,7 @@ class MainLoop {
 
     void flush() {
         if (pending_.empty()) return;
-        auto stored = store_.append_readings(pending_);
+        auto stored = store_.append_readings(pending_, journal_ ? journal_->generation() : 0);
         appliance_->stored(stored.has_value());
         if (auto& r = stored; !r) {
             log_once("store",
@@ -336,6 +378,12 @@ class MainLoop {
             dropped_ = 0;
         }
         pending_.clear();
+        // The store now holds this generation (recorded in the same commit): start the next.
+        if (journal_)
+            if (auto j = journal_->start(journal_->generation() + 1); !j) {
+                log_once("journal", j.error().message);
+                journal_.reset();
+            }
     }
 
     void retention(int64_t now) {
@@ -390,6 +438,8 @@ class MainLoop {
                 fresh->gateway.data_dir = cfg_.gateway.data_dir;
             } else {
                 store_ = std::move(*s);
+                cfg_.gateway.data_dir = fresh->gateway.data_dir;
+                open_journal();  // the new data_dir's, replayed into the new store
             }
         }
         cfg_ = std::move(*fresh);
@@ -429,6 +479,7 @@ class MainLoop {
     evidence::AgentSide evidence_;
     int64_t last_snapshot_ = 0;
     std::vector<Reading> pending_;
+    std::unique_ptr<store::ReadingJournal> journal_;  // pending_, kept where a kill cannot reach
     size_t dropped_ = 0;
     int64_t boot_ = 0;
     std::map<std::string, std::string> last_error_;

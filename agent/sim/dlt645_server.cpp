@@ -94,7 +94,7 @@ void Dlt645Server::on_bytes(Peer& peer) {
         if (verbose_)
             log_line(where() + ": " + dlt645::to_string(frame->address) + " control " +
                      std::to_string(frame->control) + " -> " +
-                     (d.meter.empty() ? "no meter" : d.meter));
+                     (d.meter.empty() ? "no meter" : d.meter) + at_wall_ms());
         if (d.kind == Dlt645Decision::Kind::nobody || d.kind == Dlt645Decision::Kind::silent)
             continue;
         if (d.delay_ms > 0)

@@ -149,7 +149,7 @@ void TcpServer::run() {
                     log_line("tcp " + spec_.id + ": unit " + std::to_string(req.unit) + " fc " +
                              std::to_string(req.function) + " addr " + std::to_string(req.address) +
                              " count " + std::to_string(req.count) + " -> " +
-                             (d.meter.empty() ? "no meter" : d.meter));
+                             (d.meter.empty() ? "no meter" : d.meter) + at_wall_ms());
                 Result<std::vector<uint8_t>> bytes = fail("silent");
                 switch (d.kind) {
                     case Decision::Kind::unknown_unit:

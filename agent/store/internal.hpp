@@ -13,6 +13,7 @@ inline constexpr const char* kNextSeq = "next_seq";
 inline constexpr const char* kSentReadings = "sent.readings";  // last reading id in a message
 inline constexpr const char* kSentEvents = "sent.events";
 inline constexpr const char* kSentRollups = "sent.rollups";
+inline constexpr const char* kJournalFolded = "journal.folded";  // store/reading_journal.hpp
 
 template <typename T>
 tl::unexpected<Error> pass(const Result<T>& r) {

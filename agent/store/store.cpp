@@ -105,7 +105,8 @@ Result<int64_t> Store::meter_key(const std::string& meter) {
     return key;
 }
 
-Result<void> Store::append_readings(std::span<const Reading> readings) {
+Result<void> Store::append_readings(std::span<const Reading> readings,
+                                    uint64_t journal_generation) {
     if (readings.empty()) return {};
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return b;
@@ -166,6 +167,11 @@ Result<void> Store::append_readings(std::span<const Reading> readings) {
                             static_cast<int64_t>(readings.size()), lo.wall_ms, hi.wall_ms,
                             digest.finish(), {chain_n_, chain_head_});
     if (!tip) return pass(tip);
+    if (journal_generation != 0) {
+        set_meta_.bind(1, std::string_view(kJournalFolded))
+            .bind(2, std::string_view(std::to_string(journal_generation)));
+        if (auto s = set_meta_.run(); !s) return s;
+    }
     if (auto c = tx.commit(); !c) return c;
     chain_n_ = tip->n;
     chain_head_ = tip->head;
@@ -182,6 +188,12 @@ Result<int64_t> Store::append_event(const Event& event) {
     chain_n_ = tip.n;
     chain_head_ = tip.head;
     return id;
+}
+
+Result<uint64_t> Store::journal_folded() {
+    auto folded = meta_int(db_, kJournalFolded, 0);
+    if (!folded) return pass(folded);
+    return static_cast<uint64_t>(*folded);
 }
 
 Result<void> Store::set_meter_health(const HealthChange& change) {

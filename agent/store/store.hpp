@@ -133,7 +133,13 @@ class Store {
     // Read-only access for the CLI while the daemon runs.
     static Result<Store> open_read_only(const std::string& path);
 
-    Result<void> append_readings(std::span<const Reading> readings);
+    // One transaction (and one chain entry) for the batch. A nonzero journal_generation is the
+    // reading journal's (store/reading_journal.hpp) that holds these readings: it is recorded
+    // in the same transaction, so that a replay after a kill -9 never stores them twice.
+    Result<void> append_readings(std::span<const Reading> readings,
+                                 uint64_t journal_generation = 0);
+    // The last journal generation folded into the store (0: none).
+    Result<uint64_t> journal_folded();
     Result<int64_t> append_event(const Event& event);
     Result<void> set_meter_health(const HealthChange& change);
 

@@ -14,7 +14,8 @@ Measured over a window after the warm-up, per run (a fresh agent, database and s
   - meter polls ("readings"): rows in the readings table whose ts falls in the window (one row
     per meter poll, all its values packed, 9 bytes per value);
   - RSS: VmRSS sampled every second (start, end, max);
-  - flash: write_bytes from /proc/PID/io, window delta, per reading and per value.
+  - flash: write_bytes from /proc/PID/io, window delta, per reading and per value; and
+    cancelled_write_bytes (dirtied, then truncated before writeback: never written), for the net.
 The agent runs with its default uplink and storage settings (batches of up to 200 readings,
 1 s flush), so the per-poll CPU includes SQLite and MQTT, as a peer's includes its MQTT.
 """
@@ -86,6 +87,9 @@ def one_run(a):
         cpu = (c1 - c0) / bl.CLK_TCK
         reqs = q1 - q0
         wb = io1["write_bytes"] - io0["write_bytes"]
+        # Pages dirtied and then truncated away before writeback (the reading journal, started
+        # over at every flush) never reach the flash: write_bytes counts them, this says how many.
+        cwb = io1["cancelled_write_bytes"] - io0["cancelled_write_bytes"]
         return {
             "bench": "agent", "label": a.label, "meters": a.meters, "interval_ms": a.interval_ms,
             "window_s": round(dur, 2), "load_before": load0, "load_after": load1,
@@ -103,6 +107,8 @@ def one_run(a):
             "write_bytes": wb, "wchar": io1["wchar"] - io0["wchar"],
             "write_bytes_per_poll": wb / polls if polls else None,
             "write_bytes_per_value": wb / values if values else None,
+            "cancelled_write_bytes": cwb,
+            "net_write_bytes_per_value": (wb - cwb) / values if values else None,
             "polls": polls, "block_reads": reqs,
         }
     finally:

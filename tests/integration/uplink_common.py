@@ -1,6 +1,7 @@
 """Shared by the uplink tests: a fast meter scenario, the checks of seq and content."""
 import json
 import os
+import signal
 import sqlite3
 import time
 
@@ -30,6 +31,45 @@ def config(h, sim_port, mqtt_port, interval_ms=200, extra=""):
               {"id": "m-b", "bus": "lan", "unit": 2, "profile": "eastron-sdm120", "interval_ms": interval_ms}]
     bus = [{"id": "lan", "kind": "tcp", "host": "127.0.0.1", "port": sim_port, "timeout_ms": 300}]
     return agent_config(h.path("data"), bus, meters, mqtt_port, extra)
+
+
+def kill_loop(h, cfg, broker, sub, rng, loops, uptime, *agent_args):
+    """Starts the agent and kills it with SIGKILL after rng.uniform(*uptime) seconds, `loops`
+    times; after each kill the broker goes down or up with probability 0.3. The broker is up at
+    the end. Returns [(agent, wall-clock time of its kill)]."""
+    runs = []
+    broker_up = True
+    for i in range(loops):
+        agent = h.agent(cfg, *agent_args, name=f"agent-{i}")
+        time.sleep(rng.uniform(*uptime))
+        runs.append((agent, time.time()))
+        agent.signal(signal.SIGKILL)
+        agent.p.wait(10)
+        if rng.random() < 0.3:  # the broker flips now and then
+            if broker_up:
+                sub.stop()
+                broker.stop()
+            else:
+                broker.start()
+                sub.start()
+            broker_up = not broker_up
+    if not broker_up:
+        broker.start()
+        sub.start()
+    return runs
+
+
+def clean_run(test, h, cfg, timeout=60):
+    """A last, clean run of the agent (nothing new to poll) until everything stored has been
+    delivered, then SIGTERM; it must exit 0."""
+    agent = h.agent(cfg, name="agent-final")
+    deadline = time.monotonic() + timeout
+    while "uplink: connected" not in agent.stderr() or not drained(h):
+        test.assertLess(time.monotonic(), deadline, "backlog did not drain")
+        time.sleep(0.3)
+    agent.signal(signal.SIGTERM)
+    test.assertEqual(agent.p.wait(15), 0)
+    time.sleep(1)
 
 
 def db(h):
