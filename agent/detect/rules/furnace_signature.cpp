@@ -16,9 +16,10 @@ constexpr size_t kMaxSeries = 32;        // heats kept as evidence of one series
 // (a fan on a variable-speed drive at low speed) stays at a large share of it.
 constexpr double kIdleShare = 0.1;
 
-// How long a draw of `w` takes to use `wh`.
-WallMs ms_at(double wh, double w) {
-    return w > 0 ? static_cast<WallMs>(wh * 3.6e6 / w) : 0;
+// How long a draw of `w` takes to use `wh`, at most `span` (the stretch it was used in).
+WallMs ms_at(double wh, double w, WallMs span) {
+    double ms = w > 0 ? wh * 3.6e6 / w : 0;
+    return ms < static_cast<double>(span) ? static_cast<WallMs>(std::max(ms, 0.0)) : span;
 }
 }  // namespace
 
@@ -64,7 +65,7 @@ void FurnaceSignature::across_unseen(const AssetTrack& a, WallMs from, WallMs ts
     };
     if (!h.in) {
         // A heat began unseen: it ran at about today's draw for as long as its energy says.
-        WallMs ran = std::min(span, ms_at(unseen_wh, w));
+        WallMs ran = ms_at(unseen_wh, w, span);
         start_heat(h, ts - ran, ts, w, std::nan(""));
         h.energy_wh = unseen_wh;
         if (site_.night(ts - ran)) h.night_ms = static_cast<double>(ran);
@@ -81,7 +82,7 @@ void FurnaceSignature::across_unseen(const AssetTrack& a, WallMs from, WallMs ts
     if (w < half) {
         // It ended unseen, at about its last draw, as long after as its energy says; the drop
         // is judged from here on as if seen.
-        WallMs ran = std::min(span, ms_at(unseen_wh, std::max(h.prev_v, half)));
+        WallMs ran = ms_at(unseen_wh, std::max(h.prev_v, half), span);
         count_unseen(ran);
         if (h.below_since < 0) {
             h.below_since = from + ran;
