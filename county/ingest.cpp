@@ -70,6 +70,9 @@ Result<void> Ingest::message(std::string_view topic, std::string_view payload, W
         case wire::TopicKind::cmd_reply:
             done = reply(gw, payload, received);
             break;
+        case wire::TopicKind::bridge:
+            done = store_.know(gw, received);
+            break;
         case wire::TopicKind::cmd:
         case wire::TopicKind::export_chunks:
             break;

@@ -10,6 +10,8 @@
 //   P/chain       judged (county/chain_verdict.hpp); a head that breaks the chain raises the
 //                 county's own alarm `chain_broken`
 //   P/cmd/reply   kept
+//   P/bridge      the plant-side bridge's "1"/"0", written by mosquitto: the gateway is known,
+//                 nothing more (it is no message from the gateway; docs/county.md reads it)
 //   P/cmd/<verb>, P/cmd/export/<nonce>: the county's own commands and the bundles `send`
 //                 collects; not recorded here
 //

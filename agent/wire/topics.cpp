@@ -13,6 +13,7 @@ Topics Topics::for_gateway(std::string_view prefix, std::string_view site,
     t.event = t.root + "/event";
     t.chain = t.root + "/chain";
     t.cmd_reply = t.root + "/cmd/reply";
+    t.bridge = t.root + "/bridge";
     return t;
 }
 
@@ -65,6 +66,8 @@ std::optional<TopicName> parse_topic(std::string_view prefix, std::string_view t
             name.kind = TopicKind::event;
         } else if (l[2] == "chain") {
             name.kind = TopicKind::chain;
+        } else if (l[2] == "bridge") {
+            name.kind = TopicKind::bridge;
         } else {
             return std::nullopt;
         }

@@ -9,6 +9,8 @@
 //   P/cmd/<verb>          a signed command from the county office
 //   P/cmd/reply           the gateway's reply to a command
 //   P/cmd/export/<nonce>  the chunks of an exported bundle
+//   P/bridge              retained "1"/"0" of a plant-side mosquitto bridge (its notification
+//                         topic, written by mosquitto, not by the agent; docs/county.md)
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +19,7 @@ namespace sealwatch::wire {
 
 struct Topics {
     std::string root;  // P
-    std::string status, telemetry, event, chain, cmd_reply;
+    std::string status, telemetry, event, chain, cmd_reply, bridge;
 
     static Topics for_gateway(std::string_view prefix, std::string_view site,
                               std::string_view gateway);
@@ -26,7 +28,7 @@ struct Topics {
     std::string export_chunks(std::string_view nonce) const;  // P/cmd/export/<nonce>
 };
 
-enum class TopicKind { status, telemetry, event, chain, cmd, cmd_reply, export_chunks };
+enum class TopicKind { status, telemetry, event, chain, cmd, cmd_reply, export_chunks, bridge };
 
 // What a topic under <prefix>/ names, for a subscriber of <prefix>/#.
 struct TopicName {

@@ -178,6 +178,13 @@ TEST_F(CountyIngest, CommandsAndExportChunksAreNotRecorded) {
     EXPECT_TRUE(ingest->garbage().empty());
 }
 
+TEST_F(CountyIngest, ABridgeNotificationIsNoMessageFromTheGateway) {
+    in("/telemetry", telemetry(1), 100);
+    in("/bridge", "0", 5000);  // the bridge's will, published by the county broker
+    EXPECT_EQ(gw().last_message, 100);
+    EXPECT_TRUE(ingest->garbage().empty());
+}
+
 TEST_F(CountyIngest, CommandRepliesAreKept) {
     wire::CommandReply r;
     r.nonce = "Yb3kQ0m1v9sX2pLd";

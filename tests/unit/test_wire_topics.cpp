@@ -31,7 +31,8 @@ TEST(WireTopics, EveryTopicTheGatewayWritesParsesBackToWhatItNames) {
           Case{t.event, TopicKind::event, ""}, Case{t.chain, TopicKind::chain, ""},
           Case{t.cmd_reply, TopicKind::cmd_reply, ""}, Case{t.cmd("ping"), TopicKind::cmd, "ping"},
           Case{t.cmd("export"), TopicKind::cmd, "export"},
-          Case{t.export_chunks("abc-123"), TopicKind::export_chunks, "abc-123"}}) {
+          Case{t.export_chunks("abc-123"), TopicKind::export_chunks, "abc-123"},
+          Case{t.bridge, TopicKind::bridge, ""}}) {
         auto n = parse_topic(prefix, c.topic);
         ASSERT_TRUE(n) << c.topic;
         EXPECT_EQ(n->site, "plant-03") << c.topic;
