@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -16,6 +17,7 @@
 #include "county/broker_link.hpp"
 #include "county/export_assembly.hpp"
 #include "county/signed_command.hpp"
+#include "county/store/sqlite_store.hpp"
 #include "evidence/bundle.hpp"
 #include "uplink/mqtt_link.hpp"
 #include "wire/command.hpp"
@@ -114,8 +116,27 @@ BundleOutcome check_bundle(const SendOptions& o, const ExportAssembly& bundle,
     out.summary["notes"] = report.notes;
     if (!report.ok) return bad("not_intact", report.problem);
     out.summary["verify"] = pinned ? "intact" : "key_not_pinned";
-    if (!pinned) out.code = kSendKeyNotPinned;
+    if (pinned) {
+        out.summary["key"] = o.pubkey ? "pubkey" : "pinned";
+        out.summary["fingerprint"] = chain::fingerprint(*pinned);
+    } else {
+        out.code = kSendKeyNotPinned;
+    }
     return out;
+}
+
+// The gateway's key as `run` pinned it on its first good chain head (county/store), when the
+// county's database is here and has one: what an export is verified against without --pubkey.
+std::optional<chain::PublicKey> pinned_by_run(const Config& cfg, const std::string& site,
+                                              const std::string& gateway) {
+    std::error_code ec;
+    const auto path = database_path(cfg.data_dir);
+    if (!std::filesystem::exists(path, ec)) return std::nullopt;
+    auto store = SqliteStore::open(path, SqliteStore::Mode::read_only);
+    if (!store) return std::nullopt;
+    auto chain = (*store)->chain(GatewayRef{site, gateway});
+    if (!chain) return std::nullopt;
+    return chain->pinned_key;
 }
 
 void print_bundle(const BundleOutcome& b) {
@@ -123,11 +144,15 @@ void print_bundle(const BundleOutcome& b) {
     const std::string verdict = s.value("verify", "");
     const std::string dir = s.value("dir", "");
     if (verdict == "intact")
-        std::cout << "INTACT: " << dir << '\n';
+        std::cout << "INTACT: " << dir << " (against "
+                  << (s.value("key", "") == "pinned" ? "the key pinned by sealwatch-county run"
+                                                     : "--pubkey")
+                  << ", fingerprint " << s.value("fingerprint", "") << ")\n";
     else if (verdict == "key_not_pinned")
         std::cout << "KEY NOT PINNED: " << dir
                   << " is consistent and signed, but by the key it carries; give --pubkey with "
-                     "the gateway's key from a trusted record\n";
+                     "the gateway's key from a trusted record (or let sealwatch-county run pin "
+                     "it from the gateway's chain heads)\n";
     else if (verdict == "incomplete")
         std::cout << "INCOMPLETE: " << s.value("problem", "") << '\n';
     else
@@ -305,6 +330,7 @@ int send(const Config& cfg, const SendOptions& o) {
     json out = json::parse(reply_payload, nullptr, false);
     BundleOutcome b;
     if (exporting && reply->ok) {
+        if (!pinned) pinned = pinned_by_run(cfg, *site, o.gateway);
         b = check_bundle(o, bundle, chunk_problem, pinned);
         out["bundle"] = b.summary;
         code = b.code;

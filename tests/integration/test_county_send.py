@@ -129,10 +129,28 @@ class CountySend(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # never written over a bundle
         self.assertIn("not empty", r.stdout)
 
+        # With `sealwatch-county run` keeping the county's database, the key it pinned from the
+        # gateway's chain heads is the one an export is verified against.
+        self.h.start([binary("sealwatch-county"), "run", "--config", self.county], "county-run")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            st = subprocess.run([binary("sealwatch-county"), "status", "--json", "--config",
+                                 self.county], capture_output=True, text=True, timeout=30)
+            rows = json.loads(st.stdout) if st.returncode == 0 else []
+            if any(g["gateway"] == "gw-it" and g["chain"] == "verified" for g in rows):
+                break
+            time.sleep(0.5)
+        else:
+            self.fail(f"run never verified gw-it's chain: {st.stdout} {st.stderr}")
+        r = self.send("gw-it", "export", *span, "--out", self.h.path("bundle-pinned"),
+                      timeout_s=90)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("against the key pinned by sealwatch-county run", r.stdout)
+
         time.sleep(2)
         verbs = sorted(e["details"]["verb"] for e in self.events("command"))
-        self.assertEqual(verbs, ["export", "export", "export", "ping", "ping", "reload",
-                                 "set-state"], verbs)
+        self.assertEqual(verbs, ["export", "export", "export", "export", "ping", "ping",
+                                 "reload", "set-state"], verbs)
 
     def test_refusals_are_printed_with_their_reason(self):
         r = self.send("gw-it", "ping", "--key", "county-9")
