@@ -4,8 +4,8 @@ the real broker within two poll intervals plus one second; turned off, the same 
 
 Issue 10: the same timing on a contract-only config (EndToEndOnDefaults: no [detect] keys, no
 detection overrides on the asset, no uplink or storage tuning). It runs as its own ctest,
-integration.test_e2e_alarm.on_defaults (label `defaults`, DISABLED in tests/CMakeLists.txt
-until the detector meets it); SEALWATCH_E2E_DEFAULTS=1 selects it (load_tests below)."""
+integration.test_e2e_alarm.on_defaults (label `defaults`); SEALWATCH_E2E_DEFAULTS=1 selects it
+(load_tests below)."""
 import re
 import json
 import os
