@@ -175,7 +175,8 @@ class MainLoop {
                                               0, 100);
             if (auto item = queue_.pop(std::chrono::milliseconds(wait_ms))) {
                 handle(std::move(*item));
-                for (int i = 0; i < 10000; ++i) {  // take what is already there, then act
+                // Take what is already there, then act; an event does not wait for the rest.
+                for (int i = 0; i < 10000 && events_.empty(); ++i) {
                     auto more = queue_.pop(std::chrono::milliseconds(0));
                     if (!more) break;
                     handle(std::move(*more));
@@ -308,10 +309,11 @@ class MainLoop {
                       e.asset.empty() ? e.meter : e.asset, " (", e.id, ")");
         }
         events_.clear();
-        save_snapshot(clock_.wall_ms());
+        // Handed over first, then the detector's state saved (a JSON of all its state).
         if (running_)
             if (auto r = running_->uplink().pump(clock_.wall_ms()); !r)
                 log_once("uplink", r.error().message);
+        save_snapshot(clock_.wall_ms());
     }
 
     void save_snapshot(int64_t now) {
