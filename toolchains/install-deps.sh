@@ -31,7 +31,7 @@ NATIVE_PACKAGES=(
     libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libexpected-dev
     libssl-dev libsodium-dev libgpiod-dev libsystemd-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    mosquitto mosquitto-clients socat python3 openssl tzdata
+    mosquitto mosquitto-clients socat python3 openssl tzdata help2man pandoc
     chromium fonts-noto-cjk lintian
     clang libclang-rt-14-dev
 )
