@@ -20,7 +20,7 @@ for f in usr/bin/sealwatchd usr/bin/sealwatch usr/bin/sealwatch-sim \
          usr/share/doc/sealwatch/examples/sealwatch-bridge.conf usr/share/doc/sealwatch/operator.md.gz \
          usr/share/doc/sealwatch/examples/scenarios/night-furnace.toml \
          usr/bin/sealwatch-county usr/share/man/man1/sealwatch.1.gz usr/share/man/man8/sealwatchd.8.gz \
-         usr/share/man/man1/sealwatch-county.1.gz usr/share/man/man5/sealwatch.toml.5.gz \
+         usr/share/man/man1/sealwatch-county.1.gz usr/share/man/man5/sealwatch.toml.5.gz usr/share/man/man1/sealwatch-sim.1.gz \
          usr/share/bash-completion/completions/sealwatch usr/share/bash-completion/completions/sealwatchd \
          usr/share/bash-completion/completions/sealwatch-county; do
     [ -e "$tmp/root/$f" ] || fail "missing /$f"
@@ -54,13 +54,12 @@ for bin in sealwatchd sealwatch sealwatch-sim sealwatch-county; do
         [[ "$dep_names" == *" $pkg "* ]] || fail "$bin needs $lib from $pkg, not in Depends: $depends"
     done
 done
-# The man pages render without a warning from groff (a broken page renders half a page); the
-# reference tables of sealwatch.toml(5) are wider than 80 columns, so groff may say it could not
-# adjust or break a line in a cell: layout, not an error.
+# The man pages render without a warning from groff (a broken page renders half a page). At 160
+# columns: the reference tables of sealwatch.toml(5) are wider than 80, and groff's warnings
+# about squeezing a table into a narrow terminal are layout, not errors.
 if command -v man >/dev/null; then
     for page in "$tmp"/root/usr/share/man/man*/*.gz; do
-        warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null |
-                   grep -vE "cannot adjust line|can't break line" || true)
+        warnings=$(MANWIDTH=160 man --warnings -l "$page" 2>&1 >/dev/null || true)
         [ -z "$warnings" ] || fail "$(basename "$page"): $warnings"
     done
 fi
