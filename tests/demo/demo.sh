@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demo: simulated meters (sealwatch-sim over Modbus TCP, and over RTU through a socat pty
-# pair), a real local mosquitto broker on a free loopback port, the agent, and a subscriber
-# showing what the county office receives. Stops after DEMO_SECONDS (default 30) or Ctrl-C,
-# and stops everything it started.
+# pair), a real local mosquitto broker on a free loopback port, the agent at its default
+# detection settings, a subscriber showing what the county office receives, and the county
+# office's own program (sealwatch-county run) recording it: at the end its status, alarms and
+# gaps, and a signed command sent to the gateway. Stops after DEMO_SECONDS (default 30) or
+# Ctrl-C, and stops everything it started.
 #
 #   tests/demo/demo.sh                 # builds the dev preset if needed, then runs
 #   DEMO_SECONDS=120 tests/demo/demo.sh
@@ -13,7 +15,8 @@ build=${BUILD_DIR:-$top/build/dev}
 seconds=${DEMO_SECONDS:-30}
 furnace_on_after=${DEMO_FURNACE_ON_AFTER:-8}
 
-if [ ! -x "$build/bin/sealwatchd" ] || [ ! -x "$build/bin/sealwatch-sim" ]; then
+if [ ! -x "$build/bin/sealwatchd" ] || [ ! -x "$build/bin/sealwatch-sim" ] ||
+   [ ! -x "$build/bin/sealwatch-county" ]; then
     (cd "$top" && cmake --preset dev >/dev/null && cmake --build --preset dev -j2)
 fi
 
@@ -59,6 +62,15 @@ wait_for "$work/sim-rtu.out" '^ready'
 
 sed -e "s|@PORT@|$tcp_port|" -e "s|@TTY@|$work/tty-agent|" -e "s|@DATA@|$work/data|" \
     -e "s|@MQTT_PORT@|$mqtt_port|" "$here/demo.toml.in" >"$work/sealwatch.toml"
+# The county office: its key, trusted by the gateway for signed commands, and its program
+# recording every gateway's stream into its own database.
+"$build/bin/sealwatch-county" keygen --out "$work/county.key" --id county-demo >"$work/county-key.toml"
+sed -n '/^\[\[command_key\]\]/,$p' "$work/county-key.toml" >>"$work/sealwatch.toml"
+printf '[county]\ndata_dir = "%s"\n\n[broker]\nhost = "127.0.0.1"\nport = %s\ninsecure = true\n\n[[command_key]]\nid = "county-demo"\nprivate_key_file = "%s"\n' \
+    "$work/county" "$mqtt_port" "$work/county.key" >"$work/county.toml"
+"$build/bin/sealwatch-county" run --config "$work/county.toml" 2>"$work/county.log" &
+pids+=($!)
+
 echo "== config $work/sealwatch.toml:"
 "$build/bin/sealwatch" config check --config "$work/sealwatch.toml"
 
@@ -73,8 +85,14 @@ echo "== $(date +%T) someone switches the sealed furnace-2 on (800 kW): watch fo
 sed -i 's/^program = \[{ at = "0s", p_w = 180 }\].*/program = [{ at = "0s", p_w = 800_000 }]/' "$work/meters.toml"
 kill -HUP "$sim_tcp"
 sleep $(( seconds > furnace_on_after ? seconds - furnace_on_after : 1 ))
-echo "== sealwatch status:"
+echo "== sealwatch status (on the gateway):"
 "$build/bin/sealwatch" status --config "$work/sealwatch.toml" || true
+echo "== the county office: sealwatch-county status, alarms, gaps:"
+"$build/bin/sealwatch-county" status --config "$work/county.toml" || true
+"$build/bin/sealwatch-county" alarms --config "$work/county.toml" || true
+"$build/bin/sealwatch-county" gaps --config "$work/county.toml" || true
+echo "== the county office sends the gateway a signed ping:"
+"$build/bin/sealwatch-county" send --config "$work/county.toml" gw-demo ping || true
 echo "== agent log:"
 cat "$work/agent.log"
 echo "== demo done"
