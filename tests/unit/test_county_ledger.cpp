@@ -64,7 +64,7 @@ TEST(CountyLedger, LateArrivalsCloseAGapFromEitherEndAndSplitItInTheMiddle) {
     l.add(2, 400);  // from the bottom
     l.add(9, 400);  // from the top
     EXPECT_EQ(l.gaps(), (std::vector<SeqGap>{{3, 4, 100}, {6, 8, 100}}));
-    for (uint64_t s : {3, 4, 6, 7, 8}) l.add(s, 500);
+    for (uint64_t s : {3u, 4u, 6u, 7u, 8u}) l.add(s, 500);
     EXPECT_TRUE(l.gaps().empty());
     EXPECT_EQ(l.ranges(), R({{1, 10}}));
     EXPECT_EQ(l.missing(), 0u);
@@ -72,10 +72,10 @@ TEST(CountyLedger, LateArrivalsCloseAGapFromEitherEndAndSplitItInTheMiddle) {
 
 TEST(CountyLedger, DuplicatesChangeNothing) {
     SeqLedger l;
-    for (uint64_t s : {1, 2, 3, 7}) l.add(s, 1);
+    for (uint64_t s : {1u, 2u, 3u, 7u}) l.add(s, 1);
     auto ranges = l.ranges();
     auto gaps = l.gaps();
-    for (uint64_t s : {1, 2, 3, 7}) EXPECT_EQ(l.add(s, 99), SeqLedger::Added::duplicate) << s;
+    for (uint64_t s : {1u, 2u, 3u, 7u}) EXPECT_EQ(l.add(s, 99), SeqLedger::Added::duplicate) << s;
     EXPECT_EQ(l.ranges(), ranges);
     EXPECT_EQ(l.gaps(), gaps);
     EXPECT_EQ(l.received(), 4u);
@@ -84,7 +84,7 @@ TEST(CountyLedger, DuplicatesChangeNothing) {
 
 TEST(CountyLedger, RestoreGivesBackTheSameLedger) {
     SeqLedger l;
-    for (uint64_t s : {1, 2, 5, 6, 9, 20}) l.add(s, static_cast<WallMs>(s) * 10);
+    for (uint64_t s : {1u, 2u, 5u, 6u, 9u, 20u}) l.add(s, static_cast<WallMs>(s) * 10);
     auto back = SeqLedger::restore(l.ranges(), l.gaps(), 12345);
     EXPECT_EQ(back.ranges(), l.ranges());
     EXPECT_EQ(back.gaps(), l.gaps());

@@ -17,6 +17,7 @@ using test_support::q;
 
 namespace {
 
+constexpr WallMs kSec = 1000;
 constexpr WallMs kMin = 60'000;
 constexpr WallMs kT0 = 1'795'000'000'000;  // 2026-11-19, a quiet afternoon
 
@@ -145,14 +146,14 @@ TEST(Reenergized, AtOneSecondPollingWithinTwoPollsPlusOneSecond) {
         det.on_reading(reading("m1", ts, {{"p_w", p_w}, {"e_imp_kwh", f.e_imp}}), f.events);
         f.last = ts;
     };
-    for (int s = 0; s < 120; ++s) f.at(kT0 + s * 1000, 250 + (s % 7) * 10);
+    for (int s = 0; s < 120; ++s) f.at(kT0 + s * kSec, 250 + (s % 7) * 10);
     glitch(kT0 + 120'000, 800'000);  // a one-sample spike
     glitch(kT0 + 121'000, 1e9);      // an absurd value, once
     glitch(kT0 + 122'000, std::nan(""));
-    for (int s = 123; s < 180; ++s) f.at(kT0 + s * 1000, s % 2 ? 250 : 450);  // noise over 400 W
+    for (int s = 123; s < 180; ++s) f.at(kT0 + s * kSec, s % 2 ? 250 : 450);  // noise over 400 W
     EXPECT_TRUE(f.events.empty()) << wire::event_json(f.events.front()).dump();
     // The furnace switched on at 180.3 s, for 10 s: polled from 181 s.
-    for (int s = 181; s <= 190; ++s) f.at(kT0 + s * 1000, 800'000);
+    for (int s = 181; s <= 190; ++s) f.at(kT0 + s * kSec, 800'000);
     auto re = f.of("reenergized");
     ASSERT_EQ(re.size(), 1u);
     EXPECT_EQ(re[0].state, EventState::raised);
@@ -163,9 +164,9 @@ TEST(ConsumptionWhileOffline, AShortSilenceWithARegisterJump) {
     auto cfg = one_second_config("sealed");
     Detector det(cfg);
     Feed f{det, "m1"};
-    for (int s = 0; s < 60; ++s) f.at(kT0 + s * 1000, 200);
+    for (int s = 0; s < 60; ++s) f.at(kT0 + s * kSec, 200);
     f.e_imp += 500;  // 30 s unread, 500 kWh counted meanwhile
-    for (int s = 90; s < 100; ++s) f.at(kT0 + s * 1000, 200);
+    for (int s = 90; s < 100; ++s) f.at(kT0 + s * kSec, 200);
     auto gap = f.of("consumption_while_offline");
     ASSERT_EQ(gap.size(), 1u);
     EXPECT_EQ(gap[0].started, kT0 + 59'000);
@@ -177,7 +178,7 @@ TEST(ConsumptionWhileOffline, AShortSilenceWithARegisterJump) {
     for (int s = 100; s < 3600; s += (s % 50 == 0 ? 3 : 1)) {
         e += 300.0 / 3.6e6;
         det.on_reading(
-            reading("m1", kT0 + s * 1000, {{"p_w", 300}, {"e_imp_kwh", std::floor(e * 100) / 100}}),
+            reading("m1", kT0 + s * kSec, {{"p_w", 300}, {"e_imp_kwh", std::floor(e * 100) / 100}}),
             out);
     }
     EXPECT_TRUE(out.empty()) << wire::event_json(out.front()).dump();

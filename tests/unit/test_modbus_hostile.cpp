@@ -36,14 +36,14 @@ constexpr auto kByteTimeout = 100ms;
 
 // The honest answer to a read request (12 bytes): registers 0x1234, 0x5678, ...
 Bytes honest_answer(const Bytes& request) {
-    uint16_t count = static_cast<uint16_t>((request[10] << 8) | request[11]);
+    auto count = static_cast<uint16_t>((request[10] << 8) | request[11]);
     Bytes out(request.begin(), request.begin() + 8);  // MBAP + function, as asked
     const size_t pdu = 2 + 2u * count;
     out[4] = static_cast<uint8_t>((pdu + 1) >> 8);
     out[5] = static_cast<uint8_t>((pdu + 1) & 0xFF);
     out.push_back(static_cast<uint8_t>(2 * count));
     for (uint16_t i = 0; i < count; ++i) {
-        uint16_t v = static_cast<uint16_t>(0x1234 + 0x4444 * i);
+        auto v = static_cast<uint16_t>(0x1234 + 0x4444 * i);
         out.push_back(static_cast<uint8_t>(v >> 8));
         out.push_back(static_cast<uint8_t>(v & 0xFF));
     }
@@ -140,7 +140,8 @@ class HostilePeer {
 struct Case {
     HostilePeer peer;
     modbus::LibmodbusClient client;
-    explicit Case(std::function<Reply(Bytes honest)> spoil, std::atomic<int>* requests = nullptr)
+    explicit Case(const std::function<Reply(Bytes honest)>& spoil,
+                  std::atomic<int>* requests = nullptr)
         : peer([spoil, requests, n = std::make_shared<int>(0)](const Bytes& req) {
               if (requests) ++*requests;
               return (*n)++ == 0 ? spoil(honest_answer(req)) : whole(honest_answer(req));
@@ -166,7 +167,7 @@ void expect_refused_then_read(Case& c, modbus::ErrorKind kind, const std::string
 }  // namespace
 
 TEST(ModbusHostilePeer, HonestAnswerIsRead) {
-    Case c([](Bytes honest) { return whole(honest); });
+    Case c([](Bytes honest) { return whole(std::move(honest)); });
     auto regs = c.read();
     ASSERT_TRUE(regs) << regs.error().message;
     EXPECT_EQ(*regs, (std::vector<uint16_t>{0x1234, 0x5678}));
@@ -250,7 +251,7 @@ TEST(ModbusHostilePeer, ExceptionIsReadWithItsCodeAndAnUnknownCodeIsABadFrame) {
 }
 
 TEST(ModbusHostilePeer, FrameSplitOverManyWritesIsRead) {
-    Case c([](Bytes b) {
+    Case c([](const Bytes& b) {
         Reply r;
         for (uint8_t byte : b) r.pieces.push_back({{byte}, 10ms});
         return r;
@@ -262,7 +263,7 @@ TEST(ModbusHostilePeer, FrameSplitOverManyWritesIsRead) {
 
 TEST(ModbusHostilePeer, DrippedBytesCannotHoldTheBusPastItsDeadline) {
     // Each byte within the byte timeout, but the whole answer far beyond the response timeout.
-    Case c([](Bytes b) {
+    Case c([](const Bytes& b) {
         Reply r;
         for (uint8_t byte : b) r.pieces.push_back({{byte}, 80ms});
         return r;
@@ -292,12 +293,12 @@ TEST(ModbusHostilePeer, ConnectionClosedMidFrameIsALinkError) {
 }
 
 TEST(ModbusHostilePeer, JunkIsABadFrameReadNoFurther) {
-    Case c([](Bytes) { return whole(Bytes(64 * 1024, 0xA5)); });
+    Case c([](const Bytes&) { return whole(Bytes(size_t{64} * 1024, 0xA5)); });
     expect_refused_then_read(c, modbus::ErrorKind::bad_frame, "transaction id");
 }
 
 TEST(ModbusHostilePeer, SilenceIsATimeoutAndTheClientStaysConnected) {
-    Case c([](Bytes) { return Reply{}; });
+    Case c([](const Bytes&) { return Reply{}; });
     auto first = c.read();
     ASSERT_FALSE(first);
     EXPECT_EQ(first.error().kind, modbus::ErrorKind::timeout);
