@@ -262,6 +262,20 @@ class Subscriber:
         raise AssertionError(f"{self.name}: nothing matched in {timeout}s; got {len(self.messages)} messages")
 
 
+def dlt645_scenario(sim_tty, meters):
+    """A sealwatch-sim scenario of DL/T 645-2007 meters behind two listeners: "line", the
+    simulator's side of a pty pair (sim_tty), and "dtu", a transparent DTU on a free TCP port.
+    meters: (id, 12-digit address, listener or None for both, the meter's own TOML lines)."""
+    text = (f'[[listener]]\nid = "line"\nrtu = "{sim_tty}"\nprotocol = "dlt645"\n\n'
+            '[[listener]]\nid = "dtu"\ntcp = "127.0.0.1:0"\nprotocol = "dlt645"\n')
+    for meter_id, address, listener, own in meters:
+        text += f'\n[[meter]]\nid = "{meter_id}"\naddress = "{address}"\nprofile = "dlt645-2007"\n'
+        if listener:
+            text += f'listener = "{listener}"\n'
+        text += own
+    return text
+
+
 def agent_config(data_dir, buses, meters, mqtt_port=None, extra=""):
     """A sealwatch.toml as text. buses/meters: lists of dicts rendered as [[bus]]/[[meter]]."""
     def render(table, items):

@@ -8,41 +8,23 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Harness, agent_config, readings  # noqa: E402
+from harness import Harness, agent_config, dlt645_scenario, readings  # noqa: E402
 
-SCENARIO = """
-[[listener]]
-id = "line"
-rtu = "SIM_TTY"
-protocol = "dlt645"
+# The furnace on both listeners; on the serial line, a neighbour that answers with noise and one
+# that answers under another address.
+FURNACE = ("furnace", "000012345678")
+NOISY = ("noisy", "000000000002")
+IMPOSTOR = ("impostor", "000000000003")
 
-[[listener]]
-id = "dtu"
-tcp = "127.0.0.1:0"
-protocol = "dlt645"
 
-[[meter]]
-id = "furnace"
-address = "000012345678"
-profile = "dlt645-2007"
-u_v = 220.1
-e_imp_kwh = 1234.56
-program = [{ at = "0s", p_w = 150 }, { at = "ON_AT", p_w = 50000 }]
+def scenario(sim_tty, on_at):
+    return dlt645_scenario(sim_tty, [
+        (*FURNACE, None, 'u_v = 220.1\ne_imp_kwh = 1234.56\nprogram = [{ at = "0s", p_w = 150 }, '
+                         f'{{ at = "{on_at}", p_w = 50000 }}]\n'),
+        (*NOISY, "line", "faults = [{ garbage = true }]\n"),
+        (*IMPOSTOR, "line", "faults = [{ wrong_address = true }]\n"),
+    ])
 
-[[meter]]
-id = "noisy"
-address = "000000000002"
-profile = "dlt645-2007"
-listener = "line"
-faults = [{ garbage = true }]
-
-[[meter]]
-id = "impostor"
-address = "000000000003"
-profile = "dlt645-2007"
-listener = "line"
-faults = [{ wrong_address = true }]
-"""
 
 ASSET = """
 [detect]
@@ -69,9 +51,7 @@ class Dlt645Test(unittest.TestCase):
 
     def start_sim(self, on_at):
         agent_tty, sim_tty = self.h.pty_pair()
-        scenario = self.h.write("meters.toml",
-                                SCENARIO.replace("SIM_TTY", sim_tty).replace("ON_AT", on_at))
-        _, listening = self.h.sim(scenario)
+        _, listening = self.h.sim(self.h.write("meters.toml", scenario(sim_tty, on_at)))
         return agent_tty, listening["dlt645"][1]
 
     def test_sealed_furnace_on_a_dlt645_meter_raises_reenergized(self):
@@ -79,8 +59,7 @@ class Dlt645Test(unittest.TestCase):
         bus = {"id": "rs485", "kind": "dlt645", "device": agent_tty, "timeout_ms": TIMEOUT_MS}
         meters = [{"id": name, "bus": "rs485", "address": address, "profile": "dlt645-2007",
                    "interval_ms": INTERVAL_MS}
-                  for name, address in [("furnace", "000012345678"), ("noisy", "000000000002"),
-                                        ("impostor", "000000000003")]]
+                  for name, address in (FURNACE, NOISY, IMPOSTOR)]
         cfg = self.h.write("sw.toml", agent_config(self.h.path("data"), [bus], meters,
                                                    extra=ASSET))
         agent = self.h.agent(cfg, "--print-readings")
@@ -112,7 +91,7 @@ class Dlt645Test(unittest.TestCase):
     def test_behind_a_dtu_over_tcp(self):
         _, port = self.start_sim("1h")
         bus = {"id": "dtu", "kind": "dlt645", "host": "127.0.0.1", "port": port}
-        meters = [{"id": "furnace", "bus": "dtu", "address": "000012345678",
+        meters = [{"id": FURNACE[0], "bus": "dtu", "address": FURNACE[1],
                    "profile": "dlt645-2007", "interval_ms": INTERVAL_MS}]
         cfg = self.h.write("sw.toml", agent_config(self.h.path("data"), [bus], meters))
         agent = self.h.agent(cfg, "--print-readings")

@@ -12,42 +12,19 @@ import tty
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Harness  # noqa: E402
+from harness import Harness, dlt645_scenario  # noqa: E402
 
-SCENARIO = """
-[[listener]]
-id = "line"
-rtu = "/dev/null"
-protocol = "dlt645"
 
-[[listener]]
-id = "dtu"
-tcp = "127.0.0.1:0"
-protocol = "dlt645"
 
-[[meter]]
-id = "furnace"
-address = "000012345678"
-profile = "dlt645-2007"
-listener = "line"
-u_v = 220.1
-program = [{ at = "0s", p_w = 1500 }]
-faults = [{ meter_event = "meter_cover_opened", at = "2s" }]
-
-[[meter]]
-id = "mute"
-address = "000000000002"
-profile = "dlt645-2007"
-listener = "line"
-faults = [{ no_answer = true }]
-
-[[meter]]
-id = "behind-dtu"
-address = "000000000003"
-profile = "dlt645-2007"
-listener = "dtu"
-faults = [{ wrong_address = true, from = "0s", until = "1h" }]
-"""
+def scenario(sim_tty):
+    return dlt645_scenario(sim_tty, [
+        ("furnace", "000012345678", "line",
+         'u_v = 220.1\nprogram = [{ at = "0s", p_w = 1500 }]\n'
+         'faults = [{ meter_event = "meter_cover_opened", at = "2s" }]\n'),
+        ("mute", "000000000002", "line", "faults = [{ no_answer = true }]\n"),
+        ("behind-dtu", "000000000003", "dtu",
+         'faults = [{ wrong_address = true, from = "0s", until = "1h" }]\n'),
+    ])
 
 
 def address(digits):
@@ -102,8 +79,7 @@ class SimDlt645Test(unittest.TestCase):
 
     def start(self):
         agent_tty, sim_tty = self.h.pty_pair()
-        scenario = self.h.write("meters.toml", SCENARIO.replace("/dev/null", sim_tty))
-        _, listening = self.h.sim(scenario)
+        _, listening = self.h.sim(self.h.write("meters.toml", scenario(sim_tty)))
         fd = os.open(agent_tty, os.O_RDWR | os.O_NOCTTY)
         self.addCleanup(os.close, fd)
         tty.setraw(fd)
