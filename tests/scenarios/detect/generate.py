@@ -114,6 +114,23 @@ class Scenario:
     def asset(self, aid, state, meters, standby_w, kind="induction_furnace", **extra):
         self.assets.append((aid, state, meters, standby_w, kind, extra))
 
+    def asset_on_own_meter(self, aid, state, standby_w, e_imp, seed, interval_ms=60000, noise=0.02,
+                           kind="induction_furnace"):
+        """Most scenarios' setup: one asset behind its own meter "m1" (unit 1 when it is the
+        scenario's only meter); returns that meter, to write its rows with."""
+        self.meter("m1", interval_ms)
+        self.asset(aid, state, ["m1"], standby_w, kind)
+        return Meter("m1", self.cols, e_imp=e_imp, seed=seed, noise=noise)
+
+    def sealed_furnace_behind_incoming(self, seeds, interval_ms=60000):
+        """The incoming meter "m0" (unit 1) and the sealed furnace-2's own meter "m1" (unit 2),
+        for the stories where one goes silent while the other keeps reporting; returns both."""
+        self.meter("m0", interval_ms)
+        self.meter("m1", interval_ms)
+        self.asset("furnace-2", "sealed", ["m1"], 300)
+        return (Meter("m0", self.cols, e_imp=900000, seed=seeds[0]),
+                Meter("m1", self.cols, e_imp=182340.5, seed=seeds[1]))
+
     def balance(self, main, subs, tol=5):
         self.balances.append((main, subs, tol))
 
@@ -220,9 +237,7 @@ def S(h, m=0):
 def night_heats():
     s = Scenario("night_heats_sealed",
                  "a sealed induction furnace runs three heats at night (22:00-01:30 local)", FURNACE)
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", FURNACE, e_imp=182340.5, seed=11)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=11)
     starts = [S(22), S(23, 10), S(24, 20)]
     for t in every_minute(S(12), S(12 + 22)):
         w = 180 + sum(heat_power(t, st) for st in starts)
@@ -237,9 +252,7 @@ def night_heats():
 
 def single_heat():
     s = Scenario("single_short_heat", "one short heat (35 min, 600 kW) on a sealed furnace", FURNACE)
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", FURNACE, e_imp=5000, seed=12)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=5000, seed=12)
     st = S(23)
     for t in every_minute(S(20), S(28)):
         w = 150 + heat_power(t, st, ramp=4 * MIN, hold_w=600e3, hold=30 * MIN)
@@ -253,11 +266,7 @@ def gateway_unplugged():
     s = Scenario("gateway_unplugged",
                  "the gateway is unplugged 22:00-03:00 while the sealed furnace runs; the "
                  "registers jumped", BASIC)
-    s.meter("m0")
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m0 = Meter("m0", BASIC, e_imp=900000, seed=1)
-    m1 = Meter("m1", BASIC, e_imp=182340.5, seed=2)
+    m0, m1 = s.sealed_furnace_behind_incoming(seeds=(1, 2))
     off, on = S(22), S(27)
     for t in every_minute(S(18), S(31)):
         if off <= t < on:
@@ -276,9 +285,7 @@ def reversed_ct():
     s = Scenario("reversed_ct",
                  "all three CTs of a sealed furnace reversed; it runs 2 h at 500 kW, the meter "
                  "shows export all along", BASIC)
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", BASIC, e_imp=7000, seed=3)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=7000, seed=3)
     st, en = S(21), S(23)
     for t in every_minute(S(19), S(26)):
         w = 500e3 if st <= t < en else 200
@@ -296,9 +303,7 @@ def reversed_one_phase():
     s = Scenario("reversed_ct_one_phase",
                  "one CT reversed on an operating line: the meter reads a third of the draw",
                  PHASES)
-    s.meter("m1")
-    s.asset("line-1", "operating", ["m1"], 0)
-    m = Meter("m1", PHASES, e_imp=51200, seed=4)
+    m = s.asset_on_own_meter("line-1", "operating", 0, e_imp=51200, seed=4)
     st = S(14)
     for t in every_minute(S(12), S(18)):
         s.row(t, "m1", m.measure(t, 120e3, reversed_phases=(0,) if t >= st else ()))
@@ -353,11 +358,7 @@ def meter_pulled():
     s = Scenario("meter_pulled",
                  "the sealed furnace's meter is disconnected 21:00-01:00 while the incoming "
                  "meter keeps reporting; the furnace ran meanwhile", BASIC)
-    s.meter("m0")
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m0 = Meter("m0", BASIC, e_imp=900000, seed=8)
-    m1 = Meter("m1", BASIC, e_imp=182340.5, seed=9)
+    m0, m1 = s.sealed_furnace_behind_incoming(seeds=(8, 9))
     off, on = S(21), S(25)
     for t in every_minute(S(18), S(28)):
         running = off + 10 * MIN <= t < on - 20 * MIN
@@ -376,9 +377,7 @@ def meter_pulled():
 
 def production_shut():
     s = Scenario("production_shut", "a shut rolling line runs at 250 kW for 4 h at night", BASIC)
-    s.meter("m1")
-    s.asset("line-2", "shut", ["m1"], 8000)
-    m = Meter("m1", BASIC, e_imp=30000, seed=10)
+    m = s.asset_on_own_meter("line-2", "shut", 8000, e_imp=30000, seed=10)
     st, en = S(21), S(25)
     for t in every_minute(S(18), S(28)):
         s.row(t, "m1", m.measure(t, 250e3 if st <= t < en else 6000))
@@ -389,9 +388,7 @@ def production_shut():
 
 def phase_loss():
     s = Scenario("phase_loss", "the L2 CT of an operating furnace is opened for 2 h", PHASES)
-    s.meter("m1")
-    s.asset("furnace-5", "operating", ["m1"], 0)
-    m = Meter("m1", PHASES, e_imp=4e5, seed=13)
+    m = s.asset_on_own_meter("furnace-5", "operating", 0, e_imp=4e5, seed=13)
     st, en = S(13), S(15)
     for t in every_minute(S(12), S(18)):
         s.row(t, "m1", m.measure(t, 400e3, dead_phase=1 if st <= t < en else None))
@@ -403,9 +400,7 @@ def phase_loss():
 def rollback():
     s = Scenario("counter_rollback", "an operating line's import register is cleared to zero "
                  "(no serial column: the meter looks the same)", BASIC)
-    s.meter("m1")
-    s.asset("line-1", "operating", ["m1"], 0)
-    m = Meter("m1", BASIC, e_imp=51200, seed=14)
+    m = s.asset_on_own_meter("line-1", "operating", 0, e_imp=51200, seed=14)
     at = S(15)
     for t in every_minute(S(12), S(18)):
         if t == at:
@@ -420,9 +415,7 @@ def rollback():
 def standby_lighting():
     s = Scenario("standby_lighting", "a sealed furnace: 200 W of lamps at night, 300 W allowed",
                  BASIC)
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", BASIC, e_imp=182340.5, seed=15)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=15)
     for t in every_minute(S(12), S(36)):
         lamps = 200 if (t - S(0)) % 86400 >= 18 * HOUR or (t - S(0)) % 86400 < 6 * HOUR else 20
         s.row(t, "m1", m.measure(t, lamps))
@@ -432,9 +425,7 @@ def standby_lighting():
 def antifreeze():
     s = Scenario("antifreeze_cycling", "a sealed kiln's anti-freeze heater cycles 1.5 kW "
                  "(10 min on, 20 off) under standby_w = 2000", BASIC)
-    s.meter("m1")
-    s.asset("kiln-1", "sealed", ["m1"], 2000)
-    m = Meter("m1", BASIC, e_imp=2000, seed=16)
+    m = s.asset_on_own_meter("kiln-1", "sealed", 2000, e_imp=2000, seed=16)
     for t in every_minute(S(12), S(36)):
         heater = 1500 if ((t - S(12)) // MIN) % 30 < 10 else 0
         s.row(t, "m1", m.measure(t, 150 + heater))
@@ -444,9 +435,7 @@ def antifreeze():
 def spikes():
     s = Scenario("one_sample_spikes", "isolated one-sample (and one two-sample) spikes on a "
                  "sealed furnace's meter", FURNACE)
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", FURNACE, e_imp=1000, seed=17)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=1000, seed=17)
     spike_at = {S(13): 40e3, S(15, 7): 900e3, S(17, 33): 120e3, S(20): 5e3, S(22, 45): 300e3,
                 S(22, 46): 300e3}
     for t in every_minute(S(12), S(26)):
@@ -460,9 +449,7 @@ def spikes():
 def glitches():
     s = Scenario("meter_glitches", "bad reads on a sealed furnace's meter: a row of zeros, "
                  "garbage registers, a huge negative power", BASIC)
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", BASIC, e_imp=182340.5, seed=18)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=18)
     for t in every_minute(S(12), S(24)):
         vals = m.measure(t, 200)
         if t == S(13):
@@ -482,9 +469,7 @@ def glitches():
 def voltage_sags():
     s = Scenario("voltage_sags", "an operating line through voltage sags: all phases to 70 % "
                  "for 3 min, L1 out for 2 min", PHASES)
-    s.meter("m1")
-    s.asset("line-1", "operating", ["m1"], 0)
-    m = Meter("m1", PHASES, e_imp=51200, seed=19)
+    m = s.asset_on_own_meter("line-1", "operating", 0, e_imp=51200, seed=19)
     for t in every_minute(S(12), S(18)):
         u = (230, 230, 230)
         if S(13) <= t < S(13, 3):
@@ -499,9 +484,7 @@ def voltage_sags():
 def welder():
     s = Scenario("welder_on_shut", "maintenance welding (two-phase, 12-25 kW bursts) on a shut "
                  "asset, under its 50 kW production level", PHASES)
-    s.meter("m1")
-    s.asset("line-2", "shut", ["m1"], 3000)
-    m = Meter("m1", PHASES, e_imp=30000, seed=20)
+    m = s.asset_on_own_meter("line-2", "shut", 3000, e_imp=30000, seed=20)
     rng = random.Random(21)
     bursts = []
     t = S(9)
@@ -519,9 +502,7 @@ def welder():
 def operating_heats():
     s = Scenario("operating_heats", "an operating induction furnace runs its heats: allowed",
                  FURNACE)
-    s.meter("m1")
-    s.asset("furnace-1", "operating", ["m1"], 0)
-    m = Meter("m1", FURNACE, e_imp=8e5, seed=22)
+    m = s.asset_on_own_meter("furnace-1", "operating", 0, e_imp=8e5, seed=22)
     starts = [S(8) + k * 70 * MIN for k in range(8)]
     for t in every_minute(S(7), S(18)):
         w = 500 + sum(heat_power(t, st) for st in starts)
@@ -544,9 +525,7 @@ def every_second(start, end):
 def pulses_sealed_1s():
     s = Scenario("pulses_sealed_1s", "a sealed furnace switched to 800 kW for 10 s, twice, three "
                  "minutes apart (1 s polling)", BASIC)
-    s.meter("m1", interval_ms=1000)
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", BASIC, e_imp=182340.5, seed=31)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=31, interval_ms=1000)
     on = [S(22), S(22, 3)]
     for t in every_second(S(21, 55), S(22, 45)):
         w = 800e3 if any(a <= t < a + 10 for a in on) else 180
@@ -561,11 +540,7 @@ def short_gap(name, interval_s, gap_s, offline_latency_s, start, end):
     s = Scenario(name, f"a sealed furnace's meter is silent for {gap_s} s while its import "
                  f"register advances 500 kWh; the incoming meter answers throughout "
                  f"({interval_s} s polling)", BASIC)
-    s.meter("m0", interval_ms=interval_s * 1000)
-    s.meter("m1", interval_ms=interval_s * 1000)
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m0 = Meter("m0", BASIC, e_imp=900000, seed=32)
-    m1 = Meter("m1", BASIC, e_imp=182340.5, seed=33)
+    m0, m1 = s.sealed_furnace_behind_incoming(seeds=(32, 33), interval_ms=interval_s * 1000)
     off, on = S(22), S(22) + gap_s
     burst_w = 500 * 3.6e6 / gap_s  # 500 kWh over the silence, whatever drew it
     for t in every_minute(start, end, step=interval_s):
@@ -598,9 +573,8 @@ def lying_power(name, description, interval_s, start, end, load, lie, latency_s)
     cols = ["p_w", "p_l1_w", "p_l2_w", "p_l3_w", "i_l1_a", "i_l2_a", "i_l3_a", "e_imp_kwh",
             "e_exp_kwh"]
     s = Scenario(name, description, cols)
-    s.meter("m1", interval_ms=interval_s * 1000)
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", cols, e_imp=182340.5, seed=34 + interval_s)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=34 + interval_s,
+                             interval_ms=interval_s * 1000)
     frozen = None
     for t in every_minute(start, end, step=interval_s):
         vals = m.measure(t, load[2] if load[0] <= t < load[1] else 180)
@@ -650,9 +624,7 @@ def heats_across_gaps():
     s = Scenario("heats_across_gaps", "a sealed furnace runs three night heats; the gateway is "
                  "off 30 min in the middle of the first and 45 min over the end of the second: "
                  "no part of either seen is a heat's length", FURNACE)
-    s.meter("m1")
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", FURNACE, e_imp=182340.5, seed=40)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=40)
     starts = [S(22), S(23, 10), S(24, 20)]
     gaps = [(S(22, 15), S(22, 45)), (S(23, 25), S(24, 10))]
     for t in every_minute(S(21), S(29)):
@@ -678,9 +650,7 @@ def heats_across_gaps():
 def small_furnace_night():
     s = Scenario("small_furnace_night", "a sealed 0.25 t induction furnace melts four small "
                  "heats (110-230 kW, 30-60 min) between 01:00 and 05:30", FURNACE)
-    s.meter("m1")
-    s.asset("furnace-7", "sealed", ["m1"], 300)
-    m = Meter("m1", FURNACE, e_imp=23410.2, seed=41)
+    m = s.asset_on_own_meter("furnace-7", "sealed", 300, e_imp=23410.2, seed=41)
     heats = [(S(25), 110e3, 35), (S(26, 5), 230e3, 50), (S(27, 15), 150e3, 30),
              (S(28, 10), 180e3, 45)]
     for t in every_minute(S(24), S(34)):
@@ -701,9 +671,8 @@ def dirty_cells(name, interval_s, start, end, cols):
     """Bad cells and broken rows on a sealed furnace at standby: nothing happened."""
     s = Scenario(name, f"NaN, inf, absurd values, garbage cells and broken rows on a sealed "
                  f"furnace's meter at standby ({interval_s} s polling)", cols)
-    s.meter("m1", interval_ms=interval_s * 1000)
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", cols, e_imp=182340.5, seed=42 + interval_s)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=42 + interval_s,
+                             interval_ms=interval_s * 1000)
     ts = list(every_minute(start, end, step=interval_s))
     n = len(ts)
     bad = {  # row index -> cells replaced
@@ -750,9 +719,8 @@ def noisy_standby(name, interval_s, start, end, seed):
     inrush, a kettle); the registers, at 0.01 kWh resolution, count what was drawn."""
     s = Scenario(name, f"a sealed furnace's standby (230-290 W under standby_w = 300) with "
                  f"single samples up to 900 W ({interval_s} s polling)", BASIC)
-    s.meter("m1", interval_ms=interval_s * 1000)
-    s.asset("furnace-2", "sealed", ["m1"], 300)
-    m = Meter("m1", BASIC, e_imp=182340.5, seed=seed, noise=0.05)
+    m = s.asset_on_own_meter("furnace-2", "sealed", 300, e_imp=182340.5, seed=seed,
+                             interval_ms=interval_s * 1000, noise=0.05)
     rng = random.Random(seed + 1)
     last_spike = -10
     for i, t in enumerate(every_minute(start, end, step=interval_s)):
@@ -845,9 +813,7 @@ def vsd_fan_on_shut():
     s = Scenario("vsd_fan_on_shut", "the extraction fan of a shut melt shop runs on a variable-"
                  "speed drive all day (45-220 kW with its speed, THD-I 35 %), a 15 min stop at noon",
                  FURNACE)
-    s.meter("m1")
-    s.asset("fan-hall", "shut", ["m1"], 3000, kind="ventilation")
-    m = Meter("m1", FURNACE, e_imp=61200, seed=80)
+    m = s.asset_on_own_meter("fan-hall", "shut", 3000, e_imp=61200, seed=80, kind="ventilation")
     rng = random.Random(81)
     speed = 0.8
     run, stop = (S(6), S(22)), (S(12), S(12, 15))
