@@ -318,6 +318,27 @@ class Parser {
     ProblemLog& log_;
 };
 
+// A meter on its bus, as the bus's protocol tells meters apart: a Modbus unit or a DL/T 645
+// address. The one place that knows which of the two a bus kind wants.
+struct OnBus {
+    profiles::Protocol protocol;  // what the meter's profile must speak
+    std::string slot;             // "unit 3", "address 000012345678": one meter per slot
+    std::string problem;          // empty when the meter's unit or address suits the bus
+};
+
+OnBus on_bus(const Meter& m, const Bus& b) {
+    if (b.kind == BusKind::dlt645)
+        return {profiles::Protocol::dlt645, "address " + m.address,
+                m.address.empty() ? "a meter on a dlt645 bus needs an 'address'" : ""};
+    OnBus modbus{profiles::Protocol::modbus, "unit " + std::to_string(m.unit), ""};
+    if (!m.address.empty())
+        modbus.problem =
+            "'address' is for meters on a dlt645 bus; this bus speaks Modbus and needs a 'unit'";
+    else if (b.kind == BusKind::rtu && (m.unit < 1 || m.unit > 247))
+        modbus.problem = "unit " + std::to_string(m.unit) + " out of range [1, 247] on an RTU bus";
+    return modbus;
+}
+
 // Checks that need the whole file: unique ids, references that resolve, profiles that exist.
 void cross_check(Config& cfg, ProblemLog& log) {
     report_duplicate_ids(cfg.buses, "bus", log);
@@ -330,33 +351,24 @@ void cross_check(Config& cfg, ProblemLog& log) {
         const Bus* b = cfg.find_bus(m.bus);
         if (!m.bus.empty() && !b)
             log.add(m.line, "meter \"" + m.id + "\": no bus \"" + m.bus + "\"");
-        if (b && b->kind == BusKind::rtu && (m.unit < 1 || m.unit > 247))
-            log.add(m.line, "meter \"" + m.id + "\": unit " + std::to_string(m.unit) +
-                                " out of range [1, 247] on an RTU bus");
-        const bool dlt645_bus = b && b->kind == BusKind::dlt645;
-        if (b && dlt645_bus == m.address.empty())
-            log.add(m.line, "meter \"" + m.id + "\": " +
-                                (dlt645_bus ? "a meter on a dlt645 bus needs an 'address'"
-                                            : "'address' is for meters on a dlt645 bus; this "
-                                              "bus speaks Modbus and needs a 'unit'"));
-        if (b) {
-            const std::string slot =
-                dlt645_bus ? "address " + m.address : "unit " + std::to_string(m.unit);
-            auto [pos, fresh] = slots.emplace(std::pair{m.bus, slot}, m.id);
+        const auto place = b ? std::optional(on_bus(m, *b)) : std::nullopt;
+        if (place) {
+            if (!place->problem.empty())
+                log.add(m.line, "meter \"" + m.id + "\": " + place->problem);
+            auto [pos, fresh] = slots.emplace(std::pair{m.bus, place->slot}, m.id);
             if (!fresh)
-                log.add(m.line, "meter \"" + m.id + "\": " + slot + " on bus \"" + m.bus +
+                log.add(m.line, "meter \"" + m.id + "\": " + place->slot + " on bus \"" + m.bus +
                                     "\" is already meter \"" + pos->second + "\"");
         }
         const profiles::Profile* profile =
             m.profile.empty() ? nullptr : cfg.profiles.find(m.profile);
         if (!m.profile.empty() && !profile)
             log.add(m.line, "meter \"" + m.id + "\": no profile \"" + m.profile + "\"");
-        const auto protocol = dlt645_bus ? profiles::Protocol::dlt645 : profiles::Protocol::modbus;
-        if (b && profile && profile->protocol != protocol)
+        if (place && profile && profile->protocol != place->protocol)
             log.add(m.line, "meter \"" + m.id + "\": profile \"" + m.profile + "\" is for " +
                                 std::string(profiles::to_string(profile->protocol)) +
                                 " meters, and bus \"" + m.bus + "\" speaks " +
-                                std::string(profiles::to_string(protocol)));
+                                std::string(profiles::to_string(place->protocol)));
     }
 
     std::map<std::string, std::string> owner;
