@@ -128,6 +128,9 @@ void Dlt645Server::run() {
         for (auto& reply : pending_.take_due(Clock::now())) write_all(reply.fd, reply.bytes);
         if (rc <= 0) continue;
         if (fds[0].revents) break;
+        // Only the peers this poll watched have an entry in fds; one accepted below has none
+        // (reading fds for it ran past the end: found under ASan).
+        const size_t polled = fds.size() - 2;
         if (fds[1].revents & POLLIN) {
             const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0 && peers_.size() < kMaxClients) {
@@ -137,7 +140,7 @@ void Dlt645Server::run() {
                 ::close(fd);
             }
         }
-        for (size_t i = peers_.size(); i-- > 0;) {
+        for (size_t i = polled; i-- > 0;) {  // from the back: close_peer(i) moves only later ones
             if (!fds[i + 2].revents) continue;
             Peer& peer = *peers_[i];
             uint8_t chunk[512];
