@@ -18,6 +18,10 @@ BIN = os.environ.get("SEALWATCH_BIN", os.path.join(os.path.dirname(__file__), ".
 SOURCE = os.environ.get("SEALWATCH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 
 
+# The first line of an AddressSanitizer, LeakSanitizer or UBSan report in a program's stderr.
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: ")
+
+
 def binary(name):
     path = os.path.join(BIN, name)
     if not os.access(path, os.X_OK):
@@ -144,10 +148,24 @@ class Harness:
     def close(self):
         for proc in reversed(self.procs):
             proc.stop()
+        report = self.sanitizer_report()
         if os.environ.get("SEALWATCH_KEEP_TEST_DIR"):
             print(f"kept {self.dir}")
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if report:
+            raise AssertionError(f"a sanitizer reported: {report}")
+
+    def sanitizer_report(self):
+        """The first sanitizer report in a program's stderr, or None. Under the asan preset a
+        report fails the test even when the program went on or exited as asked: a leak is
+        reported only at exit, after every assertion passed."""
+        for proc in self.procs:
+            text = proc.stderr()
+            for mark in SANITIZER_REPORTS:
+                if mark in text:
+                    return f"{proc.name}:\n{text[text.find(mark):][:3000]}"
+        return None
 
 
 def readings(proc, seconds):

@@ -36,6 +36,13 @@ def vm_rss_kb(pid):
     raise AssertionError("no VmRSS")
 
 
+def under_asan(pid):
+    """AddressSanitizer holds freed memory in quarantine (up to 256 MB), so RSS grows by design:
+    there the agent's leaks are LeakSanitizer's to find, at exit, not VmRSS's."""
+    with open(f"/proc/{pid}/maps") as f:
+        return any("libasan" in line for line in f)
+
+
 class HostileModbusTest(unittest.TestCase):
     def setUp(self):
         self.h = Harness()
@@ -99,8 +106,9 @@ class HostileModbusTest(unittest.TestCase):
         self.assertLess(len(log.splitlines()), 60, f"the log grows with the attack:\n{log[-3000:]}")
         self.assertGreater(hostile.connections, 1, "bad frames start a fresh connection")
 
-        self.assertLessEqual(rss_end - rss_start, RSS_SLACK_KB,
-                             f"VmRSS grew from {rss_start} kB to {rss_end} kB")
+        if not under_asan(agent.p.pid):
+            self.assertLessEqual(rss_end - rss_start, RSS_SLACK_KB,
+                                 f"VmRSS grew from {rss_start} kB to {rss_end} kB")
         print(f"healthy: {len(healthy)} readings, largest gap {max(gaps):.3f} s; "
               f"VmRSS {rss_start} -> {rss_end} kB; hostile connections {hostile.connections}",
               file=sys.stderr)
