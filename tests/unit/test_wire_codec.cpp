@@ -354,11 +354,12 @@ TEST(WireCodec, DeepNestingAndOversizeAreRefusedBeforeParsing) {
 }
 
 TEST(WireCodec, GarbageIsRefusedWithoutThrowing) {
-    for (std::string g : {std::string(), std::string("null"), std::string("[]"), std::string("42"),
-                          std::string("\"seq\""), std::string("{"), std::string("}"),
-                          std::string("{\"seq\":1,\"readings\":[}"), std::string("\xff\xfe{}"),
-                          std::string("{\"seq\":1,\"readings\":[]}\0trailing", 32),
-                          std::string("{\"seq\":1,\"seq\":2,\"readings\":[]}x")}) {
+    for (const std::string& g :
+         {std::string(), std::string("null"), std::string("[]"), std::string("42"),
+          std::string("\"seq\""), std::string("{"), std::string("}"),
+          std::string("{\"seq\":1,\"readings\":[}"), std::string("\xff\xfe{}"),
+          std::string("{\"seq\":1,\"readings\":[]}\0trailing", 32),
+          std::string("{\"seq\":1,\"seq\":2,\"readings\":[]}x")}) {
         EXPECT_NO_THROW({
             EXPECT_FALSE(wire::parse_telemetry(g)) << g;
             EXPECT_FALSE(wire::parse_event_message(g)) << g;
