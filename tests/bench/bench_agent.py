@@ -17,7 +17,7 @@ Measured over a window after the warm-up, per run (a fresh agent, database and s
   - flash: write_bytes from /proc/PID/io, window delta, per reading and per value; and
     cancelled_write_bytes (dirtied, then truncated before writeback: never written), for the net.
 The agent runs with its default uplink and storage settings (batches of up to 200 readings,
-1 s flush), so the per-poll CPU includes SQLite and MQTT, as a peer's includes its MQTT.
+5 s flush), so the per-poll CPU includes SQLite and MQTT, as a peer's includes its MQTT.
 """
 import argparse
 import os
@@ -75,7 +75,7 @@ def one_run(a):
         hwm = bl.status_kb(pid, "VmHWM")
         threads = len(os.listdir(f"/proc/{pid}/task"))
         load1 = bl.loadavg()
-        time.sleep((a.flush_ms or 1000) / 1000 + 1.5)  # the window's last readings are stored
+        time.sleep((a.flush_ms or 5000) / 1000 + 1.5)  # the window's last readings are stored (default flush 5 s)
         db = os.path.join(data, "sealwatch.db")
         polls = bl.db_query(db, "SELECT count(*) FROM readings WHERE ts_ms >= ? AND ts_ms < ?",
                             (int(w0 * 1000), int(w1 * 1000)))[0][0]
