@@ -76,7 +76,9 @@ echo "== config $work/sealwatch.toml:"
 
 echo "== broker 127.0.0.1:$mqtt_port; meters on Modbus TCP 127.0.0.1:$tcp_port and RTU $work/tty-sim"
 echo "== what the county office receives (first 160 characters of each message), for ${seconds}s:"
-mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t 'sealwatch/#' -v -q 1 | awk '{ print substr($0, 1, 160); fflush() }' &
+# Through a process substitution, so that $! is mosquitto_sub itself: in a pipeline it would be
+# awk, and a mosquitto_sub left behind retries the stopped broker forever, holding our stdout.
+mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t 'sealwatch/#' -v -q 1 > >(awk '{ print substr($0, 1, 160); fflush() }') &
 pids+=($!)
 "$build/bin/sealwatchd" --config "$work/sealwatch.toml" 2>"$work/agent.log" &
 pids+=($!)
