@@ -25,8 +25,8 @@ std::string age(WallMs t, WallMs now) {
     if (t == 0) return "never";
     const int64_t s = std::max<int64_t>(0, (now - t) / 1000);
     if (s < 120) return std::to_string(s) + "s";
-    if (s < 2 * 3600) return std::to_string(s / 60) + "m";
-    if (s < 2 * 86400) return std::to_string(s / 3600) + "h";
+    if (s < int64_t{2} * 3600) return std::to_string(s / 60) + "m";
+    if (s < int64_t{2} * 86400) return std::to_string(s / 3600) + "h";
     return std::to_string(s / 86400) + "d";
 }
 
@@ -196,7 +196,7 @@ std::string alarms_report(const std::vector<AlarmRecord>& alarms, WallMs now, bo
     for (const auto& a : alarms) {
         std::vector<std::string> row{a.gw.gateway, a.asset.empty() ? "-" : a.asset, a.type,
                                      a.severity, age(a.started != 0 ? a.started : a.received, now)};
-        if (all) row.push_back(alarm_state(a));
+        if (all) row.emplace_back(alarm_state(a));
         t.add(std::move(row));
     }
     return t.render();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <ranges>
 
 #include "detect/counter.hpp"
 
@@ -90,8 +91,8 @@ double EnergyLedger::register_mean_w(WallMs ts, WallMs window, double floor_kwh)
         return reg_ - reg_then >= floor_kwh || ts - from >= window / 2;
     };
     if (last_ts_ < ts && enough(last_ts_, last_reg_)) return mean(last_ts_, last_reg_);
-    for (auto it = marks_.rbegin(); it != marks_.rend(); ++it)
-        if (it->ts < ts && enough(it->ts, it->reg)) return mean(it->ts, it->reg);
+    for (const Mark& mark : std::views::reverse(marks_))
+        if (mark.ts < ts && enough(mark.ts, mark.reg)) return mean(mark.ts, mark.reg);
     const Mark& oldest = marks_.front();
     return oldest.ts < ts ? mean(oldest.ts, oldest.reg) : std::nan("");
 }

@@ -116,7 +116,7 @@ TEST(CountyReport, TablesStayWithin80ColumnsWithLongIds) {
     const auto status = status_report({g}, kNow, 60, Format::table);
     EXPECT_LE(widest_line(status), 80u) << status;
     EXPECT_NE(status.find("1000000000"), std::string::npos) << "numbers are never cut";
-    EXPECT_NE(status.find("~"), std::string::npos) << "cut ids say so";
+    EXPECT_NE(status.find('~'), std::string::npos) << "cut ids say so";
     AlarmRecord a;
     a.gw = g.gw;
     a.asset = std::string(64, 'a');

@@ -136,7 +136,7 @@ TEST_P(CountyStore, TheLastStatusIsKept) {
 }
 
 TEST_P(CountyStore, SeqLedgerOpensAndClosesGapsAndCounts) {
-    for (uint64_t s : {1, 2, 3})
+    for (uint64_t s : {1U, 2U, 3U})
         ASSERT_EQ(*store->record_seq(kGw1, s, 100), SeqLedger::Added::fresh);
     ASSERT_EQ(*store->record_seq(kGw1, 7, 200), SeqLedger::Added::fresh);
     ASSERT_EQ(*store->record_seq(kGw1, 3, 250), SeqLedger::Added::duplicate);

@@ -469,7 +469,8 @@ std::vector<Event> standby_with_resolution(double resolution_kwh, double e0) {
         const double w = 250 + (s % 600 < 300 ? 40 : 0);  // a thermostat under standby_w
         e += w / 3.6e6;
         const double shown = std::floor(e / resolution_kwh) * resolution_kwh;
-        det.on_reading(reading("m1", kT0 + s * 1000, {{"p_w", w}, {"e_imp_kwh", shown}}), out);
+        det.on_reading(reading("m1", kT0 + int64_t{s} * 1000, {{"p_w", w}, {"e_imp_kwh", shown}}),
+                       out);
     }
     return out;
 }
@@ -498,6 +499,7 @@ TEST(PowerRegisterMismatch, ZeroedPowerOnAShutLineIsJudgedFromTheRegister) {
             out);
     }
     std::vector<std::string> types;
+    types.reserve(out.size());
     for (const auto& ev : out) types.push_back(ev.type + "/" + std::string(to_string(ev.state)));
     ASSERT_EQ(types, (std::vector<std::string>{"power_register_mismatch/raised",
                                                "production_suspected/raised"}));
