@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <ranges>
 
 #include "detect/counter.hpp"
 
@@ -91,8 +90,10 @@ double EnergyLedger::register_mean_w(WallMs ts, WallMs window, double floor_kwh)
         return reg_ - reg_then >= floor_kwh || ts - from >= window / 2;
     };
     if (last_ts_ < ts && enough(last_ts_, last_reg_)) return mean(last_ts_, last_reg_);
-    for (const Mark& mark : std::views::reverse(marks_))
-        if (mark.ts < ts && enough(mark.ts, mark.reg)) return mean(mark.ts, mark.reg);
+    // Newest first (clang 14 cannot read libstdc++'s std::views::reverse, so by index).
+    for (size_t i = marks_.size(); i-- > 0;)
+        if (marks_[i].ts < ts && enough(marks_[i].ts, marks_[i].reg))
+            return mean(marks_[i].ts, marks_[i].reg);
     const Mark& oldest = marks_.front();
     return oldest.ts < ts ? mean(oldest.ts, oldest.reg) : std::nan("");
 }

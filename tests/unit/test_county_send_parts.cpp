@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <ranges>
 #include <set>
 #include <sstream>
 
@@ -141,7 +140,7 @@ TEST(CountyExportAssembly, ChunksInAnyOrderAndTwiceMakeTheSameFiles) {
     auto chunks = chunks_of(kFiles, 7, "nonce-0123456789ab");
     county::ExportAssembly bundle("nonce-0123456789ab");
     EXPECT_EQ(bundle.expected(), 0);
-    for (const auto& chunk : std::views::reverse(chunks)) ASSERT_EQ(bundle.add(chunk), "");
+    for (size_t i = chunks.size(); i-- > 0;) ASSERT_EQ(bundle.add(chunks[i]), "");  // last first
     ASSERT_EQ(bundle.add(chunks[2]), "");  // QoS 1 may deliver again
     EXPECT_TRUE(bundle.complete());
     EXPECT_TRUE(bundle.missing().empty());
