@@ -294,8 +294,10 @@ def dlt645_scenario(sim_tty, meters):
     return text
 
 
-def agent_config(data_dir, buses, meters, mqtt_port=None, extra=""):
-    """A sealwatch.toml as text. buses/meters: lists of dicts rendered as [[bus]]/[[meter]]."""
+def agent_config(data_dir, buses, meters, mqtt_port=None, extra="", tuned=True):
+    """A sealwatch.toml as text. buses/meters: lists of dicts rendered as [[bus]]/[[meter]].
+    tuned=False: the contract's keys and nothing else (no uplink or storage tuning), for the
+    tests that prove a promise on the defaults."""
     def render(table, items):
         out = ""
         for item in items:
@@ -305,8 +307,8 @@ def agent_config(data_dir, buses, meters, mqtt_port=None, extra=""):
         return out
     text = (f'[gateway]\nid = "gw-it"\nsite = "plant-it"\ndata_dir = "{data_dir}"\n'
             f'timezone = "UTC"\n\n[uplink]\nhost = "127.0.0.1"\nport = {mqtt_port or 1}\n'
-            f'insecure = true\nbatch_max_delay_ms = 200\n')
-    if "[storage]" not in extra:
+            f'insecure = true\n' + ('batch_max_delay_ms = 200\n' if tuned else ''))
+    if tuned and "[storage]" not in extra:
         # Tests look at the database within seconds: commit readings every second (the
         # agent's default, 5 s, is chosen for flash wear, not for tests).
         text += "\n[storage]\nflush_ms = 1000\n"

@@ -13,39 +13,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE, Broker, Harness, Subscriber  # noqa: E402
+from harness import SOURCE, Broker, Harness, Subscriber, agent_config  # noqa: E402
 
 SCENARIOS = os.path.join(SOURCE, "tests", "scenarios", "sim")
 
-# What a user writes: the contract's keys and nothing else.
-CONFIG = """[gateway]
-id = "gw-it"
-site = "plant-it"
-data_dir = "{data}"
-
-[uplink]
-host = "127.0.0.1"
-port = {mqtt}
-insecure = true
-
-[[bus]]
-id = "lan"
-kind = "tcp"
-host = "127.0.0.1"
-port = {modbus}
-
-[[meter]]
-id = "m1"
-bus = "lan"
-unit = 1
-profile = "eastron-sdm630"
-
-[[meter]]
-id = "m2"
-bus = "lan"
-unit = 2
-profile = "eastron-sdm630"
-
+# What a user writes beyond the gateway, broker, bus and meters: the contract's keys only.
+ASSET = """
 [[asset]]
 id = "furnace-2"
 kind = "induction_furnace"
@@ -74,9 +47,13 @@ class OnDefaults(unittest.TestCase):
         sim, listening = self.h.sim(self.h.write("meters.toml", scenario_text), "--tcp",
                                     "127.0.0.1:0")
         self.t0 = time.monotonic()  # the scenario's 0 s, within the sim's start-up
-        cfg = self.h.write("sw.toml", CONFIG.format(data=self.h.path("data"), mqtt=broker.port,
-                                                    modbus=listening["tcp"][0]))
-        self.assertNotIn("[detect]", open(cfg).read())
+        bus = [{"id": "lan", "kind": "tcp", "host": "127.0.0.1", "port": listening["tcp"][0]}]
+        meters = [{"id": f"m{u}", "bus": "lan", "unit": u, "profile": "eastron-sdm630"}
+                  for u in (1, 2)]
+        text = agent_config(self.h.path("data"), bus, meters, broker.port, ASSET, tuned=False)
+        self.assertNotIn("[detect]", text)
+        self.assertNotIn("[storage]", text)
+        cfg = self.h.write("sw.toml", text)
         self.h.agent(cfg)
 
     def events(self, type_):

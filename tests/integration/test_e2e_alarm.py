@@ -6,7 +6,6 @@ Issue 10: the same timing on a contract-only config (EndToEndOnDefaults: no [det
 detection overrides on the asset, no uplink or storage tuning). It runs as its own ctest,
 integration.test_e2e_alarm.on_defaults (label `defaults`); SEALWATCH_E2E_DEFAULTS=1 selects it
 (load_tests below)."""
-import re
 import json
 import os
 import signal
@@ -75,10 +74,9 @@ class Furnace(unittest.TestCase):
         bus = [{"id": "lan", "kind": "tcp", "host": "127.0.0.1", "port": listening["tcp"][0]}]
         meters = [{"id": "m1", "bus": "lan", "unit": 1, "profile": "eastron-sdm630",
                    "interval_ms": INTERVAL_MS}]
-        text = agent_config(self.h.path("data"), bus, meters, broker.port, asset_text)
-        if contract_only:  # the harness's uplink and storage tuning out too
-            text = re.sub(r"(?m)^batch_max_delay_ms = .*\n", "", text)
-            text = text.replace("\n[storage]\nflush_ms = 1000\n", "\n")
+        text = agent_config(self.h.path("data"), bus, meters, broker.port, asset_text,
+                            tuned=not contract_only)
+        if contract_only:
             self.assertNotIn("[detect]", text)
         cfg = self.h.write("sw.toml", text)
         agent = self.h.agent(cfg)
