@@ -36,6 +36,8 @@ set -e
 # The findings only: no colours, no command lines, not the per-file count of warnings suppressed
 # in system headers. A finding in a header shows once per file that includes it; counted once.
 sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -vE "^$tidy |^[0-9]+ warnings?( and [0-9]+ errors?)? generated\.$" || true
-findings=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E ': (warning|error): .*\[[a-z0-9.,-]+\]$' | sort -u | wc -l)
+# `|| true`: grep finds nothing in a clean run and exits 1, which pipefail would turn into a
+# silent exit of the whole script.
+findings=$( (sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E ': (warning|error): .*\[[a-z0-9.,-]+\]$' || true) | sort -u | wc -l)
 echo "tidy: $findings findings, exit $rc"
 [ "$rc" -eq 0 ] && [ "$findings" -eq 0 ]
