@@ -34,6 +34,8 @@ NATIVE_PACKAGES=(
     mosquitto mosquitto-clients socat python3 openssl tzdata help2man pandoc
     chromium fonts-noto-cjk lintian
     clang libclang-rt-14-dev
+    libcpp-httplib-dev
+    postgresql libpq-dev rabbitmq-server librabbitmq-dev
 )
 CROSS_PACKAGES=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user)
 
