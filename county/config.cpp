@@ -6,6 +6,7 @@
 #include "common/problem_log.hpp"
 #include "common/table_reader.hpp"
 #include "common/toml_document.hpp"
+#include "county/source/amqp_url.hpp"
 
 namespace sealwatch::county {
 
@@ -41,6 +42,7 @@ class Parser {
         } else if (!r.has("broker")) {
             r.problem_here("missing [broker] table");
         }
+        if (const auto* t = r.table("source")) source(*t, cfg);
         for (const auto* t : r.tables("command_key")) cfg.command_keys.push_back(command_key(*t));
         if (r.has("web"))
             r.reject("web",
@@ -64,6 +66,46 @@ class Parser {
             r.problem("client_id",
                       "'client_id' in [broker] must be 1 to 64 printable ASCII characters "
                       "without spaces, '/', '+' or '#'");
+    }
+
+    void source(const toml::table& t, Config& cfg) {
+        TableReader r(t, "[source]", log_);
+        auto& s = cfg.source;
+        if (auto kind = r.string("kind")) {
+            if (*kind == "amqp") {
+                s.kind = SourceSettings::Kind::amqp;
+            } else if (*kind != "mqtt") {
+                r.problem("kind", "'kind' in [source] must be \"mqtt\" or \"amqp\"");
+                return;
+            }
+        }
+        if (s.kind == SourceSettings::Kind::mqtt) {
+            for (const char* key : {"urls", "queue", "prefetch", "heartbeat_s"})
+                if (r.has(key))
+                    r.reject(key, std::string("'") + key +
+                                      "' in [source] is for kind = \"amqp\" (kind \"mqtt\" "
+                                      "reads [broker])");
+            return;
+        }
+        r.read("urls", s.amqp.urls, Need::required);
+        if (r.has("urls") && s.amqp.urls.empty())
+            r.problem("urls", "'urls' in [source] must name at least one node");
+        // Named by position: a URL carries the password, which has no place in a message.
+        for (size_t i = 0; i < s.amqp.urls.size(); ++i)
+            if (auto u = parse_amqp_url(s.amqp.urls[i]); !u)
+                r.problem("urls", "'urls' in [source], item " + std::to_string(i + 1) + ": " +
+                                      u.error().message);
+        r.read("queue", s.amqp.queue);
+        if (s.amqp.queue.empty() || s.amqp.queue.size() > 255)
+            r.problem("queue", "'queue' in [source] must be 1 to 255 characters");
+        r.read("prefetch", s.amqp.prefetch, 1, 65535);
+        r.read("heartbeat_s", s.amqp.heartbeat_s, 0, 600);
+        // RabbitMQ's MQTT plugin turns the topic's '/' into the routing key's '.' and leaves a
+        // '.' as it is: a '.' of the prefix's own could not be told from a level on the way back.
+        if (cfg.broker.topic_prefix.find('.') != std::string::npos)
+            r.problem_here(
+                "kind = \"amqp\" needs a [broker] topic_prefix without '.' (RabbitMQ "
+                "maps '/' to '.' in routing keys)");
     }
 
     CommandKey command_key(const toml::table& t) {

@@ -6,6 +6,8 @@
 //   [county]          data_dir, silent_after_s
 //   [broker]          host, port, topic_prefix, username, password, keepalive_s, insecure,
 //                     client_id; [broker.tls] ca_file, cert_file, key_file
+//   [source]          kind ("mqtt": the [broker] subscription, or "amqp": a RabbitMQ queue);
+//                     for amqp: urls, queue, prefetch, heartbeat_s
 //   [[command_key]]   id, private_key_file (made by `sealwatch-county keygen`); `send` signs
 //                     with the first one unless told `--key ID`
 //   [web]             reserved for the bureau's page; refused until that page exists
@@ -32,11 +34,29 @@ struct Broker : config::Broker {
     std::string client_id = "sealwatch-county";
 };
 
+// `run` consuming from a RabbitMQ quorum queue over AMQP 0-9-1 instead of subscribing over MQTT
+// (county/source/amqp_source.hpp). The queue is the operator's, declared and bound to amq.topic
+// before the first gateway connects (docs/county.md); `run` only checks that it exists.
+struct AmqpSettings {
+    // amqp://user:password@host:port/vhost, one per node of the cluster, tried in turn.
+    std::vector<std::string> urls;
+    std::string queue = "sealwatch-county";
+    int prefetch = 100;    // deliveries the broker sends ahead of the acknowledgements
+    int heartbeat_s = 30;  // AMQP heartbeat (0: none): how soon a silent dead node is noticed
+};
+
+struct SourceSettings {
+    enum class Kind { mqtt, amqp };
+    Kind kind = Kind::mqtt;
+    AmqpSettings amqp;  // kind amqp
+};
+
 struct Config {
     std::string file;
     std::string data_dir = "/var/lib/sealwatch-county";
     int silent_after_s = 60;  // a gateway whose status says online, silent this long: `silent`
     Broker broker;
+    SourceSettings source;
     std::vector<CommandKey> command_keys;
 
     const CommandKey* find_command_key(std::string_view id) const;

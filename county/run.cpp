@@ -8,16 +8,15 @@
 #include <filesystem>
 
 #include "common/log.hpp"
-#include "county/broker_link.hpp"
 #include "county/ingest.hpp"
+#include "county/source/source.hpp"
 #include "county/store/sqlite_store.hpp"
-#include "wire/json.hpp"
 
 namespace sealwatch::county {
 
 int run(const Config& config) {
-    // SIGTERM/SIGINT are waited for by this thread only: blocked before the link's thread starts,
-    // which inherits the mask.
+    // SIGTERM/SIGINT are waited for by this thread only: blocked before the source's thread
+    // starts, which inherits the mask.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
@@ -35,31 +34,27 @@ int run(const Config& config) {
     Ingest ingest(**store, config.broker.topic_prefix);
     std::atomic<bool> failed{false};
 
-    auto settings = broker_link(config.broker);
-    settings.clean_session = false;
-    settings.subscriptions = {config.broker.topic_prefix + "/#"};
-    // A telemetry message of a long backlog is far above the link's default; what the wire
-    // decoders accept is the limit (a longer one is cut and counted as garbage).
-    settings.max_message_bytes = wire::Limits{}.max_bytes;
-    // Recorded right here on the network thread, not queued: the message is acknowledged to the
-    // broker already, so the shorter the way to the commit, the less a kill -9 can take.
-    uplink::MqttLink link(settings, [&](const uplink::LinkNote& note) {
-        if (note.kind != uplink::LinkNote::Kind::message || failed) return;
-        if (auto r = ingest.message(note.topic, note.payload, wall_now_ms()); !r) {
+    auto source = make_source(config);
+    // On the source's thread, one message at a time; the source acknowledges (where it can wait
+    // for us) only after this returned.
+    auto started = source->start([&](const SourceMessage& m) -> Result<void> {
+        if (failed) return fail("stopping");
+        auto r = ingest.message(m.topic, m.payload, wall_now_ms());
+        if (!r) {
             log::error("county: ", r.error().message, " (stopping)");
             failed = true;
             ::kill(::getpid(), SIGTERM);
         }
+        return r;
     });
-    if (auto r = link.start(); !r) {
-        log::error("county: ", r.error().message);
+    if (!started) {
+        log::error("county: ", started.error().message);
         return 1;
     }
-    log::info("county: recording ", settings.subscriptions.front(), " from ", settings.host, ":",
-              settings.port, " as ", settings.client_id, " into ", path);
+    log::info("county: recording ", source->describe(), " into ", path);
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
-    link.stop();
+    source->stop();
     for (const auto& [kind, count] : ingest.garbage())
         log::warning("county: ", count, " unreadable ", kind, " message(s) skipped");
     log::info("county: stopped");

@@ -69,6 +69,7 @@ PACKAGES=(
     libmodbus-dev libmodbus5
     libmosquitto-dev libmosquitto1
     libsqlite3-dev libsqlite3-0
+    librabbitmq-dev librabbitmq4        # sealwatch-county's AMQP source (built with the rest)
     libssl-dev libssl3
     libsodium-dev libsodium23
     libgpiod-dev libgpiod2
