@@ -235,7 +235,11 @@ case $verb in
 start)
     [ -x "$RABBIT_BIN/rabbitmq-server" ] || die "rabbitmq-server is not installed"
     # A start that fails half way (set -e, die) leaves nothing running.
-    trap 'rc=$?; [ $rc -eq 0 ] || cmd_stop "$dir"' EXIT
+    stop_unless_started() {
+        local rc=$?
+        [ "$rc" -eq 0 ] || cmd_stop "$dir"
+    }
+    trap stop_unless_started EXIT
     cmd_start "$dir"
     ;;
 stop) cmd_stop "$dir" ;;
