@@ -33,6 +33,7 @@ int run(const Config& config) {
     }
     Ingest ingest(**store, config.broker.topic_prefix);
     std::atomic<bool> failed{false};
+    uint64_t recorded = 0;  // the source's thread only, read after stop()
 
     auto source = make_source(config);
     // On the source's thread, one message at a time; the source acknowledges (where it can wait
@@ -44,7 +45,9 @@ int run(const Config& config) {
             log::error("county: ", r.error().message, " (stopping)");
             failed = true;
             ::kill(::getpid(), SIGTERM);
+            return r;
         }
+        ++recorded;
         return r;
     });
     if (!started) {
@@ -57,7 +60,7 @@ int run(const Config& config) {
     source->stop();
     for (const auto& [kind, count] : ingest.garbage())
         log::warning("county: ", count, " unreadable ", kind, " message(s) skipped");
-    log::info("county: stopped");
+    log::info("county: stopped, ", recorded, " message(s) recorded");
     return failed ? 1 : 0;
 }
 

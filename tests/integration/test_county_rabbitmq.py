@@ -5,16 +5,19 @@ cluster into `sealwatch-county run` consuming over AMQP 0-9-1.
         quorum queue (members on rabbit1..3) ─AMQP─▶ sealwatch-county run ─▶ county.db
 
 - The cluster is tests/cluster/rabbit-cluster.sh's (nodes, cookie, plugin, queue and binding).
-- The agent publishes to rabbit2's MQTT listener; the county consumes from rabbit1 first (its
-  first URL): the messages cross the cluster.
-- Midway rabbit1 stops: the county's connection drops, it reconnects to another node, and the
-  quorum queue, two of three members up, goes on.
+- The agent publishes to rabbit2's MQTT listener; two `run`s, competing consumers sharing one
+  database, consume from rabbit1 and rabbit2 first (their first URLs).
+- Midway rabbit1 stops: the connection of the `run` on it drops, it reconnects to another node,
+  and the quorum queue, two of three members up, goes on. Then the other `run` is killed with
+  SIGKILL: what it had not acknowledged is delivered again; it is started again.
 - At the end every seq the broker acknowledged to the agent (the agent's outbox no longer holds
-  it) is in the county's ledger, with no gap; a clean stop of `run` exits 0.
+  it) is in the county's ledger, with no gap; both `run`s stop cleanly (exit 0), each having
+  recorded a share.
 """
 import json
 import os
-import shutil
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -71,22 +74,35 @@ class CountyOnRabbitmq(unittest.TestCase):
             if got:
                 return got
             if time.monotonic() > deadline:
-                self.fail(f"{what}: not within {timeout} s; county: {self.gateway()}\n"
-                          f"county stderr:\n{self.county.stderr()[-3000:]}")
+                logs = "".join(f"{p.name} stderr:\n{p.stderr()[-2000:]}\n" for p in self.h.procs
+                               if p.name.startswith("county"))
+                self.fail(f"{what}: not within {timeout} s; county: {self.gateway()}\n{logs}")
             time.sleep(0.3)
 
-    def test_a_gateways_messages_reach_the_county_through_the_cluster(self):
-        urls = ", ".join(f'"amqp://guest:guest@127.0.0.1:{self.port("AMQP", n)}"'
-                         for n in (1, 2, 3))
-        self.cfg = self.h.write("county.toml", (
+    def start_county(self, name, first_node):
+        """`run` with the three nodes' URLs, starting at first_node; returns once it consumes."""
+        order = [first_node] + [n for n in (1, 2, 3) if n != first_node]
+        urls = ", ".join(f'"amqp://guest:guest@127.0.0.1:{self.port("AMQP", n)}"' for n in order)
+        cfg = self.h.write(f"{name}.toml", (
             f'[county]\ndata_dir = "{self.h.path("county")}"\n\n'
             f'[broker]\nhost = "127.0.0.1"\nport = {self.port("MQTT", 1)}\ninsecure = true\n\n'
             f'[source]\nkind = "amqp"\nurls = [{urls}]\nqueue = "{self.env["QUEUE"]}"\n'
-            'prefetch = 50\nheartbeat_s = 10\n'))
-        self.county = self.h.start([binary("sealwatch-county"), "run", "--config", self.cfg],
-                                   "county")
-        self.wait("the county consuming", lambda: "connected to amqp" in self.county.stderr(), 20)
-        self.assertIn(f":{self.port('AMQP', 1)}/", self.county.stderr())
+            'prefetch = 20\nheartbeat_s = 10\n'))
+        self.cfg = cfg
+        proc = self.h.start([binary("sealwatch-county"), "run", "--config", cfg], name)
+        self.wait(f"{name} consuming", lambda: "connected to amqp" in proc.stderr(), 20)
+        self.assertIn(f"127.0.0.1:{self.port('AMQP', first_node)}/", proc.stderr())
+        return proc
+
+    def grows(self, what, by, timeout=60):
+        before = self.gateway()["received"]
+        self.wait(what, lambda: self.gateway()["received"] >= before + by, timeout)
+
+    def test_a_gateways_messages_reach_the_county_through_the_cluster(self):
+        # Two instances, competing consumers on the one queue, sharing one database (SQLite
+        # here: its writes are serialised); a starts on rabbit1, b on rabbit2.
+        a = self.start_county("county-a", 1)
+        b = self.start_county("county-b", 2)
 
         sim, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp", "127.0.0.1:0")
         agent_cfg = uc.config(self.h, listening["tcp"][0], self.port("MQTT", 2), interval_ms=200)
@@ -96,13 +112,17 @@ class CountyOnRabbitmq(unittest.TestCase):
         self.assertEqual(first["site"], "plant-it")
         self.assertEqual(first["state"], "online")  # its status came through the cluster too
 
-        # rabbit1, the node the county reads from, goes away; the agent's node stays.
+        # rabbit1 goes away (a's node, and the queue's first leader); the agent's node stays.
         self.cluster("stop-node", "1")
-        self.wait("the county on another node", lambda: self.county.stderr().count(
-            "connected to amqp") >= 2, 60)
-        before = self.gateway()["received"]
-        self.wait("messages after the node loss", lambda: (
-            self.gateway()["received"] >= before + 10), 60)
+        self.wait("a on another node", lambda: a.stderr().count("connected to amqp") >= 2, 60)
+        self.grows("messages after the node loss", 10)
+
+        # b killed hard: what it held unacknowledged comes again, to a.
+        b.signal(signal.SIGKILL)
+        b.p.wait(10)
+        self.grows("messages with a alone", 10)
+        b = self.start_county("county-b-again", 2)
+        self.grows("messages with both again", 10)
 
         # The agent stops cleanly; what its broker acknowledged is out of its outbox.
         self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
@@ -119,12 +139,18 @@ class CountyOnRabbitmq(unittest.TestCase):
         self.assertLessEqual(final["received"], last)
         self.assertGreaterEqual(final["received"], last - unacked)
 
-        self.assertEqual(self.county.stop(), 0, self.county.stderr()[-3000:])
-        text = self.county.stderr()
-        self.assertIn("lost", text)  # the node's loss was said, once
-        self.assertNotIn("unreadable", text)
+        # Clean stops; each instance recorded its share.
+        shares = {}
+        for proc in (a, b):
+            self.assertEqual(proc.stop(), 0, proc.stderr()[-3000:])
+            text = proc.stderr()
+            self.assertNotIn("unreadable", text)
+            shares[proc.name] = int(re.search(r"stopped, (\d+) message", text).group(1))
+            self.assertGreater(shares[proc.name], 0, (proc.name, text[-2000:]))
+        self.assertIn("lost", a.stderr())  # rabbit1's loss was said
         print(f"\ncluster start {self.cluster_start_s:.0f} s; {final['received']} seqs, "
-              f"last {last}, {unacked} unacknowledged at the agent's stop", file=sys.stderr)
+              f"last {last}, {unacked} unacknowledged at the agent's stop; recorded by "
+              f"{shares}", file=sys.stderr)
 
 
 if __name__ == "__main__":
