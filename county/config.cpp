@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <libpq-fe.h>
+
 #include "common/duplicate_ids.hpp"
 #include "common/problem_log.hpp"
 #include "common/table_reader.hpp"
@@ -37,6 +39,7 @@ class Parser {
     void root(const toml::table& tbl, Config& cfg) {
         TableReader r(tbl, "the top level", log_);
         if (const auto* t = r.table("county")) county(*t, cfg);
+        if (const auto* t = r.table("store")) store(*t, cfg.store);
         if (const auto* t = r.table("broker")) {
             broker(*t, cfg.broker);
         } else if (!r.has("broker")) {
@@ -56,6 +59,41 @@ class Parser {
         r.read("data_dir", cfg.data_dir);
         if (cfg.data_dir.empty()) r.problem("data_dir", "'data_dir' must not be empty");
         r.read("silent_after_s", cfg.silent_after_s, 5, 86400);
+    }
+
+    void store(const toml::table& t, Storage& s) {
+        TableReader r(t, "[store]", log_);
+        if (auto kind = r.string("kind")) {
+            if (*kind == "sqlite") {
+                s.kind = Storage::Kind::sqlite;
+            } else if (*kind == "postgresql") {
+                s.kind = Storage::Kind::postgresql;
+            } else {
+                r.problem("kind", "'kind' in [store] must be \"sqlite\" or \"postgresql\", not \"" +
+                                      *kind + "\"");
+            }
+        }
+        r.read("url", s.url);
+        if (s.kind == Storage::Kind::sqlite && r.has("url"))
+            r.problem(
+                "url",
+                "'url' in [store] is for kind = \"postgresql\"; SQLite is data_dir/county.db");
+        if (s.kind != Storage::Kind::postgresql) return;
+        if (!r.has("url")) {
+            r.problem_here(
+                "[store] kind = \"postgresql\" needs 'url' (\"postgresql://USER@HOST/DB\")");
+            return;
+        }
+        // libpq's own parser, so a typo is found by `config check`, not at the first connect.
+        char* why = nullptr;
+        PQconninfoOption* options = PQconninfoParse(s.url.c_str(), &why);
+        if (!options) {
+            std::string message = why ? why : "cannot be parsed";
+            while (!message.empty() && message.back() == '\n') message.pop_back();
+            r.problem("url", "'url' in [store] is not a PostgreSQL connection string: " + message);
+        }
+        PQconninfoFree(options);
+        PQfreemem(why);
     }
 
     void broker(const toml::table& t, Broker& b) {

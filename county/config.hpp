@@ -4,6 +4,7 @@
 // its type, range and default is documented in docs/county.md:
 //
 //   [county]          data_dir, silent_after_s
+//   [store]           kind ("sqlite", the default: data_dir/county.db | "postgresql"), url
 //   [broker]          host, port, topic_prefix, username, password, keepalive_s, insecure,
 //                     client_id; [broker.tls] ca_file, cert_file, key_file
 //   [source]          kind ("mqtt": the [broker] subscription, or "amqp": a RabbitMQ queue);
@@ -51,10 +52,18 @@ struct SourceSettings {
     AmqpSettings amqp;  // kind amqp
 };
 
+// Where the county keeps what it knows (county/store/open_store.hpp opens it).
+struct Storage {
+    enum class Kind { sqlite, postgresql };
+    Kind kind = Kind::sqlite;
+    std::string url;  // postgresql: a libpq URI ("postgresql://…") or "key=value …" conninfo
+};
+
 struct Config {
     std::string file;
     std::string data_dir = "/var/lib/sealwatch-county";
     int silent_after_s = 60;  // a gateway whose status says online, silent this long: `silent`
+    Storage store;
     Broker broker;
     SourceSettings source;
     std::vector<CommandKey> command_keys;

@@ -13,7 +13,7 @@
 #include "county/report.hpp"
 #include "county/run.hpp"
 #include "county/send.hpp"
-#include "county/store/sqlite_store.hpp"
+#include "county/store/open_store.hpp"
 
 using namespace sealwatch;
 
@@ -50,7 +50,8 @@ std::optional<county::Config> load_config(const std::string& path) {
     return std::move(*cfg);
 }
 
-// status, gaps, alarms: read the database `run` writes (a WAL reader: `run` goes on).
+// status, gaps, alarms: read the database `run` writes (a WAL reader, or PostgreSQL read-only
+// transactions: `run` goes on).
 struct ReadVerb {
     CLI::App* app = nullptr;
     bool json = false, csv = false, all = false;
@@ -59,8 +60,7 @@ struct ReadVerb {
 int read_verb(const std::string& verb, const std::string& config_path, const ReadVerb& how) {
     auto cfg = load_config(config_path);
     if (!cfg) return 2;
-    auto store = county::SqliteStore::open(county::database_path(cfg->data_dir),
-                                           county::SqliteStore::Mode::read_only);
+    auto store = county::open_store(*cfg, county::Access::read_only);
     if (!store) {
         std::cerr << "sealwatch-county " << verb << ": " << store.error().message << '\n';
         return 1;

@@ -5,12 +5,11 @@
 
 #include <atomic>
 #include <csignal>
-#include <filesystem>
 
 #include "common/log.hpp"
 #include "county/ingest.hpp"
 #include "county/source/source.hpp"
-#include "county/store/sqlite_store.hpp"
+#include "county/store/open_store.hpp"
 
 namespace sealwatch::county {
 
@@ -23,10 +22,10 @@ int run(const Config& config) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    std::error_code ec;
-    std::filesystem::create_directories(config.data_dir, ec);
-    const auto path = database_path(config.data_dir);
-    auto store = SqliteStore::open(path, SqliteStore::Mode::read_write);
+    // A store that loses its server (PostgreSQL) keeps trying until the stop: the message in
+    // hand is not committed yet, and the MQTT source has acknowledged it already.
+    std::atomic<bool> keep_trying{true};
+    auto store = open_store(config, Access::read_write, &keep_trying);
     if (!store) {
         log::error("county: ", store.error().message);
         return 1;
@@ -54,9 +53,10 @@ int run(const Config& config) {
         log::error("county: ", started.error().message);
         return 1;
     }
-    log::info("county: recording ", source->describe(), " into ", path);
+    log::info("county: recording ", source->describe(), " into ", store_location(config));
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
+    keep_trying = false;
     source->stop();
     for (const auto& [kind, count] : ingest.garbage())
         log::warning("county: ", count, " unreadable ", kind, " message(s) skipped");

@@ -1,9 +1,10 @@
 #pragma once
 // `sealwatch-county run` (docs/county.md): records every message of the configured source
 // (county/source/source.hpp: a persistent MQTT subscription to <topic_prefix>/#, or a RabbitMQ
-// quorum queue) in data_dir/county.db through county/ingest, until SIGTERM or SIGINT. Each
-// message is committed before the next one is taken, and acknowledged (where the source can
-// wait) only after its commit.
+// quorum queue) in the configured store (data_dir/county.db, or PostgreSQL) through
+// county/ingest, until SIGTERM or SIGINT. Each message is committed before the next one is
+// taken, and acknowledged (where the source can wait) only after its commit. A PostgreSQL store
+// that loses its server is retried until it answers or the stop.
 #include "county/config.hpp"
 
 namespace sealwatch::county {

@@ -17,7 +17,7 @@
 #include "county/broker_link.hpp"
 #include "county/export_assembly.hpp"
 #include "county/signed_command.hpp"
-#include "county/store/sqlite_store.hpp"
+#include "county/store/open_store.hpp"
 #include "evidence/bundle.hpp"
 #include "uplink/mqtt_link.hpp"
 #include "wire/command.hpp"
@@ -129,10 +129,7 @@ BundleOutcome check_bundle(const SendOptions& o, const ExportAssembly& bundle,
 // county's database is here and has one: what an export is verified against without --pubkey.
 std::optional<chain::PublicKey> pinned_by_run(const Config& cfg, const std::string& site,
                                               const std::string& gateway) {
-    std::error_code ec;
-    const auto path = database_path(cfg.data_dir);
-    if (!std::filesystem::exists(path, ec)) return std::nullopt;
-    auto store = SqliteStore::open(path, SqliteStore::Mode::read_only);
+    auto store = open_store(cfg, Access::read_only);
     if (!store) return std::nullopt;
     auto chain = (*store)->chain(GatewayRef{site, gateway});
     if (!chain) return std::nullopt;

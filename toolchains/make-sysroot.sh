@@ -70,6 +70,7 @@ PACKAGES=(
     libmosquitto-dev libmosquitto1
     libsqlite3-dev libsqlite3-0
     librabbitmq-dev librabbitmq4        # sealwatch-county's AMQP source (built with the rest)
+    libpq-dev libpq5                    # sealwatch-county's PostgreSQL store
     libssl-dev libssl3
     libsodium-dev libsodium23
     libgpiod-dev libgpiod2
@@ -296,7 +297,7 @@ done < <(find "$OUTDIR" -path "$A" -prune -o -type l -print0)
 # Sanity: the loader and the libraries the agent links must be there and resolve.
 case "$ARCH" in arm64) ldso=lib/ld-linux-aarch64.so.1 ;; armhf) ldso=lib/ld-linux-armhf.so.3 ;; esac
 for f in "$ldso" "usr/lib/$TRIPLET/libmodbus.so" "usr/lib/$TRIPLET/libmosquitto.so" \
-         "usr/lib/$TRIPLET/libsqlite3.so" "usr/lib/$TRIPLET/libgtest.a" \
+         "usr/lib/$TRIPLET/libsqlite3.so" "usr/lib/$TRIPLET/libpq.so" "usr/lib/$TRIPLET/libgtest.a" \
          "usr/lib/$TRIPLET/pkgconfig/libmodbus.pc" "usr/lib/$TRIPLET/cmake/GTest/GTestConfig.cmake"; do
     [ -e "$OUTDIR/$f" ] || die "sysroot incomplete: $OUTDIR/$f missing or a dangling link"
 done

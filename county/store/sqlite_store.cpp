@@ -6,6 +6,7 @@
 #include <iterator>
 #include <span>
 
+#include "county/store/alarm_merge.hpp"
 #include "store/sqlite.hpp"
 
 namespace sealwatch::county {
@@ -305,37 +306,28 @@ Result<SeqLedger::Added> SqliteStore::record_seq(const GatewayRef& gw, uint64_t 
 }
 
 Result<void> SqliteStore::record_alarm(const AlarmRecord& a) {
-    // First sight inserts; later events fill in what the first lacked (a raise after its
-    // clear brings the raised fields) and a clear closes it, never the other way round.
-    return impl_->write(
-        a.gw, a.received,
-        "INSERT INTO alarms(gateway, id, type, severity, asset, meter, started_ms, raised_ms, "
-        "cleared_ms, received_ms, details) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-        "ON CONFLICT(gateway, id) DO UPDATE SET "
-        "  cleared_ms = coalesce(alarms.cleared_ms, excluded.cleared_ms), "
-        "  raised_ms = CASE WHEN alarms.raised_ms = 0 THEN excluded.raised_ms "
-        "                   ELSE alarms.raised_ms END, "
-        "  severity = CASE WHEN alarms.raised_ms = 0 AND excluded.raised_ms != 0 "
-        "                  THEN excluded.severity ELSE alarms.severity END, "
-        "  details = CASE WHEN alarms.raised_ms = 0 AND excluded.raised_ms != 0 "
-        "                 THEN excluded.details ELSE alarms.details END, "
-        "  started_ms = CASE WHEN alarms.started_ms = 0 THEN excluded.started_ms "
-        "                    ELSE alarms.started_ms END",
-        [&](sqlite::Stmt& st) {
-            st.bind(2, a.id)
-                .bind(3, a.type)
-                .bind(4, a.severity)
-                .bind(5, a.asset)
-                .bind(6, a.meter)
-                .bind(7, a.started)
-                .bind(8, a.raised)
-                .bind(10, a.received)
-                .bind(11, a.details);
-            if (a.cleared)
-                st.bind(9, *a.cleared);
-            else
-                st.bind_null(9);
-        });
+    static const std::string upsert =
+        std::string(
+            "INSERT INTO alarms(gateway, id, type, severity, asset, meter, started_ms, "
+            "raised_ms, cleared_ms, received_ms, details) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+            "ON CONFLICT(gateway, id) DO UPDATE SET ") +
+        kAlarmMergeSet;
+    return impl_->write(a.gw, a.received, upsert.c_str(), [&](sqlite::Stmt& st) {
+        st.bind(2, a.id)
+            .bind(3, a.type)
+            .bind(4, a.severity)
+            .bind(5, a.asset)
+            .bind(6, a.meter)
+            .bind(7, a.started)
+            .bind(8, a.raised)
+            .bind(10, a.received)
+            .bind(11, a.details);
+        if (a.cleared)
+            st.bind(9, *a.cleared);
+        else
+            st.bind_null(9);
+    });
 }
 
 Result<void> SqliteStore::record_head(const GatewayRef& gw, const HeadRecord& head) {

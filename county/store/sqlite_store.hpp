@@ -1,7 +1,8 @@
 #pragma once
 // The county's Store in one SQLite file (data_dir/county.db): WAL, so that `status`, `gaps` and
 // `alarms` read while `run` writes; numbered migrations (PRAGMA user_version). Every SQL text of
-// the county lives in sqlite_store.cpp.
+// this backend lives in sqlite_store.cpp, but the alarm merge rule it shares with PostgreSQL
+// (alarm_merge.hpp).
 #include <memory>
 #include <string>
 

@@ -21,7 +21,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Broker, Harness, agent_config, binary  # noqa: E402
+from county_common import CountyVerbs  # noqa: E402
+from harness import Broker, Harness, agent_config  # noqa: E402
 import uplink_common as uc  # noqa: E402
 
 PREFIX = "sealwatch/v1"
@@ -29,7 +30,7 @@ SILENT_AFTER_S = 5
 GATEWAYS = ["gw-1", "gw-2", "gw-3"]
 
 
-class County(unittest.TestCase):
+class County(CountyVerbs, unittest.TestCase):
     def setUp(self):
         self.h = Harness()
         self.addCleanup(self.h.close)
@@ -45,15 +46,6 @@ class County(unittest.TestCase):
                                          "127.0.0.1:0")
         self.agents = {gw: self.start_agent(gw, listening["tcp"][0]) for gw in GATEWAYS}
 
-    def start_county(self, name="county"):
-        proc = self.h.start([binary("sealwatch-county"), "run", "--config", self.cfg], name)
-        deadline = time.monotonic() + 10
-        while "connected" not in proc.stderr():
-            self.assertIsNone(proc.p.poll(), proc.stderr())
-            self.assertLess(time.monotonic(), deadline, proc.stderr())
-            time.sleep(0.05)
-        return proc
-
     def start_agent(self, gw, sim_port):
         # gw-1 guards a sealed furnace on meter m-a, which draws 5 kW: reenergized.
         standby = 100 if gw == "gw-1" else 1000000
@@ -68,29 +60,6 @@ class County(unittest.TestCase):
         text = agent_config(self.h.path(f"data-{gw}"), bus, meters, self.broker.port, extra)
         text = text.replace('id = "gw-it"', f'id = "{gw}"', 1)
         return self.h.agent(self.h.write(f"{gw}.toml", text), name=gw)
-
-    def county_verb(self, *args):
-        r = subprocess.run([binary("sealwatch-county"), *args, "--config", self.cfg],
-                           capture_output=True, text=True, timeout=30)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        return r.stdout
-
-    def status(self):
-        return {g["gateway"]: g for g in json.loads(self.county_verb("status", "--json"))}
-
-    def gaps(self):
-        return {g["gateway"]: g for g in json.loads(self.county_verb("gaps", "--json"))}
-
-    def wait(self, what, check, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            got = check()
-            if got:
-                return got
-            if time.monotonic() > deadline:
-                self.fail(f"{what}: not within {timeout} s; status {self.status()}\n"
-                          f"county stderr:\n{self.county.stderr()[-3000:]}")
-            time.sleep(0.3)
 
     def publish(self, gw, kind, payload, retain=False):
         args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",
