@@ -297,7 +297,8 @@ done < <(find "$OUTDIR" -path "$A" -prune -o -type l -print0)
 # Sanity: the loader and the libraries the agent links must be there and resolve.
 case "$ARCH" in arm64) ldso=lib/ld-linux-aarch64.so.1 ;; armhf) ldso=lib/ld-linux-armhf.so.3 ;; esac
 for f in "$ldso" "usr/lib/$TRIPLET/libmodbus.so" "usr/lib/$TRIPLET/libmosquitto.so" \
-         "usr/lib/$TRIPLET/libsqlite3.so" "usr/lib/$TRIPLET/libpq.so" "usr/lib/$TRIPLET/libgtest.a" \
+         "usr/lib/$TRIPLET/libsqlite3.so" "usr/lib/$TRIPLET/libpq.so" "usr/lib/$TRIPLET/librabbitmq.so" \
+         "usr/lib/$TRIPLET/libgtest.a" \
          "usr/lib/$TRIPLET/pkgconfig/libmodbus.pc" "usr/lib/$TRIPLET/cmake/GTest/GTestConfig.cmake"; do
     [ -e "$OUTDIR/$f" ] || die "sysroot incomplete: $OUTDIR/$f missing or a dangling link"
 done

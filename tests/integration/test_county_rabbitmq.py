@@ -1,18 +1,20 @@
 """Issue 12's cluster path, smoke: a real gateway's messages through a three-node RabbitMQ
-cluster into `sealwatch-county run` consuming over AMQP 0-9-1.
+cluster into `sealwatch-county run` consuming over AMQP 0-9-1, into PostgreSQL.
 
     sealwatch-sim ─Modbus TCP─▶ sealwatchd ─MQTT 3.1.1─▶ rabbit2 (MQTT plugin) ─amq.topic─▶
-        quorum queue (members on rabbit1..3) ─AMQP─▶ sealwatch-county run ─▶ county.db
+        quorum queue (members on rabbit1..3) ─AMQP─▶ sealwatch-county run ×2 ─▶ PostgreSQL
 
-- The cluster is tests/cluster/rabbit-cluster.sh's (nodes, cookie, plugin, queue and binding).
-- The agent publishes to rabbit2's MQTT listener; two `run`s, competing consumers sharing one
+- The cluster is tests/cluster/rabbit-cluster.sh's (nodes, cookie, plugin, queue and binding);
+  the database tests/support/pg-instance.sh's.
+- The agent publishes to rabbit2's MQTT listener; two `run`s, competing consumers on the one
   database, consume from rabbit1 and rabbit2 first (their first URLs).
 - Midway rabbit1 stops: the connection of the `run` on it drops, it reconnects to another node,
   and the quorum queue, two of three members up, goes on. Then the other `run` is killed with
   SIGKILL: what it had not acknowledged is delivered again; it is started again.
 - `sealwatch-county send` over rabbit1's MQTT listener reaches the gateway on rabbit2.
 - At the end every seq the broker acknowledged to the agent (the agent's outbox no longer holds
-  it) is in the county's ledger, with no gap; both `run`s stop cleanly (exit 0), each having
+  it) is in the county's ledger, with no gap, one range row in the database (no duplicate, no
+  hole); both `run`s stop cleanly (exit 0), each having
   recorded a share.
 """
 import json
@@ -26,7 +28,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE, Harness, agent_config, binary  # noqa: E402
+from harness import SOURCE, Harness, binary  # noqa: E402
+from postgres import Postgres  # noqa: E402
 import uplink_common as uc  # noqa: E402
 
 CLUSTER = os.path.join(SOURCE, "tests/cluster/rabbit-cluster.sh")
@@ -38,6 +41,7 @@ class CountyOnRabbitmq(unittest.TestCase):
             raise unittest.SkipTest("rabbitmq-server not installed")
         self.h = Harness()
         self.addCleanup(self.h.close)
+        self.pg = Postgres(self.h)
         self.cluster_dir = self.h.path("rabbit")
         self.addCleanup(self.cluster, "stop")
         started = time.monotonic()
@@ -86,6 +90,7 @@ class CountyOnRabbitmq(unittest.TestCase):
         urls = ", ".join(f'"amqp://guest:guest@127.0.0.1:{self.port("AMQP", n)}"' for n in order)
         cfg = self.h.write(f"{name}.toml", (
             f'[county]\ndata_dir = "{self.h.path("county")}"\n\n'
+            f'[store]\nkind = "postgresql"\nurl = "{self.pg.url}"\n\n'
             f'[broker]\nhost = "127.0.0.1"\nport = {self.port("MQTT", 1)}\ninsecure = true\n\n'
             f'[source]\nkind = "amqp"\nurls = [{urls}]\nqueue = "{self.env["QUEUE"]}"\n'
             'prefetch = 20\nheartbeat_s = 10\n\n'
@@ -104,8 +109,8 @@ class CountyOnRabbitmq(unittest.TestCase):
         made = subprocess.run([binary("sealwatch-county"), "keygen", "--out", self.h.path("key"),
                                "--id", "county-1"], check=True, capture_output=True, text=True,
                               timeout=30)
-        # Two instances, competing consumers on the one queue, sharing one database (SQLite
-        # here: its writes are serialised); a starts on rabbit1, b on rabbit2.
+        # Two instances, competing consumers on the one queue and the one database; a starts on
+        # rabbit1, b on rabbit2.
         a = self.start_county("county-a", 1)
         b = self.start_county("county-b", 2)
 
@@ -158,6 +163,9 @@ class CountyOnRabbitmq(unittest.TestCase):
         self.assertEqual(final["missing"], 0, gaps)
         self.assertLessEqual(final["received"], last)
         self.assertGreaterEqual(final["received"], last - unacked)
+        self.assertEqual(self.pg.psql(
+            "SELECT count(*) FROM seq_ranges r JOIN gateways g ON g.id = r.gateway "
+            "WHERE g.gateway = 'gw-it'"), "1")
 
         # Clean stops; each instance recorded its share.
         shares = {}
