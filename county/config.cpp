@@ -1,6 +1,9 @@
 #include "county/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <filesystem>
+#include <utility>
 
 #include <libpq-fe.h>
 
@@ -9,8 +12,16 @@
 #include "common/table_reader.hpp"
 #include "common/toml_document.hpp"
 #include "county/source/amqp_url.hpp"
+#include "detect/timezone.hpp"
 
 namespace sealwatch::county {
+
+bool is_loopback(std::string_view host) {
+    if (host == "localhost" || host == "::1") return true;
+    in_addr v4{};
+    const std::string text(host);
+    return ::inet_pton(AF_INET, text.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
 
 const CommandKey* Config::find_command_key(std::string_view id) const {
     for (const auto& k : command_keys)
@@ -47,10 +58,7 @@ class Parser {
         }
         if (const auto* t = r.table("source")) source(*t, cfg);
         for (const auto* t : r.tables("command_key")) cfg.command_keys.push_back(command_key(*t));
-        if (r.has("web"))
-            r.reject("web",
-                     "[web] is reserved for the bureau's web page, which this version does not "
-                     "serve yet; remove the table");
+        if (const auto* t = r.table("web")) cfg.web = web(*t);
     }
 
   private:
@@ -59,6 +67,7 @@ class Parser {
         r.read("data_dir", cfg.data_dir);
         if (cfg.data_dir.empty()) r.problem("data_dir", "'data_dir' must not be empty");
         r.read("silent_after_s", cfg.silent_after_s, 5, 86400);
+        r.read("power_retention_h", cfg.power_retention_h, 1, 8784);
     }
 
     void store(const toml::table& t, Storage& s) {
@@ -144,6 +153,52 @@ class Parser {
             r.problem_here(
                 "kind = \"amqp\" needs a [broker] topic_prefix without '.' (RabbitMQ "
                 "maps '/' to '.' in routing keys)");
+    }
+
+    Web web(const toml::table& t) {
+        Web w;
+        TableReader r(t, "[web]", log_);
+        w.line = r.line();
+        r.read("host", w.host);
+        if (w.host.empty()) r.problem("host", "'host' in [web] must not be empty");
+        r.read("port", w.port, 1, 65535);
+        r.read("username", w.username);
+        if (w.username.empty() || w.username.find(':') != std::string::npos)
+            r.problem("username", "'username' in [web] must be non-empty and without ':'");
+        r.read("password_hash", w.password_hash);
+        if (!w.password_hash.empty() && w.password_hash.rfind("$argon2id$", 0) != 0)
+            r.problem("password_hash",
+                      "'password_hash' in [web] must be an Argon2id hash as "
+                      "`sealwatch-county web-password` prints it ($argon2id$…), never the "
+                      "password itself");
+        r.read("timezone", w.timezone);
+        bool zone_ok = true;
+        detect::TimeZone::load(w.timezone, &zone_ok);
+        if (!zone_ok)
+            r.problem("timezone",
+                      "unknown timezone \"" + w.timezone + "\" (see /usr/share/zoneinfo)");
+        if (const auto* tls = r.table("tls")) {
+            TableReader tr(*tls, "[web.tls]", log_);
+            Web::Tls files;
+            tr.read("cert_file", files.cert_file, Need::required);
+            tr.read("key_file", files.key_file, Need::required);
+            for (const auto& [key, path] :
+                 {std::pair<const char*, const std::string*>{"cert_file", &files.cert_file},
+                  {"key_file", &files.key_file}}) {
+                std::error_code ec;
+                if (!path->empty() && !std::filesystem::exists(*path, ec))
+                    tr.problem(key, std::string("'") + key + "': no such file " + *path);
+            }
+            w.tls = files;
+        }
+        // A page off this machine carries the bureau's view of every plant: it travels encrypted
+        // and opens only with the password, or it is not served at all.
+        if (!is_loopback(w.host) && (!w.tls || w.password_hash.empty()))
+            r.problem_here("[web]: host \"" + w.host +
+                           "\" is reachable from other machines: the page is served there only "
+                           "with [web.tls] (cert_file, key_file) and a password_hash; or use "
+                           "host = \"127.0.0.1\"");
+        return w;
     }
 
     CommandKey command_key(const toml::table& t) {

@@ -3,7 +3,7 @@
 // keys and bad values are problems "FILE:LINE: message", all of them from one run). Every key,
 // its type, range and default is documented in docs/county.md:
 //
-//   [county]          data_dir, silent_after_s
+//   [county]          data_dir, silent_after_s, power_retention_h
 //   [store]           kind ("sqlite", the default: data_dir/county.db | "postgresql"), url
 //   [broker]          host, port, topic_prefix, username, password, keepalive_s, insecure,
 //                     client_id; [broker.tls] ca_file, cert_file, key_file
@@ -11,7 +11,9 @@
 //                     for amqp: urls, queue, prefetch, heartbeat_s
 //   [[command_key]]   id, private_key_file (made by `sealwatch-county keygen`); `send` signs
 //                     with the first one unless told `--key ID`
-//   [web]             reserved for the bureau's page; refused until that page exists
+//   [web]             host, port, username, password_hash, timezone; [web.tls] cert_file,
+//                     key_file: the bureau's read-only page, served by `run` (county/web/)
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,14 +61,39 @@ struct Storage {
     std::string url;  // postgresql: a libpq URI ("postgresql://…") or "key=value …" conninfo
 };
 
+// The bureau's page (docs/county.md, "The web page"). Off without a [web] table. On loopback it
+// may go without TLS and password; anywhere else both are required (the config is refused).
+struct Web {
+    unsigned line = 0;
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    std::string username = "bureau";
+    // An Argon2id hash in libsodium's string form ("$argon2id$v=19$m=…"), as
+    // `sealwatch-county web-password` prints it; empty: no password asked (loopback only).
+    std::string password_hash;
+    std::string timezone = "UTC";  // times on the page are shown in it, with their offset
+    struct Tls {
+        std::string cert_file, key_file;  // PEM; the key unencrypted
+    };
+    std::optional<Tls> tls;
+};
+
+// True for the addresses only this machine can reach: 127.0.0.0/8, ::1, "localhost".
+bool is_loopback(std::string_view host);
+
 struct Config {
     std::string file;
     std::string data_dir = "/var/lib/sealwatch-county";
     int silent_after_s = 60;  // a gateway whose status says online, silent this long: `silent`
+    // How long the per-minute power series (the web page's timeline) is kept, before the time
+    // a message arrives: 72 h is three days of a fleet's power at about 100 bytes a minute and
+    // meter; alarms, gaps and the rest are kept for ever.
+    int power_retention_h = 72;
     Storage store;
     Broker broker;
     SourceSettings source;
     std::vector<CommandKey> command_keys;
+    std::optional<Web> web;
 
     const CommandKey* find_command_key(std::string_view id) const;
 };

@@ -3,6 +3,7 @@
 #include "chain/crypto.hpp"
 #include "common/log.hpp"
 #include "county/chain_verdict.hpp"
+#include "county/power_minutes.hpp"
 #include "wire/chain_head.hpp"
 #include "wire/command.hpp"
 #include "wire/event.hpp"
@@ -37,8 +38,8 @@ AlarmRecord chain_broken_alarm(const GatewayRef& gw, const ChainRecord& next,
 
 }  // namespace
 
-Ingest::Ingest(Store& store, std::string topic_prefix)
-    : store_(store), prefix_(std::move(topic_prefix)) {}
+Ingest::Ingest(Store& store, std::string topic_prefix, int64_t power_retention_ms)
+    : store_(store), prefix_(std::move(topic_prefix)), power_retention_ms_(power_retention_ms) {}
 
 void Ingest::reject(const std::string& kind, std::string_view topic, const std::string& why) {
     if (garbage_[kind]++ == 0)
@@ -106,7 +107,12 @@ Result<void> Ingest::telemetry(const GatewayRef& gw, std::string_view payload, W
     if (auto r = store_.touch(gw, received); !r) return r;
     auto added = store_.record_seq(gw, t->seq, received);
     if (!added) return tl::unexpected(added.error());
-    return {};
+    // A seq seen before carries the same readings (contract): folding them again would count
+    // them twice. A kill between the two commits loses this message's minutes, never more.
+    if (*added != SeqLedger::Added::fresh) return {};
+    auto minutes = power_minutes(*t);
+    if (minutes.empty()) return {};
+    return store_.record_power(gw, minutes, received - power_retention_ms_);
 }
 
 Result<void> Ingest::event(const GatewayRef& gw, std::string_view payload, WallMs received) {

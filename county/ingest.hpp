@@ -5,7 +5,9 @@
 //
 //   P/status      the last status; a new one counts as a message from the gateway, a retained
 //                 one re-delivered (same online and ts) only makes the gateway known
-//   P/telemetry   its seq into the ledger
+//   P/telemetry   its seq into the ledger; the first time a seq arrives, its active power as
+//                 per-minute aggregates into the power series (county/power_minutes.hpp),
+//                 kept for `power_retention_ms` before the time of arrival
 //   P/event       its seq into the ledger; raised/cleared events into the alarms, by id
 //   P/chain       judged (county/chain_verdict.hpp); a head that breaks the chain raises the
 //                 county's own alarm `chain_broken`
@@ -33,7 +35,7 @@ inline constexpr const char* kChainBrokenType = "chain_broken";
 
 class Ingest {
   public:
-    Ingest(Store& store, std::string topic_prefix);
+    Ingest(Store& store, std::string topic_prefix, int64_t power_retention_ms);
 
     Result<void> message(std::string_view topic, std::string_view payload, WallMs received);
 
@@ -50,6 +52,7 @@ class Ingest {
 
     Store& store_;
     std::string prefix_;
+    int64_t power_retention_ms_;
     std::map<std::string, uint64_t> garbage_;
 };
 

@@ -1,5 +1,6 @@
 // sealwatch-county: the county office's side (docs/county.md, docs/security.md,
-// docs/protocol.md): run, status, gaps, alarms, keygen, send.
+// docs/protocol.md): run, status, gaps, alarms, keygen, send, web-password.
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "county/run.hpp"
 #include "county/send.hpp"
 #include "county/store/open_store.hpp"
+#include "county/web/auth.hpp"
 
 using namespace sealwatch;
 
@@ -37,6 +39,26 @@ int keygen(const std::string& out, const std::string& id) {
               << ".pub, fingerprint " << chain::fingerprint(key->public_key()) << '\n';
     std::cout << "[[command_key]]\nid = \"" << id << "\"\npublic_key = \""
               << chain::base64(key->public_key()) << "\"\n";
+    return 0;
+}
+
+// The [web] password_hash line for the password on stdin's first line (a pipe, or typed). Too
+// short a password is refused: the page may face a network.
+int web_password() {
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.size() < 10) {
+        std::cerr << "sealwatch-county web-password: at least 10 characters, please\n";
+        return 2;
+    }
+    auto hash = county::web::hash_password(password);
+    std::fill(password.begin(), password.end(), '\0');
+    if (!hash) {
+        std::cerr << "sealwatch-county web-password: libsodium failed\n";
+        return 1;
+    }
+    std::cout << "password_hash = \"" << *hash << "\"\n";
     return 0;
 }
 
@@ -126,6 +148,10 @@ int main(int argc, char** argv) {
     sd->add_option("--pubkey", send.pubkey, "export: the gateway's public key to verify with");
     sd->add_flag("--json", send.json, "print the reply as JSON");
 
+    auto* wp = app.add_subcommand(
+        "web-password",
+        "read a password on stdin, print the [web] password_hash line for the county config");
+
     auto* rn = app.add_subcommand(
         "run", "record every gateway's messages from the broker (foreground, until SIGTERM)");
     rn->add_option("-c,--config", config_path, "the county config")->capture_default_str();
@@ -153,6 +179,7 @@ int main(int argc, char** argv) {
     for (const auto& [verb, r] : reads)
         if (r.app->parsed()) return read_verb(verb, config_path, r);
     if (kg->parsed()) return keygen(out, id);
+    if (wp->parsed()) return web_password();
     if (sd->parsed()) {
         // The link logs for the agent ("uplink: … keeps buffering"); send says it in its own
         // words, with the broker's reason.

@@ -20,16 +20,6 @@ std::string time_csv(WallMs t) {
     return t == 0 ? std::string() : format_rfc3339(t);
 }
 
-// How long ago, in the largest whole unit: "42s", "5m", "3h", "12d"; "never" for 0.
-std::string age(WallMs t, WallMs now) {
-    if (t == 0) return "never";
-    const int64_t s = std::max<int64_t>(0, (now - t) / 1000);
-    if (s < 120) return std::to_string(s) + "s";
-    if (s < int64_t{2} * 3600) return std::to_string(s / 60) + "m";
-    if (s < int64_t{2} * 86400) return std::to_string(s / 3600) + "h";
-    return std::to_string(s / 86400) + "d";
-}
-
 std::string json_text(const json& j) {
     return j.dump(2) + "\n";
 }
@@ -39,6 +29,15 @@ const char* alarm_state(const AlarmRecord& a) {
 }
 
 }  // namespace
+
+std::string age_text(WallMs t, WallMs now) {
+    if (t == 0) return "never";
+    const int64_t s = std::max<int64_t>(0, (now - t) / 1000);
+    if (s < 120) return std::to_string(s) + "s";
+    if (s < int64_t{2} * 3600) return std::to_string(s / 60) + "m";
+    if (s < int64_t{2} * 86400) return std::to_string(s / 3600) + "h";
+    return std::to_string(s / 86400) + "d";
+}
 
 const char* to_string(GatewayState state) {
     switch (state) {
@@ -95,7 +94,7 @@ std::string status_report(const std::vector<GatewaySummary>& gateways, WallMs no
                  {"CHAIN", Align::left, false}});
     for (const auto& g : gateways)
         t.add({g.gw.gateway, g.gw.site, to_string(state_of(g, now, silent_after_s)),
-               age(g.last_message, now), std::to_string(g.received), std::to_string(g.missing),
+               age_text(g.last_message, now), std::to_string(g.received), std::to_string(g.missing),
                std::to_string(g.open_alarms), to_string(g.chain)});
     return t.render();
 }
@@ -143,7 +142,7 @@ std::string gaps_report(const std::vector<GatewayGaps>& gaps, WallMs now, Format
         for (const auto& gap : g.gaps)
             t.add({g.gw.gateway, g.gw.site, std::to_string(g.last_seq), std::to_string(gap.first),
                    std::to_string(gap.last), std::to_string(gap.last - gap.first + 1),
-                   age(gap.opened, now)});
+                   age_text(gap.opened, now)});
     }
     std::string out = t.empty() ? std::string() : t.render();
     out += std::to_string(gaps.size()) + (gaps.size() == 1 ? " gateway, " : " gateways, ") +
@@ -195,7 +194,8 @@ std::string alarms_report(const std::vector<AlarmRecord>& alarms, WallMs now, bo
     TextTable t(std::move(columns));
     for (const auto& a : alarms) {
         std::vector<std::string> row{a.gw.gateway, a.asset.empty() ? "-" : a.asset, a.type,
-                                     a.severity, age(a.started != 0 ? a.started : a.received, now)};
+                                     a.severity,
+                                     age_text(a.started != 0 ? a.started : a.received, now)};
         if (all) row.emplace_back(alarm_state(a));
         t.add(std::move(row));
     }

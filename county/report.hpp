@@ -27,6 +27,10 @@ const char* to_string(GatewayState state);
 // a plant-side bridge whose link broke: the county never sees its will). online otherwise.
 GatewayState state_of(const GatewaySummary& gw, WallMs now, int silent_after_s);
 
+// How long ago, in the largest whole unit: "42s", "5m", "3h", "12d"; "never" for 0. The ages of
+// the tables and of the web page.
+std::string age_text(WallMs t, WallMs now);
+
 std::string status_report(const std::vector<GatewaySummary>& gateways, WallMs now,
                           int silent_after_s, Format format);
 std::string gaps_report(const std::vector<GatewayGaps>& gaps, WallMs now, Format format);

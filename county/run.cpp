@@ -10,6 +10,7 @@
 #include "county/ingest.hpp"
 #include "county/source/source.hpp"
 #include "county/store/open_store.hpp"
+#include "county/web/server.hpp"
 
 namespace sealwatch::county {
 
@@ -30,7 +31,27 @@ int run(const Config& config) {
         log::error("county: ", store.error().message);
         return 1;
     }
-    Ingest ingest(**store, config.broker.topic_prefix);
+    // The page reads through a connection of its own (on SQLite a WAL reader beside this
+    // writer); a PostgreSQL reader that loses its server fails the request, not the page.
+    std::unique_ptr<web::Server> page;
+    if (config.web) {
+        auto reader = open_store(config, Access::read_only);
+        if (!reader) {
+            log::error("county: ", reader.error().message);
+            return 1;
+        }
+        auto started = web::Server::start(config, std::move(*reader));
+        if (!started) {
+            log::error("county: ", started.error().message);
+            return 1;
+        }
+        page = std::move(*started);
+        log::info("county: web page on ", page->url(),
+                  config.web->password_hash.empty() ? " (no password: loopback only)"
+                                                    : " (password asked)");
+    }
+    Ingest ingest(**store, config.broker.topic_prefix,
+                  int64_t{config.power_retention_h} * 3600 * 1000);
     std::atomic<bool> failed{false};
     uint64_t recorded = 0;  // the source's thread only, read after stop()
 
@@ -58,6 +79,7 @@ int run(const Config& config) {
     sigwait(&stop_signals, &signal_number);
     keep_trying = false;
     source->stop();
+    page.reset();
     for (const auto& [kind, count] : ingest.garbage())
         log::warning("county: ", count, " unreadable ", kind, " message(s) skipped");
     log::info("county: stopped, ", recorded, " message(s) recorded");

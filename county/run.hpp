@@ -5,6 +5,9 @@
 // county/ingest, until SIGTERM or SIGINT. Each message is committed before the next one is
 // taken, and acknowledged (where the source can wait) only after its commit. A PostgreSQL store
 // that loses its server is retried until it answers or the stop.
+//
+// With a [web] table it also serves the bureau's read-only page (county/web/server.hpp) from its
+// own threads, reading the same database.
 #include "county/config.hpp"
 
 namespace sealwatch::county {

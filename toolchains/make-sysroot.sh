@@ -75,6 +75,8 @@ PACKAGES=(
     libsodium-dev libsodium23
     libgpiod-dev libgpiod2
     libsystemd-dev libsystemd0 liblzma5 libzstd1 liblz4-1 libgcrypt20 libgpg-error0 libcap2
+    # sealwatch-county's web page: the HTTP server (its -dev pulls zlib's and brotli's)
+    libcpp-httplib-dev libcpp-httplib0.11
     # header-only
     libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libexpected-dev
     # tests: Debian's static gtest/gmock built for ARCH, with their CMake config files

@@ -4,35 +4,14 @@
 #include <cstdio>
 #include <set>
 
+#include "common/text.hpp"
+
 namespace sealwatch::evidence {
 
 namespace {
 
 std::string esc(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
+    return html_escape(s);
 }
 
 std::string fmt(const char* f, double v) {

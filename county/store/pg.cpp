@@ -36,6 +36,12 @@ Params& Params::integer(int64_t value) {
     return text(std::to_string(value));
 }
 
+Params& Params::real(double value) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    return text(ec == std::errc() ? std::string_view(buf, static_cast<size_t>(end - buf)) : "NaN");
+}
+
 Params& Params::boolean(bool value) {
     return text(value ? "true" : "false");
 }
@@ -75,6 +81,13 @@ std::string Rows::text(int row, int col) const {
 int64_t Rows::integer(int row, int col) const {
     const char* v = PQgetvalue(result_.get(), row, col);
     int64_t out = 0;
+    std::from_chars(v, v + std::strlen(v), out);
+    return out;
+}
+
+double Rows::real(int row, int col) const {
+    const char* v = PQgetvalue(result_.get(), row, col);
+    double out = 0;
     std::from_chars(v, v + std::strlen(v), out);
     return out;
 }

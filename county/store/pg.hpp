@@ -25,6 +25,7 @@ class Params {
   public:
     Params& text(std::string_view value);
     Params& integer(int64_t value);
+    Params& real(double value);  // shortest text that reads back to the same double
     Params& boolean(bool value);
     Params& bytes(std::span<const uint8_t> value);
     Params& null();
@@ -54,6 +55,7 @@ class Rows {
     bool is_null(int row, int col) const;
     std::string text(int row, int col) const;
     int64_t integer(int row, int col) const;  // bigint, integer, numeric without fraction
+    double real(int row, int col) const;      // double precision
     bool boolean(int row, int col) const;
     std::vector<uint8_t> bytes(int row, int col) const;  // bytea
 

@@ -81,6 +81,19 @@ constexpr const char* kMigrations[] = {
         received_ms INTEGER NOT NULL);
     CREATE INDEX command_replies_gateway ON command_replies(gateway, id);
     )sql",
+    // 2: the power series of the web page's timeline: per gateway, minute and meter (minute
+    //    before meter, so that dropping the expired minutes and reading a window are ranges).
+    R"sql(
+    CREATE TABLE power_minutes(
+        gateway INTEGER NOT NULL REFERENCES gateways(id),
+        minute_ms INTEGER NOT NULL,
+        meter TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        sum_w REAL NOT NULL,
+        min_w REAL NOT NULL,
+        max_w REAL NOT NULL,
+        PRIMARY KEY(gateway, minute_ms, meter)) WITHOUT ROWID;
+    )sql",
 };
 
 Result<void> migrate(sqlite::Db& db) {
@@ -375,6 +388,53 @@ Result<void> SqliteStore::record_reply(const GatewayRef& gw, const ReplyRecord& 
                                 .bind(7, reply.result)
                                 .bind(8, reply.received);
                         });
+}
+
+Result<void> SqliteStore::record_power(const GatewayRef& gw,
+                                       const std::vector<PowerMinute>& minutes, WallMs keep_from) {
+    sqlite::Transaction tx(impl_->db);
+    if (auto b = tx.begun(); !b) return b;
+    auto gid = impl_->id(gw, true, wall_now_ms());
+    if (!gid) return failed(gid);
+    auto merge = impl_->db.prepare(
+        "INSERT INTO power_minutes(gateway, minute_ms, meter, n, sum_w, min_w, max_w) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(gateway, minute_ms, meter) DO UPDATE SET "
+        "  n = n + excluded.n, sum_w = sum_w + excluded.sum_w, "
+        "  min_w = min(min_w, excluded.min_w), max_w = max(max_w, excluded.max_w)");
+    if (!merge) return failed(merge);
+    for (const auto& m : minutes) {
+        if (m.minute < keep_from) continue;
+        merge->bind(1, *gid)
+            .bind(2, m.minute)
+            .bind(3, m.meter)
+            .bind(4, m.n)
+            .bind(5, m.sum_w)
+            .bind(6, m.min_w)
+            .bind(7, m.max_w);
+        if (auto r = merge->run(); !r) return r;
+    }
+    auto expire =
+        impl_->db.prepare("DELETE FROM power_minutes WHERE gateway = ?1 AND minute_ms < ?2");
+    if (!expire) return failed(expire);
+    expire->bind(1, *gid).bind(2, keep_from);
+    if (auto r = expire->run(); !r) return r;
+    return tx.commit();
+}
+
+Result<std::vector<PowerMinute>> SqliteStore::power(const GatewayRef& gw, WallMs from, WallMs to) {
+    std::vector<PowerMinute> out;
+    auto done = impl_->query(
+        "SELECT p.meter, p.minute_ms, p.n, p.sum_w, p.min_w, p.max_w FROM power_minutes p "
+        "JOIN gateways g ON g.id = p.gateway WHERE g.site = ?1 AND g.gateway = ?2 "
+        "AND p.minute_ms >= ?3 AND p.minute_ms < ?4 ORDER BY p.meter, p.minute_ms",
+        [&](sqlite::Stmt& st) {
+            st.bind(1, gw.site).bind(2, gw.gateway).bind(3, from).bind(4, to);
+        },
+        [&](const sqlite::Stmt& r) {
+            out.push_back({r.text(0), r.int64(1), r.int64(2), r.real(3), r.real(4), r.real(5)});
+        });
+    if (!done) return failed(done);
+    return out;
 }
 
 Result<std::optional<StatusRecord>> SqliteStore::status(const GatewayRef& gw) {

@@ -31,6 +31,8 @@ class SqliteStore final : public Store {
     Result<void> record_head(const GatewayRef& gw, const HeadRecord& head) override;
     Result<void> set_chain(const GatewayRef& gw, const ChainRecord& chain) override;
     Result<void> record_reply(const GatewayRef& gw, const ReplyRecord& reply) override;
+    Result<void> record_power(const GatewayRef& gw, const std::vector<PowerMinute>& minutes,
+                              WallMs keep_from) override;
 
     Result<std::optional<StatusRecord>> status(const GatewayRef& gw) override;
     Result<ChainRecord> chain(const GatewayRef& gw) override;
@@ -39,6 +41,7 @@ class SqliteStore final : public Store {
     Result<std::vector<GatewayGaps>> gaps() override;
     Result<std::vector<AlarmRecord>> alarms(bool include_cleared) override;
     Result<std::vector<ReplyRecord>> replies(const GatewayRef& gw) override;
+    Result<std::vector<PowerMinute>> power(const GatewayRef& gw, WallMs from, WallMs to) override;
 
   private:
     struct Impl;

@@ -94,6 +94,17 @@ struct GatewaySummary {
     ChainState chain = ChainState::unverified;
 };
 
+// One minute of one meter's active power (p_w) as the county received it, for the web page's
+// timeline: the readings of the minute folded together (county/power_minutes.hpp), a gateway's
+// own minute rollup taken as it is. The average is sum_w / n.
+struct PowerMinute {
+    std::string meter;
+    WallMs minute = 0;  // the minute's start, UTC, a multiple of 60,000
+    int64_t n = 0;      // readings folded in
+    double sum_w = 0, min_w = 0, max_w = 0;
+    bool operator==(const PowerMinute&) const = default;
+};
+
 struct GatewayGaps {
     GatewayRef gw;
     uint64_t last_seq = 0;
@@ -119,6 +130,12 @@ class Store {
     virtual Result<void> record_head(const GatewayRef& gw, const HeadRecord& head) = 0;
     virtual Result<void> set_chain(const GatewayRef& gw, const ChainRecord& chain) = 0;
     virtual Result<void> record_reply(const GatewayRef& gw, const ReplyRecord& reply) = 0;
+    // Minutes merged into the gateway's power series (n and sum add up, min and max widen), in
+    // one transaction; minutes before `keep_from` are not kept, and the ones already held that
+    // lie before it are dropped (bounded retention). Callers pass each message's minutes once:
+    // a re-sent seq must not come here again.
+    virtual Result<void> record_power(const GatewayRef& gw, const std::vector<PowerMinute>& minutes,
+                                      WallMs keep_from) = 0;
 
     // --- queries -----------------------------------------------------------------------------
     virtual Result<std::optional<StatusRecord>> status(const GatewayRef& gw) = 0;
@@ -129,6 +146,9 @@ class Store {
     // Open alarms only, or all; by gateway, then when first received.
     virtual Result<std::vector<AlarmRecord>> alarms(bool include_cleared) = 0;
     virtual Result<std::vector<ReplyRecord>> replies(const GatewayRef& gw) = 0;  // oldest first
+    // The gateway's power minutes with from <= minute < to, by meter, then minute.
+    virtual Result<std::vector<PowerMinute>> power(const GatewayRef& gw, WallMs from,
+                                                   WallMs to) = 0;
 };
 
 }  // namespace sealwatch::county

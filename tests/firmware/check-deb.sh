@@ -46,6 +46,7 @@ declare -A provider=(
     [libssl.so.3]=libssl3 [libcrypto.so.3]=libssl3 [libgpiod.so.2]=libgpiod2
     [libsystemd.so.0]=libsystemd0 [ld-linux-aarch64.so.1]=libc6 [ld-linux-armhf.so.3]=libc6
     [ld-linux-x86-64.so.2]=libc6 [libsodium.so.23]=libsodium23 [librabbitmq.so.4]=librabbitmq4 [libpq.so.5]=libpq5
+    [libcpp-httplib.so.0.11]=libcpp-httplib0.11
 )
 for bin in sealwatchd sealwatch sealwatch-sim sealwatch-county; do
     for lib in $(readelf -d "$tmp/root/usr/bin/$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do

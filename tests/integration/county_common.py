@@ -1,12 +1,13 @@
-"""Shared by the tests of `sealwatch-county run` (test_county.py, test_county_postgres.py): start
-`run` and wait for its broker connection, call a reading verb, wait for a condition. A mixin for
+"""Shared by the tests of `sealwatch-county run` (test_county.py, test_county_postgres.py,
+test_county_web.py): start `run` and wait for its broker connection, call a reading verb, wait
+for a condition; a real gateway of the county tests (county_gateway). A mixin for
 a unittest.TestCase that has `self.h` (a Harness) and `self.cfg` (the county config's path), and
 sets `self.county` (the running `run`)."""
 import json
 import subprocess
 import time
 
-from harness import binary
+from harness import agent_config, binary
 
 
 class CountyVerbs:
@@ -41,3 +42,21 @@ class CountyVerbs:
                 self.fail(f"{what}: not within {timeout} s; status {self.status()}\n"
                           f"county stderr:\n{self.county.stderr()[-3000:]}")
             time.sleep(0.3)
+
+
+def county_gateway(h, gw, sim_port, mqtt_port, sealed=False):
+    """A gateway of the county tests, started: sealwatchd as `gw` (site plant-it, data in
+    data-<gw>) polling the scenario's m-a and m-b every 500 ms. With sealed=True its furnace-2
+    on m-a is sealed (standby 100 W), so the scenario's 5 kW raises reenergized."""
+    standby = 100 if sealed else 1000000
+    extra = ('[[asset]]\nid = "furnace-2"\nkind = "induction_furnace"\nstate = "sealed"\n'
+             f'meters = ["m-a"]\nstandby_w = {standby}\n')
+    meters = [{"id": "m-a", "bus": "lan", "unit": 1, "profile": "eastron-sdm630",
+               "interval_ms": 500},
+              {"id": "m-b", "bus": "lan", "unit": 2, "profile": "eastron-sdm120",
+               "interval_ms": 500}]
+    bus = [{"id": "lan", "kind": "tcp", "host": "127.0.0.1", "port": sim_port,
+            "timeout_ms": 300}]
+    text = agent_config(h.path(f"data-{gw}"), bus, meters, mqtt_port, extra)
+    text = text.replace('id = "gw-it"', f'id = "{gw}"', 1)
+    return h.agent(h.write(f"{gw}.toml", text), name=gw)

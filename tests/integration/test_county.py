@@ -21,8 +21,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from county_common import CountyVerbs  # noqa: E402
-from harness import Broker, Harness, agent_config  # noqa: E402
+from county_common import CountyVerbs, county_gateway  # noqa: E402
+from harness import Broker, Harness  # noqa: E402
 import uplink_common as uc  # noqa: E402
 
 PREFIX = "sealwatch/v1"
@@ -48,18 +48,7 @@ class County(CountyVerbs, unittest.TestCase):
 
     def start_agent(self, gw, sim_port):
         # gw-1 guards a sealed furnace on meter m-a, which draws 5 kW: reenergized.
-        standby = 100 if gw == "gw-1" else 1000000
-        extra = ('[[asset]]\nid = "furnace-2"\nkind = "induction_furnace"\nstate = "sealed"\n'
-                 f'meters = ["m-a"]\nstandby_w = {standby}\n')
-        meters = [{"id": "m-a", "bus": "lan", "unit": 1, "profile": "eastron-sdm630",
-                   "interval_ms": 500},
-                  {"id": "m-b", "bus": "lan", "unit": 2, "profile": "eastron-sdm120",
-                   "interval_ms": 500}]
-        bus = [{"id": "lan", "kind": "tcp", "host": "127.0.0.1", "port": sim_port,
-                "timeout_ms": 300}]
-        text = agent_config(self.h.path(f"data-{gw}"), bus, meters, self.broker.port, extra)
-        text = text.replace('id = "gw-it"', f'id = "{gw}"', 1)
-        return self.h.agent(self.h.write(f"{gw}.toml", text), name=gw)
+        return county_gateway(self.h, gw, sim_port, self.broker.port, sealed=gw == "gw-1")
 
     def publish(self, gw, kind, payload, retain=False):
         args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",

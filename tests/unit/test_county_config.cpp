@@ -42,6 +42,7 @@ TEST(CountyConfig, MinimumConfigHasTheDocumentedDefaults) {
     EXPECT_EQ(r->file, "c.toml");
     EXPECT_EQ(r->data_dir, "/var/lib/sealwatch-county");
     EXPECT_EQ(r->silent_after_s, 60);
+    EXPECT_EQ(r->power_retention_h, 72);
     EXPECT_EQ(r->broker.host, "127.0.0.1");
     EXPECT_EQ(r->broker.port, 1883);
     EXPECT_EQ(r->broker.topic_prefix, "sealwatch/v1");
@@ -57,7 +58,8 @@ TEST(CountyConfig, EveryKeyIsRead) {
     for (const char* f : {"ca.pem", "c.pem", "c.key", "county-1.key", "county-2.key"})
         std::ofstream(dir / f) << "x";
     auto text =
-        "[county]\ndata_dir = \"/srv/county\"\nsilent_after_s = 120\n[broker]\n"
+        "[county]\ndata_dir = \"/srv/county\"\nsilent_after_s = 120\npower_retention_h = 24\n"
+        "[broker]\n"
         "host = \"broker.example\"\nport = 8884\ntopic_prefix = \"bureau/sw\"\n"
         "username = \"county\"\npassword = \"pw\"\nkeepalive_s = 15\n"
         "client_id = \"county-office-7\"\n[broker.tls]\nca_file = \"" +
@@ -69,6 +71,7 @@ TEST(CountyConfig, EveryKeyIsRead) {
     ASSERT_TRUE(r) << joined(r.error());
     EXPECT_EQ(r->data_dir, "/srv/county");
     EXPECT_EQ(r->silent_after_s, 120);
+    EXPECT_EQ(r->power_retention_h, 24);
     EXPECT_EQ(r->broker.host, "broker.example");
     EXPECT_EQ(r->broker.port, 8884);
     EXPECT_EQ(r->broker.topic_prefix, "bureau/sw");
@@ -83,7 +86,7 @@ TEST(CountyConfig, EveryKeyIsRead) {
     EXPECT_EQ(r->broker.tls->key_file, dir / "c.key");
     ASSERT_EQ(r->command_keys.size(), 2u);  // in file order: `send` signs with the first
     EXPECT_EQ(r->command_keys[0].id, "county-2");
-    EXPECT_EQ(r->command_keys[0].line, 16u);
+    EXPECT_EQ(r->command_keys[0].line, 17u);
     EXPECT_EQ(r->command_keys[0].private_key_file, dir / "county-2.key");
     ASSERT_NE(r->find_command_key("county-1"), nullptr);
     EXPECT_EQ(r->find_command_key("county-1")->private_key_file, dir / "county-1.key");
@@ -118,7 +121,7 @@ TEST(CountyConfig, UnknownKeysAreErrorsWithTheirLine) {
     ASSERT_EQ(ps.size(), 1u) << joined(ps);
     EXPECT_EQ(ps[0],
               "c.toml:2: unknown key 'silent_afer_s' in [county] (expected one of: data_dir, "
-              "silent_after_s)");
+              "silent_after_s, power_retention_h)");
     ps = problems_of("[broker]\ninsecure = true\nclientid = \"x\"\n");
     ASSERT_EQ(ps.size(), 1u) << joined(ps);
     EXPECT_EQ(ps[0].rfind("c.toml:3: unknown key 'clientid' in [broker]", 0), 0u) << ps[0];
@@ -162,10 +165,71 @@ TEST(CountyConfig, CommandKeysNeedAnIdAndAnExistingPrivateKeyFile) {
     EXPECT_EQ(ps[3], "c.toml:17: duplicate command_key id \"county-3\" (first at line 14)");
 }
 
-TEST(CountyConfig, WebTableIsReservedAndRefusedForNow) {
-    auto ps = problems_of(kMinimum + "[web]\nport = 8080\n");
-    ASSERT_EQ(ps.size(), 1u) << joined(ps);
-    EXPECT_EQ(ps[0].rfind("c.toml:9: [web] is reserved for the bureau's web page", 0), 0u) << ps[0];
+TEST(CountyConfig, WebIsOffWithoutItsTableAndNeedsNothingMoreOnLoopback) {
+    EXPECT_FALSE(county::parse(kMinimum, "c.toml")->web);
+    auto r = county::parse(kMinimum + "[web]\n", "c.toml");
+    ASSERT_TRUE(r) << joined(r.error());
+    ASSERT_TRUE(r->web);
+    EXPECT_EQ(r->web->host, "127.0.0.1");
+    EXPECT_EQ(r->web->port, 8080);
+    EXPECT_EQ(r->web->username, "bureau");
+    EXPECT_EQ(r->web->password_hash, "");
+    EXPECT_EQ(r->web->timezone, "UTC");
+    EXPECT_FALSE(r->web->tls);
+    EXPECT_EQ(r->web->line, 9u);
+}
+
+TEST(CountyConfig, WebAwayFromLoopbackNeedsTlsAndAPasswordHash) {
+    test_support::TempDir dir;
+    for (const char* f : {"web.pem", "web.key"}) std::ofstream(dir / f) << "x";
+    const std::string tls = "[web.tls]\ncert_file = \"" + (dir / "web.pem") + "\"\nkey_file = \"" +
+                            (dir / "web.key") + "\"\n";
+    const std::string hash = "password_hash = \"$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA\"\n";
+    const std::string refused =
+        "c.toml:9: [web]: host \"0.0.0.0\" is reachable from other machines: the page is served "
+        "there only with [web.tls] (cert_file, key_file) and a password_hash; or use host = "
+        "\"127.0.0.1\"";
+    for (const auto& body : {std::string(), hash, tls}) {
+        auto ps = problems_of(kMinimum + "[web]\nhost = \"0.0.0.0\"\n" + body);
+        ASSERT_EQ(ps.size(), 1u) << joined(ps);
+        EXPECT_EQ(ps[0], refused);
+    }
+    auto r = county::parse(kMinimum +
+                               "[web]\nhost = \"0.0.0.0\"\nport = 8443\nusername = "
+                               "\"li\"\ntimezone = \"Asia/Shanghai\"\n" +
+                               hash + tls,
+                           "c.toml");
+    ASSERT_TRUE(r) << joined(r.error());
+    EXPECT_EQ(r->web->port, 8443);
+    EXPECT_EQ(r->web->username, "li");
+    EXPECT_EQ(r->web->timezone, "Asia/Shanghai");
+    EXPECT_EQ(r->web->password_hash.rfind("$argon2id$", 0), 0u);
+    ASSERT_TRUE(r->web->tls);
+    EXPECT_EQ(r->web->tls->cert_file, dir / "web.pem");
+    EXPECT_EQ(r->web->tls->key_file, dir / "web.key");
+}
+
+TEST(CountyConfig, WebBadValuesNameTheirLine) {
+    auto ps = problems_of(kMinimum +
+                          "[web]\npassword_hash = \"hunter2\"\ntimezone = \"Mars/Olympus\"\n"
+                          "username = \"a:b\"\nport = 0\nlisten = 1\n[web.tls]\n"
+                          "cert_file = \"/no/such.pem\"\n");
+    ASSERT_EQ(ps.size(), 7u) << joined(ps);
+    EXPECT_EQ(ps[0].rfind("c.toml:10: 'password_hash' in [web] must be an Argon2id hash", 0), 0u)
+        << ps[0];
+    EXPECT_EQ(ps[1], "c.toml:11: unknown timezone \"Mars/Olympus\" (see /usr/share/zoneinfo)");
+    EXPECT_EQ(ps[2], "c.toml:12: 'username' in [web] must be non-empty and without ':'");
+    EXPECT_EQ(ps[3].rfind("c.toml:13: ", 0), 0u) << ps[3];  // port out of range
+    EXPECT_EQ(ps[4].rfind("c.toml:14: unknown key 'listen' in [web]", 0), 0u) << ps[4];
+    EXPECT_EQ(ps[5].rfind("c.toml:15: missing required key 'key_file'", 0), 0u) << ps[5];
+    EXPECT_EQ(ps[6], "c.toml:16: 'cert_file': no such file /no/such.pem");
+}
+
+TEST(CountyConfig, LoopbackIsOnlyThisMachine) {
+    for (const char* host : {"127.0.0.1", "127.8.9.10", "::1", "localhost"})
+        EXPECT_TRUE(county::is_loopback(host)) << host;
+    for (const char* host : {"0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "example.org", "", "127"})
+        EXPECT_FALSE(county::is_loopback(host)) << host;
 }
 
 TEST(CountyConfig, MalformedTomlAndMissingFileAreProblems) {

@@ -23,6 +23,7 @@ namespace {
 const std::string kPrefix = "sealwatch/v1";
 const std::string kP = kPrefix + "/plant-03/gw-001";
 const GatewayRef kGw{"plant-03", "gw-001"};
+const int64_t kRetentionMs = int64_t{72} * 3600 * 1000;
 
 std::string telemetry(uint64_t seq) {
     wire::TelemetryWriter w(seq);
@@ -72,7 +73,7 @@ class CountyIngest : public ::testing::Test {
         auto s = SqliteStore::open(database_path(dir.path.string()), SqliteStore::Mode::read_write);
         ASSERT_TRUE(s) << s.error().message;
         store = std::move(*s);
-        ingest = std::make_unique<Ingest>(*store, kPrefix);
+        ingest = std::make_unique<Ingest>(*store, kPrefix, kRetentionMs);
     }
     void in(const std::string& suffix, const std::string& payload, WallMs at) {
         auto r = ingest->message(kP + suffix, payload, at);
@@ -286,4 +287,46 @@ TEST_F(CountyIngest, BeforeAnyPinABadOrUnsignedHeadProvesNothing) {
     // A good one afterwards still pins.
     in("/chain", head(key, 26, 0x26, 170'000), 4);
     EXPECT_EQ(chain_now().state, ChainState::verified);
+}
+
+TEST_F(CountyIngest, TelemetryPowerFoldsIntoMinutesOncePerSeq) {
+    const WallMs m0 = 1'795'298'400'000;  // a minute's start
+    wire::TelemetryWriter w(1);
+    w.add(test_support::reading("m1", m0 + 1'000, 1000.0, 5.0));
+    w.add(test_support::reading("m1", m0 + 59'999, 3000.0, 5.1));
+    w.add(test_support::reading("m1", m0 + 60'000, 500.0, 5.2));
+    w.add(test_support::reading("m2", m0 + 2'000, -20.0, 1.0));
+    w.add(test_support::reading("m2", m0 + 3'000, NAN, 1.0));   // no power this poll
+    w.add(test_support::reading("m2", m0 + 4'000, 9e12, 1.0));  // not a measurement
+    const auto payload = w.finish();
+    in("/telemetry", payload, m0 + 70'000);
+    in("/telemetry", payload, m0 + 71'000);  // QoS 1 again: not counted twice
+    const std::vector<PowerMinute> want{{"m1", m0, 2, 4000.0, 1000.0, 3000.0},
+                                        {"m1", m0 + 60'000, 1, 500.0, 500.0, 500.0},
+                                        {"m2", m0, 1, -20.0, -20.0, -20.0}};
+    EXPECT_EQ(*store->power(kGw, 0, m0 + 120'000), want);
+
+    // A gateway's own minute rollup (its raw readings were rolled up before they could be sent).
+    wire::Rollup r;
+    r.meter = "m1";
+    r.minute = m0 + 120'000;
+    r.n = 60;
+    r.p_min_w = 10;
+    r.p_avg_w = 20;
+    r.p_max_w = 30;
+    wire::RollupWriter rw(2);
+    rw.add(r);
+    in("/telemetry", rw.finish(), m0 + 200'000);
+    auto got = store->power(kGw, m0 + 120'000, m0 + 180'000);
+    ASSERT_EQ(got->size(), 1u);
+    EXPECT_EQ(got->front(), (PowerMinute{"m1", m0 + 120'000, 60, 1200.0, 10.0, 30.0}));
+}
+
+TEST_F(CountyIngest, PowerOlderThanTheRetentionIsNotKept) {
+    const WallMs m0 = 1'795'298'400'000;
+    wire::TelemetryWriter old(1);
+    old.add(test_support::reading("m1", m0, 1000.0, 5.0));
+    in("/telemetry", old.finish(), m0 + kRetentionMs + 60'000);
+    EXPECT_TRUE(store->power(kGw, 0, m0 + kRetentionMs * 2)->empty());
+    EXPECT_EQ(gw().received, 1u);  // the seq is recorded all the same
 }

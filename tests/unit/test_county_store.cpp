@@ -476,6 +476,37 @@ TEST_P(CountyStore, TwoInstancesTakingOneAlarmsEventsKeepOneAlarmPerId) {
     EXPECT_EQ(s.last_message, 300 + kAlarms - 1);
 }
 
+TEST_P(CountyStore, PowerMinutesMergeAndOldOnesExpire) {
+    const WallMs m0 = 1'795'298'400'000;  // a minute's start
+    ASSERT_TRUE(store->record_power(kGw1,
+                                    {{"m1", m0, 2, 300.0, 100.0, 200.0},
+                                     {"m1", m0 + 60'000, 1, 50.0, 50.0, 50.0},
+                                     {"m2", m0, 1, -10.0, -10.0, -10.0}},
+                                    m0));
+    // The same minute again (the rest of its readings, in a later message): merged.
+    ASSERT_TRUE(store->record_power(kGw1, {{"m1", m0, 1, 400.0, 400.0, 400.0}}, m0));
+    ASSERT_TRUE(store->record_power(kGw2, {{"m1", m0, 1, 7.0, 7.0, 7.0}}, m0));
+    auto got = store->power(kGw1, m0, m0 + 120'000);
+    ASSERT_TRUE(got) << got.error().message;
+    const std::vector<PowerMinute> want{{"m1", m0, 3, 700.0, 100.0, 400.0},
+                                        {"m1", m0 + 60'000, 1, 50.0, 50.0, 50.0},
+                                        {"m2", m0, 1, -10.0, -10.0, -10.0}};
+    EXPECT_EQ(*got, want);
+    EXPECT_EQ(store->power(kGw1, m0 + 60'000, m0 + 120'000)->size(), 1u);  // [from, to)
+    EXPECT_TRUE(store->power(kGw1, m0, m0)->empty());
+    EXPECT_TRUE(store->power({"plant-03", "gw-999"}, m0, m0 + 120'000)->empty());
+
+    // Retention: what lies before keep_from is neither taken nor kept; other gateways untouched.
+    ASSERT_TRUE(store->record_power(
+        kGw1, {{"m1", m0, 5, 1.0, 1.0, 1.0}, {"m1", m0 + 120'000, 1, 9.0, 9.0, 9.0}}, m0 + 60'000));
+    const std::vector<PowerMinute> kept{{"m1", m0 + 60'000, 1, 50.0, 50.0, 50.0},
+                                        {"m1", m0 + 120'000, 1, 9.0, 9.0, 9.0}};
+    EXPECT_EQ(*store->power(kGw1, 0, m0 + 180'000), kept);
+    EXPECT_EQ(store->power(kGw2, 0, m0 + 180'000)->size(), 1u);
+    reopen();
+    EXPECT_EQ(*store->power(kGw1, 0, m0 + 180'000), kept);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CountyStore, ::testing::ValuesIn(kBackends),
                          [](const auto& backend) { return std::string(backend.param.name); });
 
