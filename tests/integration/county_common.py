@@ -8,6 +8,7 @@ import subprocess
 import time
 
 from harness import agent_config, binary
+from uplink_common import with_tls
 
 
 class CountyVerbs:
@@ -44,10 +45,11 @@ class CountyVerbs:
             time.sleep(0.3)
 
 
-def county_gateway(h, gw, sim_port, mqtt_port, sealed=False):
+def county_gateway(h, gw, sim_port, mqtt_port, sealed=False, tls=None):
     """A gateway of the county tests, started: sealwatchd as `gw` (site plant-it, data in
     data-<gw>) polling the scenario's m-a and m-b every 500 ms. With sealed=True its furnace-2
-    on m-a is sealed (standby 100 W), so the scenario's 5 kW raises reenergized."""
+    on m-a is sealed (standby 100 W), so the scenario's 5 kW raises reenergized. tls: (ca,
+    client cert, client key) for a broker that speaks only TLS."""
     standby = 100 if sealed else 1000000
     extra = ('[[asset]]\nid = "furnace-2"\nkind = "induction_furnace"\nstate = "sealed"\n'
              f'meters = ["m-a"]\nstandby_w = {standby}\n')
@@ -59,4 +61,6 @@ def county_gateway(h, gw, sim_port, mqtt_port, sealed=False):
             "timeout_ms": 300}]
     text = agent_config(h.path(f"data-{gw}"), bus, meters, mqtt_port, extra)
     text = text.replace('id = "gw-it"', f'id = "{gw}"', 1)
+    if tls:
+        text = with_tls(text, *tls)
     return h.agent(h.write(f"{gw}.toml", text), name=gw)

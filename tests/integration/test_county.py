@@ -10,9 +10,13 @@ sealwatch-sim, and one gateway played by the test with mosquitto_pub (to make a 
 - an agent that hangs with its connection up (SIGSTOP: the broker sees no will, as behind a
   plant-side bridge) turns `silent`, and `online` again when it goes on; an agent killed hard
   on a direct connection turns `offline` by its will.
+
+CountyOverTls runs all of it again with mosquitto speaking only TLS with client certificates
+(made by openssl at test time), the county and the gateways each with a certificate of their own.
 """
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from county_common import CountyVerbs, county_gateway  # noqa: E402
 from harness import Broker, Harness  # noqa: E402
 import uplink_common as uc  # noqa: E402
+from test_uplink_tls import make_pki  # noqa: E402
 
 PREFIX = "sealwatch/v1"
 SILENT_AFTER_S = 5
@@ -31,15 +36,28 @@ GATEWAYS = ["gw-1", "gw-2", "gw-3"]
 
 
 class County(CountyVerbs, unittest.TestCase):
+    TLS = False  # CountyOverTls: the broker speaks only TLS, every client has a certificate
+
     def setUp(self):
         self.h = Harness()
         self.addCleanup(self.h.close)
-        self.broker = Broker(self.h)
+        self.tls, broker_tls, county_tls, self.pub_tls = None, None, "insecure = true\n", []
+        if self.TLS:
+            if not shutil.which("openssl"):
+                raise unittest.SkipTest("openssl not installed")
+            pki = make_pki(self.h.path("pki"))
+            broker_tls = {"ca": pki["ca"], "cert": pki["cert"], "key": pki["key"]}
+            self.tls = (pki["ca"], pki["client_cert"], pki["client_key"])
+            county_tls = (f'[broker.tls]\nca_file = "{pki["ca"]}"\n'
+                          f'cert_file = "{pki["client_cert"]}"\nkey_file = "{pki["client_key"]}"\n')
+            self.pub_tls = ["--cafile", pki["ca"], "--cert", pki["client_cert"], "--key",
+                            pki["client_key"]]
+        self.broker = Broker(self.h, tls=broker_tls)
         self.cfg = self.h.write("county.toml", (
             f'[county]\ndata_dir = "{self.h.path("county")}"\n'
             f'silent_after_s = {SILENT_AFTER_S}\n\n'
-            f'[broker]\nhost = "127.0.0.1"\nport = {self.broker.port}\ninsecure = true\n'
-            f'client_id = "county-it-{os.getpid()}"\n'))
+            f'[broker]\nhost = "127.0.0.1"\nport = {self.broker.port}\n'
+            f'client_id = "county-it-{os.getpid()}"\n{county_tls}'))
         # Before the gateways: the broker keeps the county's session from its first connect.
         self.county = self.start_county()
         self.sim, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp",
@@ -48,11 +66,12 @@ class County(CountyVerbs, unittest.TestCase):
 
     def start_agent(self, gw, sim_port):
         # gw-1 guards a sealed furnace on meter m-a, which draws 5 kW: reenergized.
-        return county_gateway(self.h, gw, sim_port, self.broker.port, sealed=gw == "gw-1")
+        return county_gateway(self.h, gw, sim_port, self.broker.port, sealed=gw == "gw-1",
+                              tls=self.tls)
 
     def publish(self, gw, kind, payload, retain=False):
         args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",
-                "-t", f"{PREFIX}/plant-it/{gw}/{kind}", "-m", payload]
+                "-t", f"{PREFIX}/plant-it/{gw}/{kind}", "-m", payload, *self.pub_tls]
         subprocess.run(args + (["-r"] if retain else []), check=True, timeout=10)
 
     def played(self, seq):
@@ -159,6 +178,10 @@ class County(CountyVerbs, unittest.TestCase):
         with open(self.h.path("county.stderr")) as f:
             first_run = f.read()
         self.assertEqual(first_run.count("key pinned"), 3, first_run)
+
+
+class CountyOverTls(County):
+    TLS = True
 
 
 if __name__ == "__main__":
