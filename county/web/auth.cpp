@@ -26,16 +26,16 @@ std::optional<std::string> basic_credentials(std::string_view header) {
 
 }  // namespace
 
-BasicAuth::BasicAuth(std::string username, std::string password_hash)
-    : username_(std::move(username)), hash_(std::move(password_hash)) {}
+BasicAuth::BasicAuth(std::string username, std::string password_hash, const Clock& clock)
+    : username_(std::move(username)), hash_(std::move(password_hash)), clock_(clock) {}
 
-BasicAuth::Verdict BasicAuth::check(std::string_view authorization, MonoNs now) {
+BasicAuth::Verdict BasicAuth::check(std::string_view authorization) {
     if (open()) return Verdict::ok;
     if (authorization.empty()) return Verdict::wrong;
     const std::string digest = chain::hex(chain::sha256(authorization));
     std::lock_guard lock(mutex_);
     if (accepted_.count(digest) != 0) return Verdict::ok;
-    if (failed_once_ && now - last_failure_ < kFailurePauseNs) return Verdict::busy;
+    if (failed_once_ && clock_.mono_ns() - last_failure_ < kFailurePauseNs) return Verdict::busy;
     auto credentials = basic_credentials(authorization);
     bool good = false;
     if (credentials && sodium_ready()) {
@@ -47,8 +47,9 @@ BasicAuth::Verdict BasicAuth::check(std::string_view authorization, MonoNs now) 
         }
     }
     if (!good) {
+        // From the end of the check: a slow check (a loaded machine) must not eat the pause.
         failed_once_ = true;
-        last_failure_ = now;
+        last_failure_ = clock_.mono_ns();
         return Verdict::wrong;
     }
     if (accepted_.size() >= kMaxAccepted) accepted_.clear();

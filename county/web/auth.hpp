@@ -8,8 +8,8 @@
 // - a header that passed once is remembered (its SHA-256, in memory) and later requests with
 //   it cost a hash, not an Argon2id run: a browser sends the same header with every request;
 // - at most one unknown header is checked at a time, and for one second after a failed check
-//   other unknown headers are turned away (`busy`, HTTP 429) without being checked, so a flood
-//   of guesses costs one check a second and cannot take the machine's memory. A browser that
+//   ended other unknown headers are turned away (`busy`, HTTP 429) without being checked, so a
+//   flood of guesses costs one check a second and cannot take the machine's memory. A browser that
 //   has logged in already is not affected.
 #include <mutex>
 #include <optional>
@@ -25,15 +25,17 @@ class BasicAuth {
   public:
     enum class Verdict { ok, wrong, busy };
 
-    // An empty hash admits everyone (a page on loopback without a password).
-    BasicAuth(std::string username, std::string password_hash);
+    // An empty hash admits everyone (a page on loopback without a password). `clock`'s
+    // monotonic time measures the pause after a failure (a test moves it by hand).
+    BasicAuth(std::string username, std::string password_hash, const Clock& clock = system_clock());
 
     bool open() const { return hash_.empty(); }
     // `authorization`: the request's Authorization header, empty when it has none.
-    Verdict check(std::string_view authorization, MonoNs now);
+    Verdict check(std::string_view authorization);
 
   private:
     std::string username_, hash_;
+    const Clock& clock_;
     std::mutex mutex_;
     std::set<std::string> accepted_;  // SHA-256 (hex) of headers that passed
     MonoNs last_failure_ = 0;

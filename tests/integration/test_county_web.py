@@ -237,8 +237,9 @@ class CountyWeb(unittest.TestCase):
         self.assertEqual(code, 200)
         self.assertEqual(json.loads(body), before)
         self.assertIn("default-src 'none'", headers["Content-Security-Policy"])
-        code, body, _ = self.get("/api/alarms")
-        self.assertEqual(json.loads(body), self.county_json("alarms"))
+        for verb in ("alarms", "gaps"):
+            code, body, _ = self.get(f"/api/{verb}")
+            self.assertEqual((code, json.loads(body)), (200, self.county_json(verb)), verb)
 
         # The page in a real browser.
         self.start_proxy()

@@ -4,12 +4,15 @@
 // power JSON; HTTP Basic against an Argon2id hash, with the pause after a wrong password.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "chain/crypto.hpp"
 #include "county/report.hpp"
 #include "county/web/auth.hpp"
 #include "county/web/page.hpp"
+#include "support/manual_clock.hpp"
 
 using namespace sealwatch;
 using namespace sealwatch::county;
@@ -213,32 +216,36 @@ TEST(CountyWebPage, GatewayKeysAndTheDefaultGateway) {
 TEST(CountyWebAuth, WithoutAHashEveryoneIsAdmitted) {
     BasicAuth auth("bureau", "");
     EXPECT_TRUE(auth.open());
-    EXPECT_EQ(auth.check("", 0), BasicAuth::Verdict::ok);
+    EXPECT_EQ(auth.check(""), BasicAuth::Verdict::ok);
 }
 
 TEST(CountyWebAuth, BasicAgainstAnArgon2idHashWithAPauseAfterAWrongOne) {
     const auto hash = hash_password("correct horse battery");
     ASSERT_TRUE(hash);
     EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u) << *hash;
-    BasicAuth auth("bureau", *hash);
+    test_support::ManualClock clock;
+    BasicAuth auth("bureau", *hash, clock);
     auto header = [](const std::string& user_and_password) {
         const std::string_view text(user_and_password);
         return "Basic " +
                chain::base64({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
     };
     const auto good = header("bureau:correct horse battery");
-    constexpr MonoNs kSec = 1'000'000'000;
-    EXPECT_EQ(auth.check("", 0), BasicAuth::Verdict::wrong);  // no header: asked for one
-    EXPECT_EQ(auth.check(good, 0), BasicAuth::Verdict::ok);
-    EXPECT_EQ(auth.check(header("bureau:correct horse batterY"), 10 * kSec),
-              BasicAuth::Verdict::wrong);
+    using std::chrono::milliseconds;
+    EXPECT_EQ(auth.check(""), BasicAuth::Verdict::wrong);  // no header: asked for one
+    EXPECT_EQ(auth.check(good), BasicAuth::Verdict::ok);
+    EXPECT_EQ(auth.check(header("bureau:correct horse batterY")), BasicAuth::Verdict::wrong);
     // Within a second of a failure, unknown headers are not even checked; a known good one is.
-    EXPECT_EQ(auth.check(header("bureau:guess"), 10 * kSec + kSec / 2), BasicAuth::Verdict::busy);
-    EXPECT_EQ(auth.check(good, 10 * kSec + kSec / 2), BasicAuth::Verdict::ok);
-    EXPECT_EQ(auth.check(header("li:correct horse battery"), 12 * kSec),
+    clock.advance(milliseconds(999));
+    EXPECT_EQ(auth.check(header("bureau:guess")), BasicAuth::Verdict::busy);
+    EXPECT_EQ(auth.check(good), BasicAuth::Verdict::ok);
+    clock.advance(milliseconds(1));
+    EXPECT_EQ(auth.check(header("li:correct horse battery")),
               BasicAuth::Verdict::wrong);  // another user
-    EXPECT_EQ(auth.check("Bearer abc", 14 * kSec), BasicAuth::Verdict::wrong);
-    EXPECT_EQ(auth.check("Basic !!!", 16 * kSec), BasicAuth::Verdict::wrong);
+    clock.advance(milliseconds(1000));
+    EXPECT_EQ(auth.check("Bearer abc"), BasicAuth::Verdict::wrong);
+    clock.advance(milliseconds(1000));
+    EXPECT_EQ(auth.check("Basic !!!"), BasicAuth::Verdict::wrong);
     BasicAuth fresh("bureau", *hash);
-    EXPECT_EQ(fresh.check(good, 0), BasicAuth::Verdict::ok);
+    EXPECT_EQ(fresh.check(good), BasicAuth::Verdict::ok);
 }
