@@ -86,8 +86,8 @@ struct Config {
     std::string data_dir = "/var/lib/sealwatch-county";
     int silent_after_s = 60;  // a gateway whose status says online, silent this long: `silent`
     // How long the per-minute power series (the web page's timeline) is kept, before the time
-    // a message arrives: 72 h is three days of a fleet's power at about 100 bytes a minute and
-    // meter; alarms, gaps and the rest are kept for ever.
+    // a message arrives: 72 h is three days of a fleet's power at about 45 bytes a minute and
+    // meter (SQLite); alarms, gaps and the rest are kept for ever.
     int power_retention_h = 72;
     Storage store;
     Broker broker;
