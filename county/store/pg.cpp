@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 namespace sealwatch::pg {
 
@@ -67,6 +68,13 @@ void Rows::Free::operator()(pg_result* r) const {
 
 int Rows::size() const {
     return PQntuples(result_.get());
+}
+
+int64_t Rows::affected() const {
+    const char* n = PQcmdTuples(result_.get());
+    int64_t out = 0;
+    std::from_chars(n, n + std::strlen(n), out);
+    return out;
 }
 
 bool Rows::is_null(int row, int col) const {
@@ -136,6 +144,7 @@ Result<Connection> Connection::open(const std::string& conninfo) {
 }
 
 Result<void> Connection::reset() {
+    broken_ = false;
     PQreset(conn_.get());
     if (PQstatus(conn_.get()) == CONNECTION_OK) return session();
     transient_ = true;
@@ -151,30 +160,103 @@ Result<void> Connection::session() {
 }
 
 bool Connection::ok() const {
-    return PQstatus(conn_.get()) == CONNECTION_OK;
+    return !broken_ && PQstatus(conn_.get()) == CONNECTION_OK;
+}
+
+bool Connection::in_transaction() const {
+    const auto state = PQtransactionStatus(conn_.get());
+    return state == PQTRANS_INTRANS || state == PQTRANS_INERROR;
 }
 
 int Connection::backend_pid() const {
     return PQbackendPID(conn_.get());
 }
 
-Result<Rows> Connection::exec(std::string_view sql, const Params& params) {
-    const std::string statement(sql);
+namespace {
+
+// A statement's parameters as PQexecParams and PQsendQueryParams take them.
+struct Args {
     std::vector<const char*> values;
     std::vector<int> lengths, formats;
-    for (const auto& v : params.values_) {
-        values.push_back(v.is_null ? nullptr : v.data.data());
-        lengths.push_back(static_cast<int>(v.data.size()));
-        formats.push_back(v.binary ? 1 : 0);
+    template <typename Values>
+    explicit Args(const Values& params) {
+        for (const auto& v : params) {
+            values.push_back(v.is_null ? nullptr : v.data.data());
+            lengths.push_back(static_cast<int>(v.data.size()));
+            formats.push_back(v.binary ? 1 : 0);
+        }
     }
-    pg_result* result =
-        PQexecParams(conn_.get(), statement.c_str(), static_cast<int>(values.size()), nullptr,
-                     values.data(), lengths.data(), formats.data(), 0);
+    int size() const { return static_cast<int>(values.size()); }
+};
+
+bool succeeded(pg_result* result) {
     const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return failure(result, sql);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+}  // namespace
+
+Result<Rows> Connection::exec(std::string_view sql, const Params& params) {
+    const std::string statement(sql);
+    const Args args(params.values_);
+    pg_result* result =
+        PQexecParams(conn_.get(), statement.c_str(), args.size(), nullptr, args.values.data(),
+                     args.lengths.data(), args.formats.data(), 0);
+    if (!succeeded(result)) return failure(result, sql);
     Rows rows;
     rows.result_.reset(result);
     return rows;
+}
+
+Result<std::vector<Rows>> Connection::pipeline(const std::vector<Statement>& statements) {
+    pg_conn* c = conn_.get();
+    bool sent = PQenterPipelineMode(c) == 1;
+    for (size_t i = 0; sent && i < statements.size(); ++i) {
+        const Args args(statements[i].params.values_);
+        sent =
+            PQsendQueryParams(c, statements[i].sql.c_str(), args.size(), nullptr,
+                              args.values.data(), args.lengths.data(), args.formats.data(), 0) == 1;
+    }
+    sent = sent && PQpipelineSync(c) == 1;
+    // Each statement's answer is one result and a null; a skipped one's is "aborted"; the
+    // sync's comes last. Anything else: the connection is in no state to go on.
+    std::vector<Rows> out;
+    std::optional<Error> first_failure;
+    bool in_order = sent;
+    for (size_t i = 0; in_order && i < statements.size(); ++i) {
+        pg_result* result = PQgetResult(c);
+        if (!result) {
+            in_order = false;
+            break;
+        }
+        if (succeeded(result)) {
+            out.emplace_back();
+            out.back().result_.reset(result);
+        } else if (PQresultStatus(result) == PGRES_PIPELINE_ABORTED) {
+            PQclear(result);
+        } else {
+            auto f = failure(result, statements[i].sql);
+            if (!first_failure) first_failure = f.error();
+        }
+        if (pg_result* extra = PQgetResult(c)) {
+            PQclear(extra);
+            in_order = false;
+        }
+    }
+    if (in_order) {
+        pg_result* sync = PQgetResult(c);
+        in_order = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+    }
+    if (!in_order || PQexitPipelineMode(c) != 1) {
+        broken_ = true;
+        transient_ = true;
+        std::string why = PQerrorMessage(c);
+        while (!why.empty() && why.back() == '\n') why.pop_back();
+        return fail("PostgreSQL: a pipeline broke off" + (why.empty() ? "" : ": " + why));
+    }
+    if (first_failure) return tl::unexpected(*first_failure);
+    return out;
 }
 
 Result<void> Connection::run(std::string_view sql, const Params& params) {

@@ -52,6 +52,7 @@ class Params {
 class Rows {
   public:
     int size() const;
+    int64_t affected() const;  // rows an INSERT, UPDATE or DELETE changed
     bool is_null(int row, int col) const;
     std::string text(int row, int col) const;
     int64_t integer(int row, int col) const;  // bigint, integer, numeric without fraction
@@ -67,6 +68,12 @@ class Rows {
     std::unique_ptr<pg_result, Free> result_;
 };
 
+// One statement of a pipeline.
+struct Statement {
+    std::string sql;
+    Params params;
+};
+
 class Connection {
   public:
     // Connects (libpq conninfo: "postgresql://…" or "host=… dbname=…"; PG* environment
@@ -77,6 +84,11 @@ class Connection {
     Result<void> run(std::string_view sql, const Params& params = {});  // rows ignored
     // Several statements without parameters in one go (a schema migration).
     Result<void> script(const std::string& sql);
+    // Statements sent together and answered together (libpq's pipeline mode): one round trip
+    // instead of one each. The server runs them in order, each seeing what the ones before it
+    // did; after a failure the rest are skipped and the first failure is the answer.
+    Result<std::vector<Rows>> pipeline(const std::vector<Statement>& statements);
+    bool in_transaction() const;  // BEGIN was sent, COMMIT or ROLLBACK not yet
 
     // Whether the last failure (a success in between changes nothing: a ROLLBACK after it) can
     // pass by trying again on a fresh connection: the connection is gone, the server is
@@ -96,6 +108,7 @@ class Connection {
     Result<Rows> failure(pg_result* result, std::string_view sql);
     std::unique_ptr<pg_conn, Free> conn_;
     bool transient_ = false;
+    bool broken_ = false;  // a pipeline left the connection in no state to go on: reset it
 };
 
 }  // namespace sealwatch::pg

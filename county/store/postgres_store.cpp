@@ -173,16 +173,17 @@ struct PostgresStore::Impl {
         const auto until = std::chrono::steady_clock::now() + d;
         while (may_retry() && std::chrono::steady_clock::now() < until)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-
-    // BEGIN; work(conn); COMMIT, tried again on a new connection while the failure is the
+    }  // BEGIN; work(conn); COMMIT (or work alone, when it is one statement: atomic by itself, and
+    // two round trips fewer), tried again on a new connection while the failure is the
     // connection's (pg::Connection::transient_failure) and the caller keeps trying.
+    enum class Statements { several, one };
     template <typename Work>
-    auto transaction(Work work) -> decltype(work(conn)) {
+    auto transaction(Work work, Statements statements = Statements::several)
+        -> decltype(work(conn)) {
         auto backoff = std::chrono::milliseconds(kFirstBackoff);
         bool reconnected_once = false;
         for (;;) {
-            auto result = attempt(work);
+            auto result = attempt(work, statements);
             if (result) {
                 if (in_outage) {
                     const auto s = std::chrono::duration_cast<std::chrono::seconds>(
@@ -211,9 +212,15 @@ struct PostgresStore::Impl {
     }
 
     template <typename Work>
-    auto attempt(Work& work) -> decltype(work(conn)) {
+    auto attempt(Work& work, Statements statements) -> decltype(work(conn)) {
         if (!conn.ok()) {
             if (auto r = conn.reset(); !r) return tl::unexpected(r.error());
+        }
+        if (statements == Statements::one) {
+            // One statement, or work that sends its own BEGIN and COMMIT (record_seq).
+            auto result = work(conn);
+            if (!result && conn.in_transaction()) (void)conn.run("ROLLBACK");
+            return result;
         }
         if (auto r = conn.run("BEGIN"); !r) return tl::unexpected(r.error());
         auto result = work(conn);
@@ -248,16 +255,26 @@ struct PostgresStore::Impl {
         if (!row) return failed(row);
         if (row->size() != 1) return fail("gateway " + gw.site + "/" + gw.gateway + " not made");
         return row->integer(0, 0);
-    }
-
-    // One statement on one gateway (made when unknown): $1 is its id, `params` the rest.
+    }  // One statement on one gateway's row: $1 and $2 are its site and id (the statement finds
+    // the row by them), `params` the rest. Usually the gateway is known and the statement is
+    // all (one round trip); when it changed nothing, the gateway may be new: made, and the
+    // statement run again, in one transaction.
     Result<void> write(const GatewayRef& gw, WallMs received, const char* sql,
                        const pg::Params& params) {
+        pg::Params all = pg::Params().text(gw.site).text(gw.gateway);
+        all.append(params);
+        auto changed = transaction(
+            [&](pg::Connection& c) -> Result<int64_t> {
+                auto rows = c.exec(sql, all);
+                if (!rows) return failed(rows);
+                return rows->affected();
+            },
+            Statements::one);
+        if (!changed) return failed(changed);
+        if (*changed > 0) return {};
         return transaction([&](pg::Connection& c) -> Result<void> {
             auto gid = gateway_id(c, gw, received, false);
             if (!gid) return failed(gid);
-            pg::Params all = pg::Params().integer(*gid);
-            all.append(params);
             return c.run(sql, all);
         });
     }
@@ -265,12 +282,14 @@ struct PostgresStore::Impl {
     // A query's rows, each handed to on_row(rows, i).
     template <typename OnRow>
     Result<void> query(const char* sql, const pg::Params& params, OnRow on_row) {
-        return transaction([&](pg::Connection& c) -> Result<void> {
-            auto rows = c.exec(sql, params);
-            if (!rows) return failed(rows);
-            for (int i = 0; i < rows->size(); ++i) on_row(*rows, i);
-            return {};
-        });
+        return transaction(
+            [&](pg::Connection& c) -> Result<void> {
+                auto rows = c.exec(sql, params);
+                if (!rows) return failed(rows);
+                for (int i = 0; i < rows->size(); ++i) on_row(*rows, i);
+                return {};
+            },
+            Statements::one);
     }
 
     static Result<void> migrate(pg::Connection& c);
@@ -355,12 +374,18 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options& option
 
 Result<void> PostgresStore::touch(const GatewayRef& gw, WallMs received) {
     return impl_->write(gw, received,
-                        "UPDATE gateways SET last_message_ms = greatest(last_message_ms, $2) "
-                        "WHERE id = $1",
+                        "UPDATE gateways SET last_message_ms = greatest(last_message_ms, $3) "
+                        "WHERE site = $1 AND gateway = $2",
                         pg::Params().integer(received));
 }
 
 Result<void> PostgresStore::know(const GatewayRef& gw, WallMs received) {
+    bool known = false;
+    auto found = impl_->query("SELECT 1 FROM gateways WHERE site = $1 AND gateway = $2",
+                              pg::Params().text(gw.site).text(gw.gateway),
+                              [&](const pg::Rows&, int) { known = true; });
+    if (!found) return failed(found);
+    if (known) return {};
     return impl_->transaction([&](pg::Connection& c) -> Result<void> {
         auto gid = Impl::gateway_id(c, gw, received, false);
         if (!gid) return failed(gid);
@@ -370,9 +395,9 @@ Result<void> PostgresStore::know(const GatewayRef& gw, WallMs received) {
 
 Result<void> PostgresStore::record_status(const GatewayRef& gw, const StatusRecord& status) {
     return impl_->write(gw, status.received,
-                        "UPDATE gateways SET status_online = $2, status_ts_ms = $3, "
-                        "status_version = $4, status_boot = $5, status_received_ms = $6 "
-                        "WHERE id = $1",
+                        "UPDATE gateways SET status_online = $3, status_ts_ms = $4, "
+                        "status_version = $5, status_boot = $6, status_received_ms = $7 "
+                        "WHERE site = $1 AND gateway = $2",
                         pg::Params()
                             .boolean(status.online)
                             .integer(status.ts)
@@ -383,67 +408,81 @@ Result<void> PostgresStore::record_status(const GatewayRef& gw, const StatusReco
 
 Result<SeqLedger::Added> PostgresStore::record_seq(const GatewayRef& gw, uint64_t seq,
                                                    WallMs received) {
-    return impl_->transaction([&](pg::Connection& c) -> Result<SeqLedger::Added> {
-        // The gateway's row lock first: from here to COMMIT no other instance reads or writes
-        // this gateway's ledger, so the read-change-write below cannot lose a range.
-        auto gid = Impl::gateway_id(c, gw, received, true);
-        if (!gid) return failed(gid);
-        const auto by_gateway = pg::Params().integer(*gid);
-        auto range_rows = c.exec(
-            "SELECT first, last FROM seq_ranges WHERE gateway = $1 ORDER BY first", by_gateway);
-        if (!range_rows) return failed(range_rows);
-        auto gap_rows =
-            c.exec("SELECT first, last, opened_ms FROM seq_gaps WHERE gateway = $1 ORDER BY first",
-                   by_gateway);
-        if (!gap_rows) return failed(gap_rows);
-        std::vector<SeqRange> ranges_before;
-        std::vector<SeqGap> gaps_before;
-        ranges_before.reserve(static_cast<size_t>(range_rows->size()));
-        gaps_before.reserve(static_cast<size_t>(gap_rows->size()));
-        for (int i = 0; i < range_rows->size(); ++i)
-            ranges_before.push_back({seq_at(*range_rows, i, 0), seq_at(*range_rows, i, 1)});
-        for (int i = 0; i < gap_rows->size(); ++i)
-            gaps_before.push_back(
-                {seq_at(*gap_rows, i, 0), seq_at(*gap_rows, i, 1), gap_rows->integer(i, 2)});
+    // The gateway's row lock first: from there to COMMIT no other instance reads or writes this
+    // gateway's ledger, so the read-change-write below cannot lose a range. Its ranges and gaps
+    // are read by a later statement than the lock's, so they are what the last holder committed.
+    static const char* const lock =
+        "SELECT id FROM gateways WHERE site = $1 AND gateway = $2 FOR NO KEY UPDATE";
+    // Kind 'r' (range) or 'g' (gap), then by seq.
+    static const char* const read =
+        "SELECT 'r', r.first, r.last, 0 FROM seq_ranges r JOIN gateways g ON g.id = r.gateway "
+        "WHERE g.site = $1 AND g.gateway = $2 UNION ALL "
+        "SELECT 'g', s.first, s.last, s.opened_ms FROM seq_gaps s JOIN gateways g "
+        "ON g.id = s.gateway WHERE g.site = $1 AND g.gateway = $2 ORDER BY 1, 2";
+    const auto by_name = pg::Params().text(gw.site).text(gw.gateway);
+    return impl_->transaction(
+        [&](pg::Connection& c) -> Result<SeqLedger::Added> {
+            // BEGIN, lock and read in one round trip; a new gateway is made first.
+            auto start = c.pipeline({{"BEGIN", {}}, {lock, by_name}, {read, by_name}});
+            if (!start) return failed(start);
+            int64_t gid = 0;
+            pg::Rows* rows = &(*start)[2];
+            std::optional<pg::Rows> again;
+            if ((*start)[1].size() == 1) {
+                gid = (*start)[1].integer(0, 0);
+            } else {
+                auto made = Impl::gateway_id(c, gw, received, true);
+                if (!made) return failed(made);
+                gid = *made;
+                auto reread = c.exec(read, by_name);  // another instance may have made it first
+                if (!reread) return failed(reread);
+                again = std::move(*reread);
+                rows = &*again;
+            }
+            std::vector<SeqRange> ranges_before;
+            std::vector<SeqGap> gaps_before;
+            for (int i = 0; i < rows->size(); ++i) {
+                if (rows->text(i, 0) == "r")
+                    ranges_before.push_back({seq_at(*rows, i, 1), seq_at(*rows, i, 2)});
+                else
+                    gaps_before.push_back(
+                        {seq_at(*rows, i, 1), seq_at(*rows, i, 2), rows->integer(i, 3)});
+            }
 
-        auto ledger = SeqLedger::restore(ranges_before, gaps_before, received);
-        const auto added = ledger.add(seq, received);
-        if (added != SeqLedger::Added::fresh) return added;
+            auto ledger = SeqLedger::restore(ranges_before, gaps_before, received);
+            const auto added = ledger.add(seq, received);
+            if (added != SeqLedger::Added::fresh) {
+                if (auto r = c.run("COMMIT"); !r) return failed(r);
+                return added;
+            }
 
-        // Only the rows that changed (usually one range grows by one): deleted first, so the
-        // exclusion constraint never sees the old and the new range of one seq side by side.
-        const auto ranges_after = ledger.ranges();
-        const auto gaps_after = ledger.gaps();
-        for (const auto& r : minus(ranges_before, ranges_after, range_key))
-            if (auto d = c.run("DELETE FROM seq_ranges WHERE gateway = $1 AND first = $2",
-                               pg::Params().integer(*gid).integer(static_cast<int64_t>(r.first)));
-                !d)
-                return failed(d);
-        for (const auto& g : minus(gaps_before, gaps_after, gap_key))
-            if (auto d = c.run("DELETE FROM seq_gaps WHERE gateway = $1 AND first = $2",
-                               pg::Params().integer(*gid).integer(static_cast<int64_t>(g.first)));
-                !d)
-                return failed(d);
-        for (const auto& r : minus(ranges_after, ranges_before, range_key))
-            if (auto in = c.run("INSERT INTO seq_ranges(gateway, first, last) VALUES($1, $2, $3)",
-                                pg::Params()
-                                    .integer(*gid)
-                                    .integer(static_cast<int64_t>(r.first))
-                                    .integer(static_cast<int64_t>(r.last)));
-                !in)
-                return failed(in);
-        for (const auto& g : minus(gaps_after, gaps_before, gap_key))
-            if (auto in = c.run(
-                    "INSERT INTO seq_gaps(gateway, first, last, opened_ms) VALUES($1, $2, $3, $4)",
-                    pg::Params()
-                        .integer(*gid)
-                        .integer(static_cast<int64_t>(g.first))
-                        .integer(static_cast<int64_t>(g.last))
-                        .integer(g.opened));
-                !in)
-                return failed(in);
-        return added;
-    });
+            // Only the rows that changed (usually one range grows by one), deleted first so that
+            // the exclusion constraint never sees the old and the new range of one seq side by
+            // side; and the COMMIT, all in one round trip.
+            const auto ranges_after = ledger.ranges();
+            const auto gaps_after = ledger.gaps();
+            std::vector<pg::Statement> writes;
+            auto key = [&](uint64_t first) {
+                return pg::Params().integer(gid).integer(static_cast<int64_t>(first));
+            };
+            for (const auto& r : minus(ranges_before, ranges_after, range_key))
+                writes.push_back(
+                    {"DELETE FROM seq_ranges WHERE gateway = $1 AND first = $2", key(r.first)});
+            for (const auto& g : minus(gaps_before, gaps_after, gap_key))
+                writes.push_back(
+                    {"DELETE FROM seq_gaps WHERE gateway = $1 AND first = $2", key(g.first)});
+            for (const auto& r : minus(ranges_after, ranges_before, range_key))
+                writes.push_back({"INSERT INTO seq_ranges(gateway, first, last) VALUES($1, $2, $3)",
+                                  key(r.first).integer(static_cast<int64_t>(r.last))});
+            for (const auto& g : minus(gaps_after, gaps_before, gap_key))
+                writes.push_back(
+                    {"INSERT INTO seq_gaps(gateway, first, last, opened_ms) VALUES($1, $2, $3, $4)",
+                     key(g.first).integer(static_cast<int64_t>(g.last)).integer(g.opened)});
+            writes.push_back({"COMMIT", {}});
+            if (auto w = c.pipeline(writes); !w) return failed(w);
+            return added;
+        },
+        Impl::Statements::one);
 }
 
 Result<void> PostgresStore::record_alarm(const AlarmRecord& a) {
@@ -453,7 +492,9 @@ Result<void> PostgresStore::record_alarm(const AlarmRecord& a) {
         std::string(
             "INSERT INTO alarms(gateway, id, type, severity, asset, meter, started_ms, "
             "raised_ms, cleared_ms, received_ms, details) "
-            "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+            "SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, $8::bigint, "
+            "$9::bigint, $10::bigint, $11::bigint, $12::text "
+            "FROM gateways WHERE site = $1 AND gateway = $2 "
             "ON CONFLICT(gateway, id) DO UPDATE SET ") +
         kAlarmMergeSet;
     return impl_->write(a.gw, a.received, upsert.c_str(),
@@ -474,7 +515,8 @@ Result<void> PostgresStore::record_head(const GatewayRef& gw, const HeadRecord& 
     return impl_->write(
         gw, head.received,
         "INSERT INTO chain_heads(gateway, n, head, ts, received_ms) "
-        "VALUES($1, $2, $3, $4, $5) ON CONFLICT(gateway, n) DO NOTHING",
+        "SELECT id, $3::bigint, $4::bytea, $5::text, $6::bigint FROM gateways "
+        "WHERE site = $1 AND gateway = $2 ON CONFLICT(gateway, n) DO NOTHING",
         pg::Params().integer(head.n).bytes(bytes(head.head)).text(head.ts).integer(head.received));
 }
 
@@ -490,16 +532,18 @@ Result<void> PostgresStore::set_chain(const GatewayRef& gw, const ChainRecord& c
         .integer(c.last_ts)
         .text(c.reason);
     return impl_->write(gw, wall_now_ms(),
-                        "UPDATE gateways SET chain_state = $2, chain_key = $3, "
-                        "chain_fingerprint = $4, chain_n = $5, chain_head = $6, "
-                        "chain_ts_ms = $7, chain_reason = $8 WHERE id = $1",
+                        "UPDATE gateways SET chain_state = $3, chain_key = $4, "
+                        "chain_fingerprint = $5, chain_n = $6, chain_head = $7, "
+                        "chain_ts_ms = $8, chain_reason = $9 WHERE site = $1 AND gateway = $2",
                         params);
 }
 
 Result<void> PostgresStore::record_reply(const GatewayRef& gw, const ReplyRecord& reply) {
     return impl_->write(gw, reply.received,
                         "INSERT INTO command_replies(gateway, nonce, verb, ok, reason, ts_ms, "
-                        "result, received_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                        "result, received_ms) SELECT id, $3::text, $4::text, $5::boolean, "
+                        "$6::text, $7::bigint, $8::text, $9::bigint FROM gateways "
+                        "WHERE site = $1 AND gateway = $2",
                         pg::Params()
                             .optional(reply.nonce)
                             .text(reply.verb)
