@@ -34,7 +34,7 @@ BasicAuth::Verdict BasicAuth::check(std::string_view authorization) {
     if (authorization.empty()) return Verdict::wrong;
     const std::string digest = chain::hex(chain::sha256(authorization));
     std::lock_guard lock(mutex_);
-    if (accepted_.count(digest) != 0) return Verdict::ok;
+    if (accepted_.contains(digest)) return Verdict::ok;
     if (failed_once_ && clock_.mono_ns() - last_failure_ < kFailurePauseNs) return Verdict::busy;
     auto credentials = basic_credentials(authorization);
     bool good = false;

@@ -21,7 +21,9 @@ using namespace sealwatch::county::web;
 namespace {
 
 constexpr WallMs kNow = 1'795'298'400'000;  // 2026-11-21T22:00:00Z, a minute's start
-constexpr int64_t kHourMs = 3'600'000;
+constexpr int64_t kMinMs = 60'000;
+constexpr int64_t kHourMs = 60 * kMinMs;
+constexpr int64_t kDayMs = 24 * kHourMs;
 
 GatewaySummary gateway(const std::string& site, const std::string& id, bool online, WallMs last,
                        uint64_t missing, int64_t alarms, ChainState chain) {
@@ -61,16 +63,16 @@ PageData fleet() {
     d.gateways = {
         gateway("plant-01", "gw-001", true, kNow - 2000, 0, 1, ChainState::verified),
         gateway("plant-01", "gw-002", true, kNow - 300'000, 0, 0, ChainState::broken),
-        gateway("plant-11", "gw-007", false, kNow - 3 * 86'400'000, 2, 0, ChainState::unverified)};
-    d.open_alarms = {alarm(d.gateways[0].gw, "a-1", kNow - 12 * 60'000)};
+        gateway("plant-11", "gw-007", false, kNow - 3 * kDayMs, 2, 0, ChainState::unverified)};
+    d.open_alarms = {alarm(d.gateways[0].gw, "a-1", kNow - 12 * kMinMs)};
     Timeline t{d.gateways[0].gw, kNow - 2 * kHourMs, kNow, {}, {}};
     // m1: two consecutive minutes, a gap, one more; m2 one lone minute, drawing negative power.
-    t.power = {{"m1", kNow - 30 * 60'000, 60, 60 * 800'000.0, 790'000, 812'000},
-               {"m1", kNow - 29 * 60'000, 60, 60 * 805'000.0, 800'000, 809'000},
-               {"m1", kNow - 10 * 60'000, 30, 30 * 100.0, 90, 110},
-               {"m2", kNow - 20 * 60'000, 10, -10 * 50.0, -60, -40}};
-    t.alarms = {alarm(t.gw, "a-1", kNow - 12 * 60'000),
-                alarm(t.gw, "a-0", kNow - 40 * 60'000, kNow - 25 * 60'000),
+    t.power = {{"m1", kNow - 30 * kMinMs, 60, 60 * 800'000.0, 790'000, 812'000},
+               {"m1", kNow - 29 * kMinMs, 60, 60 * 805'000.0, 800'000, 809'000},
+               {"m1", kNow - 10 * kMinMs, 30, 30 * 100.0, 90, 110},
+               {"m2", kNow - 20 * kMinMs, 10, -10 * 50.0, -60, -40}};
+    t.alarms = {alarm(t.gw, "a-1", kNow - 12 * kMinMs),
+                alarm(t.gw, "a-0", kNow - 40 * kMinMs, kNow - 25 * kMinMs),
                 alarm(t.gw, "a-old", kNow - 30 * kHourMs, kNow - 29 * kHourMs)};
     d.timeline = t;
     return d;
