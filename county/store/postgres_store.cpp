@@ -559,31 +559,48 @@ Result<void> PostgresStore::record_power(const GatewayRef& gw,
                                          WallMs keep_from) {
     // Not idempotent over a retried COMMIT (a minute's n and sum would count twice): the chart
     // may then show one message's minutes too high; the seq ledger, which proves, stays exact.
-    return impl_->transaction([&](pg::Connection& c) -> Result<void> {
-        auto gid = Impl::gateway_id(c, gw, wall_now_ms(), false);
-        if (!gid) return failed(gid);
-        for (const auto& m : minutes) {
-            if (m.minute < keep_from) continue;
-            auto merged = c.run(
-                "INSERT INTO power_minutes AS p(gateway, minute_ms, meter, n, sum_w, min_w, "
-                "max_w) VALUES($1, $2, $3, $4, $5, $6, $7) "
-                "ON CONFLICT(gateway, minute_ms, meter) DO UPDATE SET "
-                "  n = p.n + excluded.n, sum_w = p.sum_w + excluded.sum_w, "
-                "  min_w = least(p.min_w, excluded.min_w), max_w = greatest(p.max_w, "
-                "excluded.max_w)",
-                pg::Params()
-                    .integer(*gid)
-                    .integer(m.minute)
-                    .text(m.meter)
-                    .integer(m.n)
-                    .real(m.sum_w)
-                    .real(m.min_w)
-                    .real(m.max_w));
-            if (!merged) return failed(merged);
-        }
-        return c.run("DELETE FROM power_minutes WHERE gateway = $1 AND minute_ms < $2",
-                     pg::Params().integer(*gid).integer(keep_from));
-    });
+    // Two round trips whatever the number of minutes: BEGIN with the gateway's id, then every
+    // minute's merge, the trim and COMMIT as one pipeline.
+    return impl_->transaction(
+        [&](pg::Connection& c) -> Result<void> {
+            auto start = c.pipeline({{"BEGIN", {}},
+                                     {"SELECT id FROM gateways WHERE site = $1 AND gateway = $2",
+                                      pg::Params().text(gw.site).text(gw.gateway)}});
+            if (!start) return failed(start);
+            int64_t gid = 0;
+            if ((*start)[1].size() == 1) {
+                gid = (*start)[1].integer(0, 0);
+            } else {
+                auto made = Impl::gateway_id(c, gw, wall_now_ms(), false);
+                if (!made) return failed(made);
+                gid = *made;
+            }
+            std::vector<pg::Statement> writes;
+            for (const auto& m : minutes) {
+                if (m.minute < keep_from) continue;
+                writes.push_back(
+                    {"INSERT INTO power_minutes AS p(gateway, minute_ms, meter, n, sum_w, min_w, "
+                     "max_w) VALUES($1, $2, $3, $4, $5, $6, $7) "
+                     "ON CONFLICT(gateway, minute_ms, meter) DO UPDATE SET "
+                     "  n = p.n + excluded.n, sum_w = p.sum_w + excluded.sum_w, "
+                     "  min_w = least(p.min_w, excluded.min_w), max_w = greatest(p.max_w, "
+                     "excluded.max_w)",
+                     pg::Params()
+                         .integer(gid)
+                         .integer(m.minute)
+                         .text(m.meter)
+                         .integer(m.n)
+                         .real(m.sum_w)
+                         .real(m.min_w)
+                         .real(m.max_w)});
+            }
+            writes.push_back({"DELETE FROM power_minutes WHERE gateway = $1 AND minute_ms < $2",
+                              pg::Params().integer(gid).integer(keep_from)});
+            writes.push_back({"COMMIT", {}});
+            if (auto w = c.pipeline(writes); !w) return failed(w);
+            return {};
+        },
+        Impl::Statements::one);
 }
 
 Result<std::vector<PowerMinute>> PostgresStore::power(const GatewayRef& gw, WallMs from,
