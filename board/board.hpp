@@ -1,8 +1,8 @@
 #pragma once
 // Gateway hardware behind small interfaces, one real (Linux) and one sim implementation each:
 // the hardware watchdog, the enclosure tamper switch, the status LED, the wall clock and its
-// synchronisation state, RS-485 direction control. Library code: no logging; failures come back
-// as values and the caller logs once.
+// synchronisation state, RS-485 direction control, the mount points of an inspector's USB stick.
+// Library code: no logging; failures come back as values and the caller logs once.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,7 +38,9 @@ class TamperInput {
     virtual bool present() const = 0;
 };
 
-enum class LedPattern { off, ok, uplink_down, alarm };
+// The last three are an inspector's USB stick (docs/inspector.md): being written (do not pull),
+// written and synced (safe to pull), nothing written (refused or failed; safe to pull).
+enum class LedPattern { off, ok, uplink_down, alarm, stick_busy, stick_done, stick_refused };
 const char* to_string(LedPattern pattern);
 
 class StatusLed {
@@ -62,6 +64,19 @@ class Clock {
     virtual ClockInfo status() = 0;
 };
 
+// The mount points where an inspector's USB stick appears ([board] usb_mounts). Mounting is the
+// system's business (a udev rule, systemd-mount, fstab's x-systemd.automount); this only says
+// which declared mount points have a filesystem on them now.
+class StickWatch {
+  public:
+    virtual ~StickWatch() = default;
+    // The declared mount points with a stick on them now, in the order declared.
+    virtual Result<std::vector<std::string>> mounted() = 0;
+    // Called between the pieces written to a stick. The sim board plays a slow stick here (so a
+    // test can pull it halfway); real boards return at once.
+    virtual void pace_write() {}
+};
+
 // An opened board. Every part is present (a null implementation where the board has none).
 struct Board {
     Settings settings;
@@ -69,6 +84,7 @@ struct Board {
     std::unique_ptr<TamperInput> tamper;
     std::unique_ptr<StatusLed> led;
     std::unique_ptr<Clock> clock;
+    std::unique_ptr<StickWatch> sticks;
     // What could not be opened and was replaced by a null part (for the caller to log).
     std::vector<std::string> notes;
 };

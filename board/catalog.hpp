@@ -26,6 +26,9 @@ struct Settings {
     // kernel's RS-485 mode (TIOCSRS485) is turned on for them at start.
     std::vector<std::string> rs485_devices;
     bool rs485_rts_on_send = true;  // RTS high while sending (most transceivers: DE active high)
+    // Where an inspector's USB stick is mounted (docs/inspector.md); empty = no stick is
+    // watched. The sim board's are relative to sim_dir, and present while the folder exists.
+    std::vector<std::string> usb_mounts;
     // sim board: the folder holding its control and state files (owned by the test).
     std::string sim_dir;
 };
@@ -39,19 +42,22 @@ struct CatalogEntry {
 inline constexpr CatalogEntry kBoards[] = {
     {"generic",
      "any ARM (or x86) Linux gateway: /dev/watchdog if present, no tamper switch, LED "
-     "or RS-485 switching unless configured"},
+     "or RS-485 switching unless configured, USB sticks at /media/usb0../media/usb3"},
     {"rpi",
      "Raspberry Pi 3/4/CM4-based DIN-rail gateways: bcm2835 watchdog (15 s max), ACT "
-     "LED, tamper switch on GPIO27, RS-485 direction by RTS on ttyAMA0"},
+     "LED, tamper switch on GPIO27, RS-485 direction by RTS on ttyAMA0, USB sticks at "
+     "/media/usb0../media/usb3"},
     {"sim",
      "simulated board for tests: watchdog, tamper, LED, clock and RS-485 are files in "
-     "sim_dir"},
+     "sim_dir, a USB stick is the folder sim_dir/usb"},
 };
 
 // The defaults of a named board; nullopt for an unknown name.
 inline std::optional<Settings> defaults(std::string_view name) {
     Settings s;
     s.name = std::string(name);
+    // The mount points usbmount used and a udev rule or fstab line can keep using: one per port.
+    s.usb_mounts = {"/media/usb0", "/media/usb1", "/media/usb2", "/media/usb3"};
     if (name == "generic") return s;
     if (name == "rpi") {
         // bcm2835_wdt cannot count longer than about 15 s.
@@ -71,6 +77,7 @@ inline std::optional<Settings> defaults(std::string_view name) {
         s.tamper_chip = "sim";
         s.tamper_line = 0;
         s.led = "sim";
+        s.usb_mounts = {"usb"};
         return s;
     }
     return std::nullopt;

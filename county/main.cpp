@@ -1,5 +1,6 @@
 // sealwatch-county: the county office's side (docs/county.md, docs/security.md,
-// docs/protocol.md): run, status, gaps, alarms, keygen, send, web-password.
+// docs/protocol.md, docs/inspector.md): run, status, gaps, alarms, keygen, send, request,
+// web-password.
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -12,6 +13,7 @@
 #include "common/log.hpp"
 #include "county/config.hpp"
 #include "county/report.hpp"
+#include "county/request.hpp"
 #include "county/run.hpp"
 #include "county/send.hpp"
 #include "county/store/open_store.hpp"
@@ -152,6 +154,23 @@ int main(int argc, char** argv) {
         "web-password",
         "read a password on stdin, print the [web] password_hash line for the county config");
 
+    county::RequestOptions req;
+    auto* rq = app.add_subcommand(
+        "request", "sign an inspector's request for a gateway's evidence, for a USB stick");
+    rq->add_option("-c,--config", config_path, "the county config")->capture_default_str();
+    rq->add_option("--gateway", req.gateway, "the gateway's id")->required();
+    rq->add_option("--from", req.from, "start of the period (RFC 3339 or Unix seconds)")
+        ->required();
+    rq->add_option("--to", req.to, "end of the period")->required();
+    rq->add_option("--asset", req.asset, "only this asset (default: all)");
+    rq->add_option("--inspector", req.inspector, "who carries the stick (recorded in the chain)")
+        ->required();
+    rq->add_option("--expires", req.expires, "when the request lapses (at most 24 h after now)")
+        ->required();
+    rq->add_option("--issued", req.issued, "the request's issue time (default: now)");
+    rq->add_option("--key", req.key_id, "the [[command_key]] to sign with (default: the first)");
+    rq->add_option("--out", req.out, "the file, named sealwatch-request*.json")->required();
+
     auto* rn = app.add_subcommand(
         "run", "record every gateway's messages from the broker (foreground, until SIGTERM)");
     rn->add_option("-c,--config", config_path, "the county config")->capture_default_str();
@@ -180,6 +199,11 @@ int main(int argc, char** argv) {
         if (r.app->parsed()) return read_verb(verb, config_path, r);
     if (kg->parsed()) return keygen(out, id);
     if (wp->parsed()) return web_password();
+    if (rq->parsed()) {
+        auto cfg = load_config(config_path);
+        if (!cfg) return 2;
+        return county::request(*cfg, req);
+    }
     if (sd->parsed()) {
         // The link logs for the agent ("uplink: … keeps buffering"); send says it in its own
         // words, with the broker's reason.

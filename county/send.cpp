@@ -183,16 +183,14 @@ int send(const Config& cfg, const SendOptions& o) {
     if (!is_valid_id(o.gateway)) return usage("'" + o.gateway + "' is not a gateway id");
     if (o.site && !is_valid_id(*o.site)) return usage("'" + *o.site + "' is not a site id");
     auto verb = command::parse_verb(o.verb);
-    if (!verb) return usage("unknown verb '" + o.verb + "' (ping, set-state, export, reload)");
+    if (!verb || !command::arrives_by(*verb, command::Channel::mqtt))
+        return usage("unknown verb '" + o.verb +
+                     "' (ping, set-state, export, reload; an "
+                     "inspection goes on a USB stick: sealwatch-county request)");
     if (auto p = command::args_problem(*verb, o.args); !p.empty()) return usage(o.verb + ": " + p);
     const bool exporting = *verb == command::Verb::export_bundle;
     if (exporting && o.out_dir.empty()) return usage("export needs --out DIR");
-    if (cfg.command_keys.empty())
-        return usage(cfg.file + " has no [[command_key]] to sign with (docs/county.md)");
-    const CommandKey* key_entry =
-        o.key_id ? cfg.find_command_key(*o.key_id) : &cfg.command_keys.front();
-    if (!key_entry) return usage("no [[command_key]] with id '" + *o.key_id + "' in " + cfg.file);
-    auto key = chain::SigningKey::load_pem(key_entry->private_key_file);
+    auto key = county_key(cfg, o.key_id);
     if (!key) return usage(key.error().message);
     std::optional<chain::PublicKey> pinned;
     if (o.pubkey) {
@@ -214,11 +212,8 @@ int send(const Config& cfg, const SendOptions& o) {
     }
     body.expires = body.issued + WallMs{o.valid_for_s} * 1000;
     body.nonce = new_nonce();
-    auto payload = sign_command(*key, key_entry->id, body);
+    auto payload = sign_command(key->key, key->id, body);
     if (!payload) return usage(payload.error().message);
-    if (payload->size() > wire::kCommandMaxBytes)
-        return usage("the command is " + std::to_string(payload->size()) +
-                     " bytes; a gateway takes at most 16 KiB (shorten the note)");
 
     // One connection: the gateway's retained status (for its site), its replies and, for
     // export, this command's chunks. Subscribed before anything is published.

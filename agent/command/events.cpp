@@ -19,6 +19,65 @@ Event accepted_event(const std::string& gateway, const wire::CommandBody& body,
     return e;
 }
 
+Severity refusal_severity(Refusal why) {
+    return why == Refusal::bad_signature || why == Refusal::replayed ||
+                   why == Refusal::unknown_key || why == Refusal::other_gateway
+               ? Severity::major
+               : Severity::minor;
+}
+
+namespace {
+
+Event stick_event(const std::string& type, const std::string& gateway, Severity severity,
+                  WallMs now) {
+    Event e;
+    e.type = type;
+    e.id = gateway + ":" + type + ":" + std::to_string(now);
+    e.state = EventState::info;
+    e.severity = severity;
+    e.ts = e.started = now;
+    return e;
+}
+
+// Who asked for which period: the first details of `inspection` and `inspection_failed`.
+void request_details(Event& e, const wire::CommandBody& body, const std::string& key) {
+    const auto& a = body.args;
+    e.details["inspector"] = a.value("inspector", std::string());
+    e.details["key"] = key;
+    e.details["nonce"] = body.nonce;
+    e.details["from"] = a.value("from", std::string());
+    e.details["to"] = a.value("to", std::string());
+    e.details["asset"] = a.contains("asset") ? nlohmann::ordered_json(a.at("asset"))
+                                             : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
+
+Event inspection_event(const std::string& gateway, const wire::CommandBody& body,
+                       const std::string& key, const nlohmann::ordered_json& written, WallMs now) {
+    auto e = stick_event("inspection", gateway, Severity::info, now);
+    e.id = gateway + ":inspection:" + body.nonce;  // a request is carried out once
+    request_details(e, body, key);
+    for (const auto& [name, value] : written.items()) e.details[name] = value;
+    return e;
+}
+
+Event inspection_refused_event(const std::string& gateway, std::string_view reason,
+                               Severity severity, nlohmann::ordered_json details, WallMs now) {
+    auto e = stick_event("inspection_refused", gateway, severity, now);
+    e.details["reason"] = reason;
+    for (const auto& [name, value] : details.items()) e.details[name] = value;
+    return e;
+}
+
+Event inspection_failed_event(const std::string& gateway, const wire::CommandBody& body,
+                              const std::string& key, nlohmann::ordered_json details, WallMs now) {
+    auto e = stick_event("inspection_failed", gateway, Severity::minor, now);
+    request_details(e, body, key);
+    for (const auto& [name, value] : details.items()) e.details[name] = value;
+    return e;
+}
+
 std::optional<Event> RefusalTally::refused(Refusal why, std::string_view topic_verb,
                                            const Verdict& verdict, WallMs now) {
     auto& r = reasons_[static_cast<size_t>(why)];
@@ -52,11 +111,7 @@ Event RefusalTally::event(Refusal why, Reason& r, WallMs now) {
     e.type = "command_refused";
     e.id = gateway_ + ":command_refused:" + std::string(reason(why)) + ":" + std::to_string(now);
     e.state = EventState::info;
-    // A forged signature or a replay is somebody trying; broken payloads are noise.
-    e.severity = why == Refusal::bad_signature || why == Refusal::replayed ||
-                         why == Refusal::unknown_key || why == Refusal::other_gateway
-                     ? Severity::major
-                     : Severity::minor;
+    e.severity = refusal_severity(why);
     e.ts = e.started = now;
     e.details["reason"] = reason(why);
     e.details["count"] = r.pending;

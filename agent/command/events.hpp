@@ -21,6 +21,24 @@ inline constexpr WallMs kRefusalEventEveryMs = 60000;
 Event accepted_event(const std::string& gateway, const wire::CommandBody& body,
                      const std::string& key, const nlohmann::json& result, WallMs now);
 
+// A forged signature or a replay is somebody trying (major); broken payloads are noise (minor).
+Severity refusal_severity(Refusal why);
+
+// An inspector's USB stick (docs/inspector.md), one event per stick plugged, all state info:
+// `inspection`: the bundle is on the stick and synced. Details inspector, key, nonce, from, to,
+// asset (null: all), then what `written` says (folder, manifest_sha256, bytes, readings, ...).
+Event inspection_event(const std::string& gateway, const wire::CommandBody& body,
+                       const std::string& key, const nlohmann::ordered_json& written, WallMs now);
+// `inspection_refused`: nothing was written. `reason` is a command refusal reason (verify.hpp)
+// or no_request / read_only / unreadable; `details` adds what is known (key, nonce, detail).
+Event inspection_refused_event(const std::string& gateway, std::string_view reason,
+                               Severity severity, nlohmann::ordered_json details, WallMs now);
+// `inspection_failed` (minor): the request was good, the stick did not take the bundle whole
+// (details reason: stick_full, pulled, write_failed, export_failed, stopping; message; left:
+// what stayed on the stick).
+Event inspection_failed_event(const std::string& gateway, const wire::CommandBody& body,
+                              const std::string& key, nlohmann::ordered_json details, WallMs now);
+
 // Counts refusals per reason and says when one becomes an event.
 class RefusalTally {
   public:

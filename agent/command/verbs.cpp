@@ -58,8 +58,8 @@ std::string set_state_problem(const json& args) {
     return {};
 }
 
-std::string export_problem(const json& args) {
-    if (auto p = unexpected_member(args, {"from", "to", "asset"}); !p.empty()) return p;
+// from, to and the optional asset of a period to export (export, inspect).
+std::string period_problem(const json& args) {
     std::string problem;
     const auto* from = string_arg(args, "from", true, problem);
     const auto* to = string_arg(args, "to", true, problem);
@@ -73,10 +73,26 @@ std::string export_problem(const json& args) {
     return {};
 }
 
+std::string export_problem(const json& args) {
+    if (auto p = unexpected_member(args, {"from", "to", "asset"}); !p.empty()) return p;
+    return period_problem(args);
+}
+
+std::string inspect_problem(const json& args) {
+    if (auto p = unexpected_member(args, {"from", "to", "asset", "inspector"}); !p.empty())
+        return p;
+    std::string problem;
+    const auto* inspector = string_arg(args, "inspector", true, problem);
+    if (!problem.empty()) return problem;
+    if (inspector->empty() || inspector->size() > kMaxByBytes)
+        return "arg 'inspector' must be 1 to " + std::to_string(kMaxByBytes) + " bytes";
+    return period_problem(args);
+}
+
 }  // namespace
 
 std::optional<Verb> parse_verb(std::string_view text) {
-    for (auto v : {Verb::ping, Verb::set_state, Verb::export_bundle, Verb::reload})
+    for (auto v : {Verb::ping, Verb::set_state, Verb::export_bundle, Verb::reload, Verb::inspect})
         if (to_string(v) == text) return v;
     return std::nullopt;
 }
@@ -91,8 +107,14 @@ std::string_view to_string(Verb verb) {
             return "export";
         case Verb::reload:
             return "reload";
+        case Verb::inspect:
+            return "inspect";
     }
     return "?";
+}
+
+bool arrives_by(Verb verb, Channel channel) {
+    return (verb == Verb::inspect) == (channel == Channel::stick);
 }
 
 std::string args_problem(Verb verb, const json& args) {
@@ -105,6 +127,8 @@ std::string args_problem(Verb verb, const json& args) {
             return set_state_problem(args);
         case Verb::export_bundle:
             return export_problem(args);
+        case Verb::inspect:
+            return inspect_problem(args);
     }
     return "unknown verb";
 }

@@ -5,6 +5,9 @@
 //   set-state  {"asset","state","by"[,"note"]}            as `sealwatch asset set-state`
 //   export     {"from","to"[,"asset"]}                    bundle chunks on P/cmd/export/<nonce>
 //   reload     {}                                         re-reads the config, as SIGHUP
+//   inspect    {"from","to","inspector"[,"asset"]}        only from a USB stick
+//   (docs/inspector.md):
+//                                                         the bundle written to the stick
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,7 +16,13 @@
 
 namespace sealwatch::command {
 
-enum class Verb { ping, set_state, export_bundle, reload };
+enum class Verb { ping, set_state, export_bundle, reload, inspect };
+
+// How a signed request reached the gateway. `inspect` comes only on an inspector's USB stick
+// (sealwatch-county request), the others only over MQTT: a request copied from one path to the
+// other is refused as an unknown verb.
+enum class Channel { mqtt, stick };
+bool arrives_by(Verb verb, Channel channel);
 
 std::optional<Verb> parse_verb(std::string_view text);
 std::string_view to_string(Verb verb);

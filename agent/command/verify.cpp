@@ -40,6 +40,12 @@ std::string_view reason(Refusal refusal) {
     return "?";
 }
 
+std::vector<TrustedKey> trusted_keys(const config::Config& cfg) {
+    std::vector<TrustedKey> keys;
+    for (const auto& k : cfg.command_keys) keys.push_back({k.id, k.public_key});
+    return keys;
+}
+
 namespace {
 
 Verdict refused(Verdict v, Refusal why, std::string detail = {}) {
@@ -90,6 +96,10 @@ Verdict verify(std::string_view topic_verb, std::string_view payload, const Cont
     }
     auto verb = parse_verb(body->verb);
     if (!verb) return refused(std::move(v), Refusal::unknown_verb);
+    if (!arrives_by(*verb, context.channel))
+        return refused(std::move(v), Refusal::unknown_verb,
+                       *verb == Verb::inspect ? "inspect comes on a USB stick, not over MQTT"
+                                              : "a USB stick carries only inspect requests");
     if (auto problem = args_problem(*verb, body->args); !problem.empty())
         return refused(std::move(v), Refusal::bad_args, std::move(problem));
 

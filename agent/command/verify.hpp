@@ -12,9 +12,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chain/crypto.hpp"
+#include "command/verbs.hpp"
 #include "common/clock.hpp"
+#include "config/config.hpp"
 #include "wire/command.hpp"
 
 namespace sealwatch::command {
@@ -35,7 +38,7 @@ enum class Refusal {
     too_long,       // expires more than 24 h after issued
     expired,        // expires in the past (clock synchronised)
     issued_ahead,   // issued more than 5 min in the future (clock synchronised)
-    unknown_verb,   // not a verb this gateway carries out
+    unknown_verb,   // not a verb this gateway carries out (on this channel)
     bad_args,       // args do not fit the verb
     replayed,       // the nonce was seen before
     nonce_unsaved,  // the nonce could not be recorded, so a replay could not be refused later
@@ -49,6 +52,8 @@ struct TrustedKey {
     std::string id;
     chain::PublicKey key{};
 };
+// The config's [[command_key]] tables.
+std::vector<TrustedKey> trusted_keys(const config::Config& cfg);
 
 // The nonces of accepted commands. seen() and remember() are called on the command thread only.
 class NonceMemory {
@@ -64,6 +69,8 @@ struct Context {
     std::span<const TrustedKey> keys;
     WallMs now = 0;
     bool clock_synced = false;
+    // An inspector's USB stick carries `inspect` requests, MQTT the other verbs (verbs.hpp).
+    Channel channel = Channel::mqtt;
 };
 
 struct Verdict {

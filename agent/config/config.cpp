@@ -294,6 +294,13 @@ class Parser {
         r.read("led", h.led);
         r.read("rs485_devices", h.rs485_devices);
         r.read("rs485_rts_on_send", h.rs485_rts_on_send);
+        r.read("usb_mounts", h.usb_mounts);
+        for (const auto& m : h.usb_mounts)
+            if (m.empty() || (h.name == "sim") == (m.front() == '/'))
+                r.problem("usb_mounts", h.name == "sim"
+                                            ? "'usb_mounts' of the sim board are folders "
+                                              "relative to sim_dir"
+                                            : "'usb_mounts' must be absolute paths");
         r.read("sim_dir", h.sim_dir, h.name == "sim" ? Need::required : Need::optional);
         if (h.name != "sim" && !h.sim_dir.empty())
             r.problem("sim_dir", "'sim_dir' belongs to the sim board (name = \"sim\")");

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "daemon/appliance.hpp"
 #include "daemon/commands.hpp"
+#include "daemon/inspections.hpp"
 #include "detect/detector.hpp"
 #include "evidence/agent_side.hpp"
 #include "poll/bus_thread.hpp"
@@ -163,6 +164,7 @@ class MainLoop {
         make_detector();
         running_ = std::make_unique<Running>(cfg_, store_, queue_, inbox_, boot_, clock_);
         desk_ = std::make_unique<CommandDesk>(cfg_, clock_.mono_ns());
+        sticks_ = std::make_unique<StickDesk>(appliance_->take_stick_watch());
         appliance_->ready();
         int64_t last_flush = clock_.wall_ms();
         int64_t last_retention = 0;
@@ -188,6 +190,7 @@ class MainLoop {
                 last_tick_ = now;
             }
             commands(now);
+            sticks_->turn({store_, cfg_, now, appliance_->clock_synced()}, events_);
             if (!events_.empty()) record_events();
             if (now - last_evidence_ >= 1000) {
                 last_evidence_ = now;
@@ -210,7 +213,7 @@ class MainLoop {
             if (auto r = running_->uplink().pump(now); !r) log_once("uplink", r.error().message);
             appliance_->turn(store_,
                              {running_->bus_due(), running_->uplink().in_flight(),
-                              !detector_->open_alarms().empty()},
+                              !detector_->open_alarms().empty(), sticks_->led()},
                              events_);
             if (now - last_retention >= int64_t{cfg_.storage.check_interval_s} * 1000) {
                 retention(now);
@@ -224,6 +227,8 @@ class MainLoop {
         log::info("stopping");
         appliance_->stopping();
         desk_->wait_for_export();
+        sticks_->stop();  // what it finished is recorded below
+        sticks_->turn({store_, cfg_, clock_.wall_ms(), appliance_->clock_synced()}, events_);
         running_.reset();
         flush();
         if (!events_.empty()) record_events();
@@ -471,6 +476,7 @@ class MainLoop {
     poll::Queue<Input> queue_;
     CommandInbox inbox_;
     std::unique_ptr<CommandDesk> desk_;
+    std::unique_ptr<StickDesk> sticks_;
     MonoNs reload_due_ns_ = 0;
     std::unique_ptr<Appliance> appliance_;
     std::unique_ptr<Running> running_;

@@ -164,7 +164,8 @@ void Appliance::turn(store::Store& store, const Turn& t, std::vector<Event>& out
     }
     if (!problem) feed(now);
 
-    board::LedPattern want = problem || !tamper_id_.empty() || t.alarm_open
+    board::LedPattern want = t.stick ? *t.stick
+                             : problem || !tamper_id_.empty() || t.alarm_open
                                  ? board::LedPattern::alarm
                              : linked_ ? board::LedPattern::ok
                                        : board::LedPattern::uplink_down;

@@ -37,6 +37,8 @@ class Appliance {
         std::vector<std::pair<std::string, MonoNs>> buses;  // BusThread::due_ns
         size_t in_flight = 0;
         bool alarm_open = false;
+        // An inspector's USB stick being handled (StickDesk::led): shown instead of the rest.
+        std::optional<board::LedPattern> stick;
     };
     void turn(store::Store& store, const Turn& t, std::vector<Event>& out);
     void on_link(const uplink::LinkNote& note);
@@ -45,6 +47,8 @@ class Appliance {
     bool clock_synced() const { return synced_; }
     // A deliberate stop: STOPPING=1, the hardware watchdog disarmed, LED off.
     void stopping();
+    // The board's USB mount points, for the StickDesk that watches them (once).
+    std::unique_ptr<board::StickWatch> take_stick_watch() { return std::move(board_.sticks); }
 
   private:
     explicit Appliance(const config::Config& cfg, board::Board b);

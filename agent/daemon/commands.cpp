@@ -12,12 +12,6 @@ namespace {
 
 constexpr WallMs kPurgeEveryMs = WallMs{3600} * 1000;
 
-std::vector<command::TrustedKey> trusted_keys(const config::Config& cfg) {
-    std::vector<command::TrustedKey> keys;
-    for (const auto& k : cfg.command_keys) keys.push_back({k.id, k.public_key});
-    return keys;
-}
-
 }  // namespace
 
 void CommandInbox::push(std::string topic, std::string payload) {
@@ -62,7 +56,7 @@ void CommandDesk::set_config(const config::Config& cfg) {
     gateway_ = cfg.gateway.id;
     prefix_ = cfg.uplink.topic_prefix;
     topics_ = wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id);
-    keys_ = trusted_keys(cfg);
+    keys_ = command::trusted_keys(cfg);
 }
 
 CommandDesk::Outcome CommandDesk::turn(CommandInbox& inbox, const Agent& agent,
@@ -185,6 +179,9 @@ nlohmann::json CommandDesk::carry_out(const command::Verdict& verdict, const Age
         }
         case command::Verb::reload:
             out.reload = true;
+            break;
+        case command::Verb::inspect:  // verify() takes it only from a USB stick
+            failure = "not over MQTT";
             break;
         case command::Verb::export_bundle:
             deferred = export_.start(agent.cfg, verdict.body, verdict.key, topics_, agent.publish);

@@ -5,11 +5,9 @@
 #include <fstream>
 #include <vector>
 
-#include "chain/crypto.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
-#include "evidence/bundle.hpp"
-#include "store/store.hpp"
+#include "daemon/local_export.hpp"
 
 namespace sealwatch::daemon {
 
@@ -43,28 +41,10 @@ int64_t chunks_of(int64_t size) {
 std::string export_and_publish(const config::Config& cfg, const wire::CommandBody& body,
                                const wire::Topics& topics, const ExportJob::Publish& publish,
                                nlohmann::json& result) {
-    const auto& data_dir = cfg.gateway.data_dir;
-    auto key = chain::SigningKey::load_pem(chain::gateway_key_path(data_dir));
-    if (!key) return "no gateway key: " + key.error().message;
-    auto store = store::Store::open_read_only((fs::path(data_dir) / "sealwatch.db").string());
-    if (!store) return "store: " + store.error().message;
-    const fs::path dir = fs::path(data_dir) / "exports" / body.nonce;
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    struct Cleanup {
-        fs::path dir;
-        ~Cleanup() {
-            std::error_code ignored;
-            fs::remove_all(dir, ignored);
-        }
-    } cleanup{dir};
-    evidence::ExportOptions options;
-    options.from = *parse_time(body.args.at("from").get<std::string>());
-    options.to = *parse_time(body.args.at("to").get<std::string>());
-    if (body.args.contains("asset")) options.asset = body.args.at("asset").get<std::string>();
-    options.out_dir = dir.string();
-    auto summary = evidence::export_bundle(*store, cfg, *key, options);
-    if (!summary) return "export: " + summary.error().message;
+    const ScratchFolder scratch(cfg, body.nonce);
+    const fs::path& dir = scratch.path();
+    auto summary = export_period(cfg, body.args, dir.string());
+    if (!summary) return summary.error().message;
 
     auto files = bundle_files(dir);
     int64_t bytes = 0, count = 0;

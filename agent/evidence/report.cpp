@@ -62,6 +62,9 @@ const char* type_zh(std::string_view t) {
         {"clock_jump", "时钟跳变"},
         {"asset_state_changed", "设备状态变更"},
         {"storage_budget", "存储空间不足"},
+        {"inspection", "现场检查导出（U盘）"},
+        {"inspection_refused", "U盘检查请求被拒绝"},
+        {"inspection_failed", "U盘检查导出失败"},
     };
     for (const auto& [en, zh] : names)
         if (t == en) return zh;

@@ -45,6 +45,15 @@ struct CommandBody {
 // [A-Za-z0-9_-]{16,64}
 bool valid_nonce(std::string_view nonce);
 
+// An inspector's request (`sealwatch-county request`, verb `inspect`) travels on a USB stick as
+// this same envelope, in a file at the stick's root named sealwatch-request*.json.
+inline constexpr std::string_view kStickRequestPrefix = "sealwatch-request";
+inline constexpr std::string_view kStickRequestSuffix = ".json";
+inline bool is_stick_request_name(std::string_view name) {
+    return name.size() >= kStickRequestPrefix.size() + kStickRequestSuffix.size() &&
+           name.starts_with(kStickRequestPrefix) && name.ends_with(kStickRequestSuffix);
+}
+
 // nullopt for anything that is not an object with exactly these three string members (and no
 // size check: the caller refuses an oversized payload before parsing it).
 std::optional<CommandEnvelope> parse_envelope(std::string_view payload);

@@ -14,6 +14,12 @@ const char* to_string(LedPattern pattern) {
             return "uplink_down";
         case LedPattern::alarm:
             return "alarm";
+        case LedPattern::stick_busy:
+            return "stick_busy";
+        case LedPattern::stick_done:
+            return "stick_done";
+        case LedPattern::stick_refused:
+            return "stick_refused";
     }
     return "?";
 }
@@ -23,6 +29,8 @@ Result<Board> open(const Settings& settings) {
     Board b;
     b.settings = settings;
     b.clock = detail::linux_clock();
+    b.sticks = settings.usb_mounts.empty() ? detail::null_stick_watch()
+                                           : detail::linux_stick_watch(settings.usb_mounts);
     if (!settings.watchdog_device.empty()) {
         auto w = detail::open_linux_watchdog(settings.watchdog_device, settings.watchdog_timeout_s);
         if (w) {

@@ -70,6 +70,12 @@ class SysfsLed final : public StatusLed {
                 return set("timer", "", "500", "500");
             case LedPattern::alarm:  // fast blink, 4 Hz
                 return set("timer", "", "125", "125");
+            case LedPattern::stick_busy:  // flicker, 10 Hz: writing to the stick, do not pull
+                return set("timer", "", "50", "50");
+            case LedPattern::stick_done:  // on, dark for 0.2 s every 2 s: done, safe to pull
+                return set("timer", "", "1800", "200");
+            case LedPattern::stick_refused:  // a short flash every 2 s: nothing written
+                return set("timer", "", "200", "1800");
         }
         return {};
     }

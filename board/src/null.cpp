@@ -1,4 +1,4 @@
-// Null parts: a board without a watchdog, tamper switch or LED.
+// Null parts: a board without a watchdog, tamper switch, LED or USB mount points.
 #include "src/parts.hpp"
 
 namespace sealwatch::board::detail {
@@ -26,6 +26,11 @@ class NullLed final : public StatusLed {
     Result<void> show(LedPattern) override { return {}; }
 };
 
+class NullStickWatch final : public StickWatch {
+  public:
+    Result<std::vector<std::string>> mounted() override { return std::vector<std::string>{}; }
+};
+
 }  // namespace
 
 std::unique_ptr<Watchdog> null_watchdog() {
@@ -36,6 +41,9 @@ std::unique_ptr<TamperInput> null_tamper() {
 }
 std::unique_ptr<StatusLed> null_led() {
     return std::make_unique<NullLed>();
+}
+std::unique_ptr<StickWatch> null_stick_watch() {
+    return std::make_unique<NullStickWatch>();
 }
 
 }  // namespace sealwatch::board::detail

@@ -8,10 +8,15 @@
 //   clock_offset_ms  read: milliseconds added to the real wall clock (fakes a clock jump)
 //   watchdog_reset read: "1" says the last reset was the watchdog's
 //   rs485          appended: one device per line that was put into RS-485 mode
+//   usb            a folder (or a symlink to one, e.g. a loop-mounted image): an inspector's
+//                  stick is plugged while it exists (usb_mounts, relative to the folder)
+//   usb_write_ms   read: milliseconds each piece written to the stick takes (a slow stick)
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "src/parts.hpp"
 
@@ -126,6 +131,36 @@ class SimClock final : public Clock {
     std::unique_ptr<Clock> base_;
 };
 
+// A stick is plugged while its folder exists: a test plugs one with an atomic rename (or a
+// symlink to a mounted filesystem) and pulls it by removing it.
+class SimStickWatch final : public StickWatch {
+  public:
+    SimStickWatch(std::filesystem::path dir, const std::vector<std::string>& mounts)
+        : dir_(std::move(dir)) {
+        for (const auto& m : mounts) mounts_.push_back(dir_ / m);
+    }
+    Result<std::vector<std::string>> mounted() override {
+        std::vector<std::string> out;
+        for (const auto& m : mounts_) {
+            std::error_code ec;
+            if (std::filesystem::is_directory(m, ec)) out.push_back(m.string());
+        }
+        return out;
+    }
+    void pace_write() override {
+        auto ms = read_file(dir_ / "usb_write_ms");
+        if (!ms) return;
+        try {
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(*ms)));
+        } catch (...) {  // a half-edited file: full speed this piece
+        }
+    }
+
+  private:
+    std::filesystem::path dir_;
+    std::vector<std::filesystem::path> mounts_;
+};
+
 }  // namespace
 
 Result<Board> open_sim(const Settings& settings) {
@@ -150,6 +185,7 @@ Result<Board> open_sim(const Settings& settings) {
         b.led = std::make_unique<SimLed>(dir / "led");
     else
         b.led = null_led();
+    b.sticks = std::make_unique<SimStickWatch>(dir, settings.usb_mounts);
     return b;
 }
 

@@ -168,6 +168,17 @@ class Harness:
         return None
 
 
+def wait(predicate, timeout, what):
+    """predicate()'s first true value, polled every 0.1 s; fails naming `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
 def readings(proc, seconds):
     """Collects the agent's JSON lines for `seconds`: list of (arrival, object)."""
     out = []

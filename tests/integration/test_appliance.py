@@ -20,7 +20,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Harness, agent_config, binary  # noqa: E402
+from harness import Harness, agent_config, binary, wait  # noqa: E402
 
 SCENARIO = """
 [[meter]]
@@ -84,16 +84,6 @@ def feeds(sim_dir):
 def led(sim_dir):
     with open(os.path.join(sim_dir, "led")) as f:
         return f.read().strip()
-
-
-def wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = predicate()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def events(proc, etype, timeout):

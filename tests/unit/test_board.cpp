@@ -105,6 +105,37 @@ TEST(GenericBoard, Rs485OnAPtyFails) {
     EXPECT_NE(r.error().message.find("/dev/ptmx"), std::string::npos);
 }
 
+TEST(SimBoard, AStickIsPluggedWhileItsFolderExists) {
+    TempDir d;
+    auto b = board::open(sim(d));
+    ASSERT_TRUE(b);
+    auto none = b->sticks->mounted();
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+    fs::create_directory(d.path / "usb");
+    auto one = b->sticks->mounted();
+    ASSERT_TRUE(one);
+    ASSERT_EQ(one->size(), 1u);
+    EXPECT_EQ(fs::path(one->front()), d.path / "usb");
+    fs::remove(d.path / "usb");
+    EXPECT_TRUE(b->sticks->mounted()->empty());
+}
+
+TEST(GenericBoard, StickMountPointsComeFromTheKernelsMountTable) {
+    // "/" is mounted everywhere; a folder that is no mount point is not a stick.
+    TempDir d;
+    auto s = *board::defaults("generic");
+    s.watchdog_device = "";
+    s.usb_mounts = {d.path.string(), "/", "/nonexistent/usb0"};
+    auto b = board::open(s);
+    ASSERT_TRUE(b);
+    auto m = b->sticks->mounted();
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(*m, std::vector<std::string>{"/"});
+    EXPECT_EQ(b->sticks->mounted().value(), std::vector<std::string>{"/"})
+        << "read again only when the table changed, the same answer";
+}
+
 TEST(Catalog, KnownBoards) {
     EXPECT_TRUE(board::defaults("generic"));
     EXPECT_TRUE(board::defaults("rpi"));

@@ -50,16 +50,22 @@ wire::CommandBody body(const std::string& verb = "ping") {
 
 class CommandVerify : public ::testing::Test {
   protected:
-    Verdict judge(const std::string& topic_verb, const std::string& payload, bool synced = true) {
+    Verdict judge(const std::string& topic_verb, const std::string& payload, bool synced = true,
+                  Channel channel = Channel::mqtt) {
         Context c;
         c.gateway = "gw-001";
         c.keys = keys;
         c.now = now;
         c.clock_synced = synced;
+        c.channel = channel;
         return verify(topic_verb, payload, c, nonces);
     }
     Verdict judge(const wire::CommandBody& b, bool synced = true) {
         return judge(b.verb, county.sign(wire::encode_body(b)), synced);
+    }
+    // As the agent judges a request file found on an inspector's USB stick.
+    Verdict judge_stick(const wire::CommandBody& b) {
+        return judge("inspect", county.sign(wire::encode_body(b)), true, Channel::stick);
     }
     void expect_refused(const Verdict& v, Refusal why) {
         ASSERT_FALSE(v.accepted());
@@ -280,8 +286,83 @@ TEST_F(CommandVerify, EveryRefusalHasItsOwnReason) {
         EXPECT_EQ(seen[std::string(reason(static_cast<Refusal>(i)))]++, 0) << i;
 }
 
+wire::CommandBody inspect_body() {
+    auto b = body("inspect");
+    b.args = {{"from", "2026-11-20T00:00:00Z"},
+              {"to", "2026-11-21T00:00:00Z"},
+              {"inspector", "Li Wei"},
+              {"asset", "furnace-2"}};
+    return b;
+}
+
+TEST_F(CommandVerify, AnInspectRequestOnAStickIsAccepted) {
+    auto v = judge_stick(inspect_body());
+    ASSERT_TRUE(v.accepted()) << reason(*v.refusal) << " " << v.detail;
+    EXPECT_EQ(v.body.args.at("inspector"), "Li Wei");
+    EXPECT_EQ(nonces.kept.size(), 1u);
+}
+
+TEST_F(CommandVerify, InspectOverMqttAndCommandsOnAStickAreUnknownVerbs) {
+    // A stick's request published on P/cmd/inspect is not carried out over the network...
+    auto v = judge(inspect_body());
+    expect_refused(v, Refusal::unknown_verb);
+    EXPECT_NE(v.detail.find("USB stick"), std::string::npos) << v.detail;
+    // ...and a signed ping or export copied onto a stick is not an inspection.
+    auto e = body("export");
+    e.args = {{"from", "2026-11-20T00:00:00Z"}, {"to", "2026-11-21T00:00:00Z"}};
+    expect_refused(judge("export", county.sign(wire::encode_body(e)), true, Channel::stick),
+                   Refusal::unknown_verb);
+    expect_refused(judge("inspect", county.sign(wire::encode_body(body())), true, Channel::stick),
+                   Refusal::verb_mismatch);
+}
+
+TEST_F(CommandVerify, AStickRequestIsJudgedLikeACommand) {
+    auto replay = inspect_body();
+    ASSERT_TRUE(judge_stick(replay).accepted());
+    auto v = judge_stick(replay);
+    ASSERT_FALSE(v.accepted());
+    EXPECT_EQ(*v.refusal, Refusal::replayed);
+    nonces.kept.clear();
+
+    auto expired = inspect_body();
+    expired.issued = kNow - 7200000;
+    expired.expires = kNow - 3600000;
+    expect_refused(judge_stick(expired), Refusal::expired);
+    auto other = inspect_body();
+    other.gateway = "gw-002";
+    expect_refused(judge_stick(other), Refusal::other_gateway);
+    County forger;
+    expect_refused(
+        judge("inspect", forger.sign(wire::encode_body(inspect_body())), true, Channel::stick),
+        Refusal::bad_signature);
+}
+
+TEST_F(CommandVerify, InspectArgsAreChecked) {
+    for (const auto& [args, says] : std::vector<std::pair<nlohmann::json, std::string>>{
+             {{{"from", "2026-11-20T00:00:00Z"}, {"to", "2026-11-21T00:00:00Z"}},
+              "missing arg 'inspector'"},
+             {{{"from", "2026-11-20T00:00:00Z"}, {"to", "2026-11-21T00:00:00Z"}, {"inspector", ""}},
+              "'inspector'"},
+             {{{"from", "2026-11-21T00:00:00Z"},
+               {"to", "2026-11-20T00:00:00Z"},
+               {"inspector", "Li"}},
+              "after"},
+             {{{"from", "2026-11-20T00:00:00Z"},
+               {"to", "2026-11-21T00:00:00Z"},
+               {"inspector", "Li"},
+               {"by", "x"}},
+              "unexpected arg 'by'"},
+         }) {
+        auto b = inspect_body();
+        b.args = args;
+        auto v = judge_stick(b);
+        expect_refused(v, Refusal::bad_args);
+        EXPECT_NE(v.detail.find(says), std::string::npos) << args.dump() << ": " << v.detail;
+    }
+}
+
 TEST(CommandVerbs, NamesRoundTrip) {
-    for (auto v : {Verb::ping, Verb::set_state, Verb::export_bundle, Verb::reload})
+    for (auto v : {Verb::ping, Verb::set_state, Verb::export_bundle, Verb::reload, Verb::inspect})
         EXPECT_EQ(parse_verb(to_string(v)), v);
     EXPECT_FALSE(parse_verb("PING"));
 }
