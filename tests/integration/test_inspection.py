@@ -145,7 +145,7 @@ class Inspection(unittest.TestCase):
         n = len([1 for _, t, _ in self.sub.collect() if t == f"{ROOT}/telemetry"])
         wait(lambda: len([1 for _, t, _ in self.sub.collect() if t == f"{ROOT}/telemetry"]) > n,
              10, "telemetry to go on")
-        self.assertIsNone(self.agent.proc.poll(), "the agent is running")
+        self.assertIsNone(self.agent.p.poll(), "the agent is running")
 
     def bundle(self, folder):
         return os.path.join(folder, f"sealwatch-gw-it-{self.nonce(folder)}")
@@ -245,6 +245,27 @@ class Inspection(unittest.TestCase):
         self.event("inspection")
         self.assertEqual(run(binary("sealwatch"), "verify", self.bundle(mnt), "--pubkey",
                              os.path.join(self.data, "gateway.pub")).returncode, 0)
+        self.pull()
+
+        # Room enough when plugged, full halfway (something else filled it): the write fails
+        # with ENOSPC, the partial folder is removed, nothing else is left.
+        with open(os.path.join(self.board, "usb_write_ms"), "w") as f:
+            f.write("700\n")
+        small = self.tmpfs("512k")
+        self.county.request(os.path.join(small, REQUEST))
+        self.plug(small)
+        partial = self.bundle(small) + ".incomplete"
+        wait(lambda: os.path.isdir(partial), 30, "the partial bundle")
+        with open(os.path.join(small, "filler"), "wb") as f:
+            try:
+                f.write(b"\0" * (1024 * 1024))
+            except OSError:
+                pass  # full now
+        e = wait(lambda: [x for x in self.events("inspection_failed") if
+                          x["details"]["nonce"] == self.nonce(small)], 30, "the failure")[0]
+        self.assertEqual(e["details"]["reason"], "stick_full", e)
+        self.assertIn("removed", e["details"]["left"])
+        self.assertEqual(listing(small), sorted([REQUEST, "filler"]))
 
     def test_read_only_stick_writes_nothing_and_the_request_still_works(self):
         mnt = self.tmpfs("16m")
