@@ -112,13 +112,13 @@ void StickDesk::run() {
             std::erase_if(plugged, [&](const std::string& m) {
                 return std::find(now->begin(), now->end(), m) == now->end();
             });
-            if (shown && plugged.count(*shown) == 0) {
+            if (shown && !plugged.contains(*shown)) {
                 log::info("inspection: the stick at ", *shown, " was removed");
                 shown.reset();
                 set_led(std::nullopt);
             }
             for (const auto& m : *now) {
-                if (plugged.count(m) != 0) continue;
+                if (plugged.contains(m)) continue;
                 plugged.insert(m);
                 set_led(inspect(m));
                 shown = m;

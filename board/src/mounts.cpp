@@ -62,7 +62,7 @@ class LinuxStickWatch final : public StickWatch {
         }
         std::vector<std::string> out;
         for (const auto& m : declared_)
-            if (points_.count(m) != 0) out.push_back(m);
+            if (points_.contains(m)) out.push_back(m);
         return out;
     }
 
