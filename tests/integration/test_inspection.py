@@ -230,6 +230,22 @@ class Inspection(unittest.TestCase):
         self.assertEqual(e["details"]["reason"], "expired")
         self.assertEqual(listing(stick), [REQUEST])
 
+        # What the gateway would refuse, `request` refuses before signing anything (exit 2).
+        base = [binary("sealwatch-county"), "request", "--config", self.county.config,
+                "--gateway", "gw-it", "--from", rfc3339(now - 3600), "--to", rfc3339(now),
+                "--inspector", "Li"]
+        for extra, says in [
+                (["--expires", rfc3339(now + 3600), "--out", self.h.path("request.json")],
+                 "sealwatch-request"),
+                (["--expires", rfc3339(now + 25 * 3600), "--out", self.h.path(REQUEST)], "24 h"),
+                (["--expires", rfc3339(now - 60), "--out", self.h.path(REQUEST)], "after"),
+                (["--expires", rfc3339(now + 3600), "--out", self.h.path(REQUEST), "--asset",
+                  "a b"], "'asset'")]:
+            r = run(*base, *extra)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(says, r.stderr)
+            self.assertFalse(os.path.exists(self.h.path(REQUEST)))
+
     def test_full_stick_writes_nothing_and_the_request_still_works(self):
         mnt = self.tmpfs("48k")
         self.county.request(os.path.join(mnt, REQUEST))
