@@ -3,6 +3,7 @@
 #
 #   tests/fuzz/smoke.sh              configure + build the `fuzz` preset, run each target
 #                                    FUZZ_SECONDS (default 30) from its seed corpus
+#   FUZZ_SECONDS=12 tests/fuzz/smoke.sh                 what CI runs (.ci/run, stage fuzz-smoke)
 #   FUZZ_SECONDS=600 tests/fuzz/smoke.sh fuzz_config   one target, ten minutes (docs/security.md)
 #
 # New inputs go to a scratch folder, not into tests/fuzz/corpus: a finding is kept by hand, as a
@@ -13,7 +14,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 seconds=${FUZZ_SECONDS:-30}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_config fuzz_profile fuzz_modbus)
+if [ ${#targets[@]} -eq 0 ]; then   # every target: one fuzz_<name>.cpp each
+    for f in tests/fuzz/fuzz_*.cpp; do targets+=("$(basename "$f" .cpp)"); done
+fi
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "${FUZZ_BUILD_JOBS:-2}" --target "${targets[@]}"
