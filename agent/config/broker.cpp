@@ -19,8 +19,11 @@ Tls read_tls(const toml::table& t, const std::string& name, ProblemLog& log) {
                              {"cert_file", &tls.cert_file},
                              {"key_file", &tls.key_file}}) {
         std::error_code ec;
-        if (!path->empty() && !std::filesystem::exists(*path, ec))
+        if (path->empty()) continue;
+        if (!std::filesystem::exists(*path, ec))
             r.problem(key, std::string("'") + key + "': no such file " + *path);
+        else if (std::filesystem::is_directory(*path, ec))
+            r.problem(key, std::string("'") + key + "': " + *path + " is a folder, not a file");
     }
     if (tls.cert_file.empty() != tls.key_file.empty())
         r.problem_here(name + ": 'cert_file' and 'key_file' go together");

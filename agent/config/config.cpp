@@ -52,6 +52,9 @@ namespace {
 
 using Need = TableReader::Need;
 
+// Linux's PATH_MAX less its terminating NUL: a longer data_dir cannot be opened.
+constexpr size_t kMaxPathBytes = 4095;
+
 class Parser {
   public:
     explicit Parser(ProblemLog& log) : log_(log) {}
@@ -86,6 +89,18 @@ class Parser {
             r.problem("timezone",
                       "unknown timezone \"" + g.timezone + "\" (see /usr/share/zoneinfo)");
         r.read("profile_dirs", g.profile_dirs);
+        // Checked here, at the line naming them; the catalog reads only the folders that open.
+        for (const auto& dir : g.profile_dirs) {
+            std::error_code ec;
+            std::filesystem::directory_iterator probe(dir, ec);
+            if (ec)
+                r.problem("profile_dirs",
+                          "cannot read profile folder \"" + dir + "\": " + ec.message());
+        }
+        if (g.data_dir.size() > kMaxPathBytes)
+            r.problem("data_dir", "'data_dir' is " + std::to_string(g.data_dir.size()) +
+                                      " bytes long; a path has at most " +
+                                      std::to_string(kMaxPathBytes));
     }
 
     static void read_id(TableReader& r, std::string_view key, std::string& out) {
@@ -419,6 +434,8 @@ tl::expected<Config, Problems> parse(std::string_view text, const std::string& f
 
     cfg.profiles = profiles::Catalog::builtin();
     for (const auto& dir : cfg.gateway.profile_dirs) {
+        std::error_code ec;
+        if (std::filesystem::directory_iterator probe(dir, ec); ec) continue;  // said at its line
         Problems of_profiles;
         cfg.profiles.add_folder(dir, of_profiles);
         log.add_other(std::move(of_profiles));

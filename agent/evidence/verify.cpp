@@ -137,6 +137,27 @@ bool parse_row(const std::string& line, chain::Record& rec, std::string& meter, 
     return true;
 }
 
+// A bundle copied as text (FTP in ASCII mode, a Windows editor, git with autocrlf) has CR LF
+// line ends. Its bytes are no longer the signed ones, and nothing is normalised here: the file
+// digests cover the bytes as exported. Said as what it is, not as a changed record.
+constexpr const char* kCrlfCopy =
+    ": lines end in CR LF: the bundle was copied as text (FTP in ASCII mode, a Windows tool, git "
+    "with autocrlf), which changes its bytes; copy the original folder again as binary files";
+
+bool ends_in_cr(const std::string& line) {
+    return !line.empty() && line.back() == '\r';
+}
+
+// A name in the manifest's file list that stays inside the bundle's folder: relative, without
+// "..", and no device or folder (a hostile manifest naming /dev/zero would never end).
+bool bundle_file_name(const std::string& name) {
+    const fs::path p(name);
+    if (name.empty() || p.is_absolute()) return false;
+    for (const auto& part : p)
+        if (part == "..") return false;
+    return true;
+}
+
 }  // namespace
 
 VerifyReport verify_bundle(const std::string& dir,
@@ -157,7 +178,8 @@ VerifyReport verify_bundle(const std::string& dir,
     std::string signed_bytes = manifest_signed_bytes(text, &sig_b64, &err);
     if (!err.empty()) return bad("manifest.json: " + err + " (truncated or altered)");
     auto m = nlohmann::ordered_json::parse(text, nullptr, false);
-    if (m.value("format", "") != kBundleFormat)
+    if (const auto format = m.find("format");
+        format == m.end() || !format->is_string() || *format != kBundleFormat)
         return bad("manifest.json: not a " + std::string(kBundleFormat) + " bundle");
     chain::PublicKey pub{};
     if (!m.contains("public_key") || !m["public_key"].is_string() ||
@@ -207,10 +229,13 @@ VerifyReport verify_bundle(const std::string& dir,
     for (auto [f, name] :
          {std::pair{&readings, "readings.csv"}, {&ctx_readings, "context/readings.csv"}}) {
         if (name == std::string("context/readings.csv") && !has_context) continue;
-        if (!f->next(line) || line != header)
+        const bool has_header = f->next(line);
+        if (has_header && ends_in_cr(line)) return bad(std::string(name) + kCrlfCopy);
+        if (!has_header || line != header)
             return bad(std::string(name) + " line 1: not the expected header");
     }
     if (!chain.next(line)) return bad("chain.csv: empty");
+    if (ends_in_cr(line)) return bad(std::string("chain.csv") + kCrlfCopy);
 
     chain::Digest head = head_before;
     int64_t n_expected = first;
@@ -393,6 +418,14 @@ VerifyReport verify_bundle(const std::string& dir,
     // 3. Every file as signed (catches what the chain does not cover, e.g. report.html).
     if (m.contains("files") && m["files"].is_object()) {
         for (const auto& [name, desc] : m["files"].items()) {
+            if (!bundle_file_name(name))
+                return bad("manifest.json: the file list names '" + name +
+                           "', which is outside the bundle's folder");
+            if (!desc.is_object() || (desc.contains("sha256") && !desc["sha256"].is_string()) ||
+                !desc.contains("bytes") || !desc["bytes"].is_number_integer())
+                return bad("manifest.json: unreadable entry for " + name + " in the file list");
+            if (std::error_code not_a_file; !fs::is_regular_file(path(name), not_a_file))
+                return bad(name + ": missing");
             std::ifstream in(path(name), std::ios::binary);
             if (!in) return bad(name + ": missing");
             chain::Sha256 h;

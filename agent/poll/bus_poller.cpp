@@ -81,21 +81,32 @@ MonoNs BusPoller::next_due() const {
 }
 
 bool BusPoller::physically_possible(size_t meter, size_t quantity, double v) {
-    if (within_physical_range(quantity, v)) return true;
-    // Logged once per meter and quantity: a meter whose register holds garbage would otherwise
-    // log at every poll. The count stays readable (out_of_range_values).
-    if (out_of_range_[meter][quantity]++ == 0) {
-        const auto& range = kPhysicalRanges[quantity];
-        log::warning("meter ", meters_[meter].meter.id, " on bus ", bus_id_, ": ", range.quantity,
-                     " = ", v, " is outside its physical range [", range.min, ", ", range.max,
-                     "]; such values are dropped (logged once per meter and quantity)");
+    auto& range_state = out_of_range_[meter][quantity];
+    const auto& range = kPhysicalRanges[quantity];
+    const auto& id = meters_[meter].meter.id;
+    if (within_physical_range(quantity, v)) {
+        // Logged once per change: a meter whose register holds garbage would otherwise log at
+        // every poll, and a register that recovers says so once.
+        if (range_state.now_out) {
+            range_state.now_out = false;
+            log::info("meter ", id, " on bus ", bus_id_, ": ", range.quantity,
+                      " is within its physical range again");
+        }
+        return true;
+    }
+    ++range_state.dropped;
+    if (!range_state.now_out) {
+        range_state.now_out = true;
+        log::warning("meter ", id, " on bus ", bus_id_, ": ", range.quantity, " = ", v,
+                     " is outside its physical range [", range.min, ", ", range.max,
+                     "]; such values are dropped (logged again when it is back in range)");
     }
     return false;
 }
 
 uint64_t BusPoller::out_of_range_values(size_t meter) const {
     uint64_t n = 0;
-    for (auto count : out_of_range_.at(meter)) n += count;
+    for (const auto& range_state : out_of_range_.at(meter)) n += range_state.dropped;
     return n;
 }
 

@@ -50,11 +50,14 @@ class BusPoller {
     size_t meter_count() const { return meters_.size(); }
     // How many values of one meter were dropped so far because they were outside their
     // quantity's physical range (common/physical_range.hpp): a garbage register or a unit
-    // mix-up, never a measurement. The first of each meter and quantity is logged.
+    // mix-up, never a measurement. Logged once per change, per meter and quantity: when values
+    // start to be dropped and when they are back in range. No event: see docs/security.md,
+    // "Parsers" (a value no meter can measure says nothing about the plant; the quantity's
+    // absence is visible in the readings, and the energy ledger judges the register).
     uint64_t out_of_range_values(size_t meter) const;
 
   private:
-    // False (and counted, logged the first time) when v cannot have been measured.
+    // False (and counted, logged when it starts) when v cannot have been measured.
     bool physically_possible(size_t meter, size_t quantity, double v);
 
     std::string bus_id_;
@@ -64,7 +67,11 @@ class BusPoller {
     const Clock& clock_;
     Schedule schedule_;
     std::vector<bool> need_serial_;
-    std::vector<std::array<uint64_t, kQuantities.size()>> out_of_range_;
+    struct OutOfRange {
+        uint64_t dropped = 0;  // values dropped, ever
+        bool now_out = false;  // the last value was dropped
+    };
+    std::vector<std::array<OutOfRange, kQuantities.size()>> out_of_range_;
 };
 
 }  // namespace sealwatch::poll

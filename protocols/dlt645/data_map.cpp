@@ -145,6 +145,9 @@ std::optional<uint64_t> count_value(const EventCount& count, std::span<const uin
     if (value.size() != count.bytes) return std::nullopt;
     uint64_t sum = 0;
     for (uint8_t at : count.counts_at) {
+        // The profile reader keeps every offset within `bytes`; a count made elsewhere (the
+        // fuzz target makes any) must not read past the value.
+        if (size_t{at} + kCountBytes > value.size()) return std::nullopt;
         auto n = decode_bcd(value.subspan(at, kCountBytes), false);
         if (!n) return std::nullopt;
         sum += static_cast<uint64_t>(*n);

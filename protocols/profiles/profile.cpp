@@ -220,11 +220,15 @@ void read_profile(const toml::table& root, ProblemLog& log, Profile& prof) {
     }
 
     // Cross-field checks: two fields in the same registers are a typo; a field across a barrier
-    // could never be read.
+    // or longer than one read may be could never be read.
     for (size_t i = 0; i < prof.fields.size(); ++i) {
         const Field& a = prof.fields[i];
-        const uint32_t a_end =
-            uint32_t{a.address} + uint32_t(modbus::register_count(a.encoding.type));
+        const int a_count = modbus::register_count(a.encoding.type);
+        const uint32_t a_end = uint32_t{a.address} + uint32_t(a_count);
+        if (prof.plan.max_registers > 0 && a_count > prof.plan.max_registers)
+            log.add(lines[i], "field '" + a.quantity + "' takes " + std::to_string(a_count) +
+                                  " registers, more than [read] max_registers = " +
+                                  std::to_string(prof.plan.max_registers) + " allows in one read");
         for (size_t j = 0; j < i; ++j) {
             const Field& b = prof.fields[j];
             const uint32_t b_end =

@@ -16,6 +16,10 @@ TRUNCATED_THEN_SILENT = 7
 JUNK_64K = 8
 CLOSED_MID_FRAME = 9
 
+# Not a wrong frame but wrong values: every f32 register pair reads 230.0 — a fine voltage,
+# current, power or frequency, but a power factor of 230 that no meter can measure.
+IMPLAUSIBLE_PF = 10
+
 MODES = {
     HONEST_SPLIT: "honest, split",
     WRONG_TRANSACTION: "wrong transaction id",
@@ -29,10 +33,16 @@ MODES = {
 }
 
 
-def honest(request):
+def honest(request, registers=None):
     count = int.from_bytes(request[10:12], "big")
-    pdu = bytes([request[7], 2 * count]) + bytes(2 * count)
+    data = registers(count) if registers else bytes(2 * count)
+    pdu = bytes([request[7], 2 * count]) + data
     return request[0:4] + (len(pdu) + 1).to_bytes(2, "big") + request[6:7] + pdu
+
+
+def f32_230(count):
+    """`count` registers from an even address: 230.0 as big-endian f32 in every pair."""
+    return (b"\x43\x66\x00\x00" * ((count + 1) // 2))[:2 * count]
 
 
 class HostilePeer:
@@ -101,6 +111,8 @@ class HostilePeer:
             conn.sendall(good[:7] + bytes([good[7] ^ 7]) + good[8:])
         elif unit == BYTE_COUNT_LIES:
             conn.sendall(good[:8] + bytes([max(good[8] - 2, 0)]) + good[9:])
+        elif unit == IMPLAUSIBLE_PF:
+            conn.sendall(honest(request, f32_230))
         elif unit == TRUNCATED_THEN_SILENT:
             conn.sendall(good[:len(good) // 2])
         elif unit == JUNK_64K:

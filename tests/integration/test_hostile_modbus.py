@@ -1,7 +1,8 @@
 """Issue 15, hostile Modbus peers: a TCP peer answering wrongly on purpose (one kind of wrong per
-unit, tests/integration/hostile_modbus.py) and one that accepts connections and never answers,
-each on its own bus, beside a healthy sealwatch-sim meter on a third. The healthy meter keeps
-its interval, no wrong answer becomes a reading, each hostile meter's going offline is logged
+unit, tests/integration/hostile_modbus.py; one more answers well-formed frames with a power
+factor of 230) and one that accepts connections and never answers, each on its own bus, beside a
+healthy sealwatch-sim meter on a third. The healthy meter keeps its interval, no wrong answer
+becomes a reading, no impossible value is stored, each hostile meter's going offline is logged
 once, and the agent's memory does not grow."""
 import os
 import sys
@@ -68,6 +69,8 @@ class HostileModbusTest(unittest.TestCase):
                    "interval_ms": INTERVAL_MS}]
         meters += [{"id": f"h{unit}", "bus": "hostile", "unit": unit, "profile": "eastron-sdm120",
                     "interval_ms": INTERVAL_MS} for unit in hm.MODES]
+        meters += [{"id": "implausible", "bus": "hostile", "unit": hm.IMPLAUSIBLE_PF,
+                    "profile": "eastron-sdm120", "interval_ms": INTERVAL_MS}]
         meters += [{"id": "mute", "bus": "mute", "unit": 1, "profile": "eastron-sdm120",
                     "interval_ms": INTERVAL_MS}]
         cfg = self.h.write("sw.toml", agent_config(self.h.path("data"), buses, meters))
@@ -78,10 +81,11 @@ class HostileModbusTest(unittest.TestCase):
         lines += readings(agent, WINDOW_S)
         rss_end = vm_rss_kb(agent.p.pid)
 
-        by_meter = {}
+        by_meter, values_of = {}, {}
         for t, obj in lines:
             if "values" in obj:
                 by_meter.setdefault(obj["meter"], []).append(t)
+                values_of.setdefault(obj["meter"], []).append(obj["values"])
 
         # The healthy meter keeps its interval (after its first contact).
         healthy = by_meter.get("healthy", [])
@@ -96,6 +100,13 @@ class HostileModbusTest(unittest.TestCase):
                 self.assertNotIn(f"h{unit}", by_meter, mode)
         self.assertNotIn("mute", by_meter)
 
+        # A power factor of 230 is no reading; the rest of the meter's values are kept.
+        implausible = values_of.get("implausible", [])
+        self.assertGreaterEqual(len(implausible), (WARM_UP_S + WINDOW_S) / 2)
+        for values in implausible:
+            self.assertNotIn("pf", values)
+            self.assertEqual(values.get("u_l1_v"), 230.0)
+
         # Each hostile meter's fall is logged once, not at every failed poll.
         log = agent.stderr()
         for unit, mode in hm.MODES.items():
@@ -103,6 +114,9 @@ class HostileModbusTest(unittest.TestCase):
                 self.assertEqual(log.count(f"meter h{unit} on bus hostile is offline"), 1,
                                  f"{mode}:\n{log[-3000:]}")
         self.assertEqual(log.count("meter mute on bus mute is offline"), 1, log[-3000:])
+        self.assertEqual(log.count("meter implausible on bus hostile: pf = 230 is outside"), 1,
+                         log[-3000:])
+        self.assertEqual(log.count("outside its physical range"), 1, log[-3000:])
         self.assertLess(len(log.splitlines()), 60, f"the log grows with the attack:\n{log[-3000:]}")
         self.assertGreater(hostile.connections, 1, "bad frames start a fresh connection")
 

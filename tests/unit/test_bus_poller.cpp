@@ -33,22 +33,32 @@ class PollerTest : public testing::Test {
                    const sim::Values& values = {{"u_l1_v", 230.5}, {"p_w", 1200}}) {
         const auto* profile = catalog_.find("eastron-sdm120");
         ASSERT_TRUE(profile);
+        plans_.push_back(plan_for(id, unit, *profile));
+        set_values(plans_.back(), serial, values);
+    }
+
+    static poll::MeterPlan plan_for(const std::string& id, int unit,
+                                    const profiles::Profile& profile) {
         config::Meter m;
         m.id = id;
         m.bus = "bus";
         m.unit = unit;
-        m.profile = profile->id;
+        m.profile = profile.id;
         m.interval_ms = 1000;
         m.offline_after = 3;
         m.backoff_max_ms = 30000;
-        poll::MeterPlan plan{m, *profile, profiles::plan_reads(*profile), {}};
-        auto image = sim::RegisterImage::render(*profile, values, serial);
+        return {m, profile, profiles::plan_reads(profile), {}};
+    }
+
+    // The meter's registers as the simulator renders `values` (also while the bus runs).
+    void set_values(const poll::MeterPlan& plan, uint64_t serial, const sim::Values& values) {
+        const auto& profile = plan.profile;
+        auto image = sim::RegisterImage::render(profile, values, serial);
         auto reads = plan.blocks;
-        reads.push_back({profile->serial->table, profile->serial->address, 2});
+        reads.push_back({profile.serial->table, profile.serial->address, 2});
         for (const auto& b : reads)
             for (uint16_t a = b.address; a < b.address + b.count; ++a)
-                bus_.set_registers(unit, b.table, a, {image.word(b.table, a)});
-        plans_.push_back(std::move(plan));
+                bus_.set_registers(plan.meter.unit, b.table, a, {image.word(b.table, a)});
     }
 
     void start() {
@@ -122,7 +132,7 @@ TEST_F(PollerTest, ReadingCarriesDecodedValuesAndTheSerialAtFirstContact) {
     EXPECT_TRUE(changes("m1").empty());            // the first "online" is not news
 }
 
-TEST_F(PollerTest, PhysicallyImpossibleValueIsDroppedCountedAndLoggedOncePerMeterAndQuantity) {
+TEST_F(PollerTest, PhysicallyImpossibleValueIsDroppedCountedAndLoggedOncePerChange) {
     // pf = 235 and a 2 GW load: garbage registers, not measurements. The rest of the reading
     // (the voltage) is kept; the neighbour with sane values loses nothing.
     add_meter("liar", 1, 1, {{"u_l1_v", 230.5}, {"pf", 235}, {"p_w", 2e9}});
@@ -152,6 +162,22 @@ TEST_F(PollerTest, PhysicallyImpossibleValueIsDroppedCountedAndLoggedOncePerMete
     ASSERT_EQ(sane.size(), 6u);
     for (const auto& r : sane) EXPECT_TRUE(has(r, "pf") && has(r, "p_w"));
     EXPECT_EQ(poller_->out_of_range_values(1), 0u);
+
+    // The register recovers (logged once), then holds garbage again (logged once more).
+    testing::internal::CaptureStderr();
+    set_values(plans_[0], 1, {{"u_l1_v", 230.5}, {"pf", 0.95}, {"p_w", 2e9}});
+    run_for(3000ms);  // polls at 6, 7 and 8 s
+    set_values(plans_[0], 1, {{"u_l1_v", 230.5}, {"pf", -7}, {"p_w", 2e9}});
+    run_for(3000ms);  // 9, 10 and 11 s
+    log = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(count_lines(log, "meter liar on bus bus: pf is within its physical range again"), 1u)
+        << log;
+    EXPECT_EQ(count_lines(log, "meter liar on bus bus: pf = -7 is outside"), 1u) << log;
+    EXPECT_EQ(count_lines(log, "p_w"), 0u) << log;  // never back in range: nothing more to say
+    liar = readings("liar");
+    ASSERT_EQ(liar.size(), 12u);
+    EXPECT_TRUE(has(liar[6], "pf") && has(liar[8], "pf"));
+    EXPECT_FALSE(has(liar[9], "pf"));
 }
 
 TEST_F(PollerTest, DeadMeterBacksOffDoublingUpTo30sAndItsHealthIsLoggedOnceEachWay) {

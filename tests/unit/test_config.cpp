@@ -331,3 +331,42 @@ TEST(ConfigDlt645, MeterMixUpsAreReported) {
     EXPECT_TRUE(has(p, "meter \"g\": address 000012345678 on bus \"line\" is already meter \"f\""))
         << join(p);
 }
+
+// Issue 15: values a hostile or careless config carries, each accepted or echoed raw before.
+TEST(Config, HugeDataDirIsRefusedAndEchoedBounded) {
+    // 10 MB: the file is larger than a TOML file may be; 1 MB: the path is no path.
+    const size_t ten_mb = 10'000'000;
+    auto ps = problems_of(replace(kGood, "data_dir = \"/tmp/sw\"",
+                                  "data_dir = \"/" + std::string(ten_mb, 'a') + "\""));
+    EXPECT_TRUE(has(ps, "the most a TOML file may have here")) << join(ps).substr(0, 2000);
+    ps = problems_of(replace(kGood, "data_dir = \"/tmp/sw\"",
+                             "data_dir = \"/" + std::string(1'000'000, 'a') + "\""));
+    EXPECT_TRUE(has(ps, "t.toml:5: 'data_dir' is 1000001 bytes long; a path has at most 4095"))
+        << join(ps).substr(0, 2000);
+    for (const auto& p : ps) EXPECT_LT(p.size(), 1200u);
+}
+
+TEST(Config, ControlCharactersInValuesAreEchoedEscaped) {
+    auto ps = problems_of(
+        replace(kGood, "timezone = \"Asia/Shanghai\"", "timezone = \"Asia\\u0000\\u001b[2J\""));
+    ASSERT_TRUE(has(ps, "t.toml:6: unknown timezone \"Asia\\x00\\x1b[2J\"")) << join(ps);
+    for (const auto& p : ps) {
+        EXPECT_EQ(p.find('\0'), std::string::npos);
+        EXPECT_EQ(p.find('\x1b'), std::string::npos);
+    }
+}
+
+TEST(Config, UnreadableProfileFolderIsReportedAtItsConfigLine) {
+    auto ps = problems_of(
+        replace(kGood, "timezone = \"Asia/Shanghai\"\n",
+                "timezone = \"Asia/Shanghai\"\nprofile_dirs = [\"/nonexistent/sw\"]\n"));
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_EQ(ps[0].rfind("t.toml:7: cannot read profile folder \"/nonexistent/sw\": ", 0), 0u)
+        << ps[0];
+}
+
+TEST(Config, TlsFileNamingAFolderIsRefused) {
+    auto ps =
+        problems_of(replace(kGood, "insecure = true\n", "") + "[uplink.tls]\nca_file = \"/tmp\"\n");
+    EXPECT_TRUE(has(ps, "'ca_file': /tmp is a folder, not a file")) << join(ps);
+}

@@ -202,3 +202,15 @@ TEST(Dlt645Profile, ProblemsAreReportedWithTheirLines) {
         "source = \"s\"\n[fields]\n");
     EXPECT_TRUE(mentions(p, "x.toml:2: 'protocol' is 'iec62056', expected 'modbus' or 'dlt645'"));
 }
+
+// Found by fuzz_dlt645 (tests/fuzz/findings/dlt645/count-offset-past-value): a count whose
+// offset reaches past the value read beyond it (heap-buffer-overflow under ASan). The profile
+// reader never makes such a count; count_value refuses it anyway instead of trusting that.
+TEST(Dlt645Values, CountOffsetPastTheValueIsRefused) {
+    dl::EventCount count;
+    count.bytes = 3;
+    count.counts_at = {2};
+    EXPECT_FALSE(dl::count_value(count, Bytes{0x12, 0x00, 0x00}));
+    count.counts_at = {0, 255};
+    EXPECT_FALSE(dl::count_value(count, Bytes{0x12, 0x00, 0x00}));
+}

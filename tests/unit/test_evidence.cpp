@@ -289,6 +289,64 @@ TEST_F(EvidenceBundle, WrongKeyAndForgedSignatureAreRefused) {
     EXPECT_FALSE(verify_bundle(b, key_->public_key()).ok);  // ... not the gateway's key
 }
 
+// Issue 15: a bundle copied as text failed as "inserted lines"; it is named for what it is.
+TEST_F(EvidenceBundle, CrlfCopyIsSaidToBeATextCopy) {
+    auto b = export_to("b");
+    for (const char* name : {"readings.csv", "chain.csv", "events.jsonl"}) {
+        std::string crlf;
+        for (char c : slurp(b + "/" + name)) {
+            if (c == '\n') crlf += '\r';
+            crlf += c;
+        }
+        spit(b + "/" + name, crlf);
+    }
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.problem.find("readings.csv: lines end in CR LF: the bundle was copied as text"),
+              std::string::npos)
+        << r.problem;
+    EXPECT_EQ(r.problem.find("inserted"), std::string::npos) << r.problem;
+}
+
+// A manifest's file list is read as hostile: names outside the folder (a device would never
+// end) and entries of the wrong shape are refused, not followed nor thrown on.
+TEST_F(EvidenceBundle, HostileFileListIsRefused) {
+    auto b = export_to("b");
+    const auto original = nlohmann::ordered_json::parse(slurp(b + "/manifest.json"));
+    auto resign = [&](const std::string& name, const nlohmann::ordered_json& desc) {
+        auto m = original;
+        m["files"][name] = desc;
+        m.erase("signature");
+        m["signature"] = base64(*key_->sign(m.dump()));
+        spit(b + "/manifest.json", m.dump(2));
+        return verify_bundle(b, key_->public_key());
+    };
+    for (const char* name : {"/dev/zero", "../b/readings.csv", "context/../../x"}) {
+        auto r = resign(name, {{"bytes", 1}, {"sha256", std::string(64, '0')}});
+        EXPECT_FALSE(r.ok) << name;
+        EXPECT_NE(r.problem.find("outside the bundle's folder"), std::string::npos) << r.problem;
+    }
+    for (const auto& desc : {nlohmann::ordered_json(1), nlohmann::ordered_json{{"bytes", "12"}},
+                             nlohmann::ordered_json{{"bytes", 1}, {"sha256", 5}}}) {
+        auto r = resign("report.html", desc);
+        EXPECT_FALSE(r.ok) << desc.dump();
+        EXPECT_NE(r.problem.find("unreadable entry for report.html"), std::string::npos)
+            << r.problem;
+    }
+    auto r = resign("context", {{"bytes", 0}});  // a folder is no file
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.problem.find("context: missing"), std::string::npos) << r.problem;
+
+    auto m = original;  // a format that is no string threw nlohmann's type_error before
+    m["format"] = 1;
+    m.erase("signature");
+    m["signature"] = base64(*key_->sign(m.dump()));
+    spit(b + "/manifest.json", m.dump(2));
+    r = verify_bundle(b, key_->public_key());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.problem.find("not a sealwatch-evidence/1 bundle"), std::string::npos) << r.problem;
+}
+
 TEST_F(EvidenceBundle, RolledUpBatchesStillVerifyAndAreCounted) {
     // Retention removes the raw rows of the first batches; the chain keeps their digests.
     ASSERT_TRUE(raw_db(dir_ / "sealwatch.db").exec("DELETE FROM readings WHERE id <= 5"));

@@ -441,6 +441,20 @@ i_l1_a = { address = -1, type = "u16" }
     EXPECT_TRUE(has(e, "test.toml:8: 'address' in field 'i_l1_a' = -1 is out of range")) << dump(e);
 }
 
+// Issue 15: a field that cannot fit in one read could never be read; it was accepted.
+TEST(ProfileParse, FieldLongerThanMaxRegisters) {
+    auto e = errors_of(std::string(kMinimal) + R"(
+[read]
+max_registers = 1
+[fields]
+u_l1_v = { address = 0x0010 }
+)");
+    ASSERT_EQ(e.size(), 1u) << dump(e);
+    EXPECT_EQ(e[0],
+              "test.toml:9: field 'u_l1_v' takes 2 registers, more than [read] max_registers = 1 "
+              "allows in one read");
+}
+
 TEST(ProfileParse, MissingKeysAndBadId) {
     auto e = errors_of(R"(id = "has space"
 model = "X"

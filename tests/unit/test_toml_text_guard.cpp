@@ -105,15 +105,18 @@ TEST(TomlTextGuard, FuzzFindingsAreRefusedCleanly) {
     const std::filesystem::path findings =
         std::filesystem::path(SEALWATCH_SOURCE_DIR) / "tests/fuzz/findings";
     int replayed = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(findings)) {
-        if (!entry.is_regular_file()) continue;
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::stringstream text;
-        text << in.rdbuf();
-        ProblemLog log(entry.path().filename().string());
-        EXPECT_FALSE(parse_toml(text.str(), log)) << entry.path();
-        EXPECT_EQ(log.size(), 1u) << entry.path();
-        ++replayed;
+    // The TOML targets' findings; the other targets' are replayed by their own tests.
+    for (const char* target : {"config", "profile"}) {
+        for (const auto& entry : std::filesystem::directory_iterator(findings / target)) {
+            if (!entry.is_regular_file()) continue;
+            std::ifstream in(entry.path(), std::ios::binary);
+            std::stringstream text;
+            text << in.rdbuf();
+            ProblemLog log(entry.path().filename().string());
+            EXPECT_FALSE(parse_toml(text.str(), log)) << entry.path();
+            EXPECT_EQ(log.size(), 1u) << entry.path();
+            ++replayed;
+        }
     }
     EXPECT_GE(replayed, 2) << "the findings folder moved?";
 }
