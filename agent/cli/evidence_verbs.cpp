@@ -30,7 +30,8 @@ std::optional<config::Config> load_config(const std::string& path) {
 }  // namespace
 
 int run_export(const std::string& config_path, const std::string& from, const std::string& to,
-               const std::string& out_dir, const std::optional<std::string>& asset) {
+               const std::string& out_dir, const std::optional<std::string>& asset,
+               const std::optional<std::string>& database) {
     auto cfg = load_config(config_path);
     if (!cfg) return 2;
     auto t0 = parse_time(from), t1 = parse_time(to);
@@ -39,7 +40,7 @@ int run_export(const std::string& config_path, const std::string& from, const st
                      "seconds\n";
         return 2;
     }
-    auto path = db_path(*cfg);
+    auto path = database.value_or(db_path(*cfg));
     if (!std::filesystem::exists(path)) {
         std::cerr << "sealwatch export: no database at " << path << '\n';
         return 1;

@@ -7,8 +7,10 @@
 
 namespace sealwatch::cli {
 
+// `database`: another database file than the config's (one set aside as damaged).
 int run_export(const std::string& config_path, const std::string& from, const std::string& to,
-               const std::string& out_dir, const std::optional<std::string>& asset);
+               const std::string& out_dir, const std::optional<std::string>& asset,
+               const std::optional<std::string>& database = std::nullopt);
 // The key the bundle must be signed with: --pubkey, else the gateway's own (gateway.pub in the
 // data_dir of --config), else none — then an otherwise sound bundle exits 3, not 0: a bundle
 // re-signed with another key after records were dropped is sound against its own key.

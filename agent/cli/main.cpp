@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     status->add_flag("--json", status_json, "the same as JSON, times in UTC (RFC 3339)");
 
     std::string from, to, out_dir, bundle_dir, asset_id, new_state, by, note;
-    std::optional<std::string> export_asset, pubkey, verify_config;
+    std::optional<std::string> export_asset, export_database, pubkey, verify_config;
     int wait_s = 15;
     auto* exp = app.add_subcommand("export", "write an evidence bundle for a period (and asset)");
     exp->add_option("-c,--config", config_path, "configuration file");
@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
     exp->add_option("--to", to, "end, exclusive (RFC 3339 or Unix seconds)")->required();
     exp->add_option("--out", out_dir, "folder to write the bundle into (new or empty)")->required();
     exp->add_option("--asset", export_asset, "only this asset's meters and events");
+    exp->add_option("--database", export_database,
+                    "read this database instead of the config's (a damaged one kept in "
+                    "data_dir/damaged/)");
     auto* ver = app.add_subcommand(
         "verify",
         "check an evidence bundle offline: exit 0 intact, 1 not (naming the first bad "
@@ -101,7 +104,8 @@ int main(int argc, char** argv) {
     set_state->add_option("--wait", wait_s, "seconds to wait for the running agent (default 15)");
 
     CLI11_PARSE(app, argc, argv);
-    if (exp->parsed()) return cli::run_export(config_path, from, to, out_dir, export_asset);
+    if (exp->parsed())
+        return cli::run_export(config_path, from, to, out_dir, export_asset, export_database);
     if (ver->parsed()) return cli::run_verify(bundle_dir, pubkey, verify_config);
     if (set_state->parsed())
         return cli::run_set_state(config_path, asset_id, new_state, by, note, wait_s);

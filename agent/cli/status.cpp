@@ -12,6 +12,7 @@
 #include "detect/timezone.hpp"
 #include "model/event.hpp"
 #include "store/store.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::cli {
 
@@ -145,6 +146,23 @@ void print_text(const StatusView& v, const detect::TimeZone& tz) {
         std::cout << "  database: " << (*v.database_bytes + kMiB / 2) / kMiB << " MiB of "
                   << v.budget_mb << " MiB budget\n";
     }
+
+    if (v.storage_note && v.storage_note->state == "full")
+        std::cout << "\nSTORAGE FULL since " << local(v.storage_note->since, tz, true)
+                  << ": readings and events wait in the agent's memory\n  "
+                  << cut(v.storage_note->message, 200) << '\n';
+    if (v.database_replaced) {
+        const auto& d = v.database_replaced->details;
+        std::cout << "\nDATABASE REPLACED " << local(v.database_replaced->ts, tz, true)
+                  << " (found at " << d.value("found", std::string("?"))
+                  << "): " << cut(d.value("reason", std::string()), 200)
+                  << "\n  the chain goes on after entry "
+                  << d.value("chain_continues_after", int64_t{0}) << ", seq at "
+                  << d.value("seq_continues_at", int64_t{1}) << '\n';
+    }
+    for (const auto& kept : v.damaged_kept)
+        std::cout << "  damaged database kept in " << kept
+                  << " (copy it off for the county office, then remove it)\n";
 }
 
 // Times in UTC (RFC 3339), absent values as null: for scripts and the county's tools.
@@ -204,6 +222,14 @@ nlohmann::ordered_json to_json(const StatusView& v) {
     out["uplink"] = uplink;
     out["database"] = {{"bytes", v.database_bytes ? json(*v.database_bytes) : json(nullptr)},
                        {"budget_mb", v.budget_mb}};
+    out["storage"] = {
+        {"state", v.storage_note ? json(v.storage_note->state) : json(nullptr)},
+        {"since", v.storage_note ? time_or_null(v.storage_note->since) : json(nullptr)},
+        {"message", v.storage_note ? json(v.storage_note->message) : json(nullptr)},
+        {"database_replaced",
+         v.database_replaced ? wire::event_json(*v.database_replaced) : json(nullptr)},
+        {"damaged_kept", v.damaged_kept},
+        {"problem", v.storage_problem()}};
     return out;
 }
 
@@ -231,7 +257,8 @@ int run_status(const std::string& config_path, bool as_json) {
     } else {
         print_text(view, detect::TimeZone::load(cfg->gateway.timezone));
     }
-    return 0;
+    // Exit 3: the gateway's storage needs someone (docs/cli.md).
+    return view.storage_problem() ? 3 : 0;
 }
 
 }  // namespace sealwatch::cli

@@ -1,11 +1,15 @@
 #include "cli/status_view.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "chain/crypto.hpp"
 #include "common/quantities.hpp"
+#include "store/recovery.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::cli {
 
@@ -90,6 +94,17 @@ StatusView gather_status(const config::Config& cfg, store::Store& st, WallMs now
     if (auto b = st.backlog()) v.backlog = *b;
     if (auto size = st.size_bytes()) v.database_bytes = *size;
     v.budget_mb = cfg.storage.budget_mb;
+
+    const std::filesystem::path dir(cfg.gateway.data_dir);
+    v.storage_note = store::read_storage_note((dir / store::kStorageNoteFile).string());
+    if (auto replaced = st.meta(store::kDatabaseReplacedKey); replaced && *replaced) {
+        auto j = nlohmann::ordered_json::parse(**replaced, nullptr, false);
+        if (auto e = wire::event_from_json(j)) v.database_replaced = std::move(*e);
+    }
+    std::error_code ec;
+    for (const auto& kept : std::filesystem::directory_iterator(dir / store::kDamagedFolder, ec))
+        v.damaged_kept.push_back(kept.path().string());
+    std::sort(v.damaged_kept.begin(), v.damaged_kept.end());
     return v;
 }
 

@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "model/event.hpp"
+#include "store/storage_note.hpp"
 #include "store/store.hpp"
 
 namespace sealwatch::cli {
@@ -50,6 +51,17 @@ struct StatusView {
     std::optional<store::Backlog> backlog;
     std::optional<int64_t> database_bytes;
     int64_t budget_mb = 0;
+
+    // The gateway's storage. The agent's own note (full disk), kept outside the database.
+    std::optional<store::StorageNote> storage_note;
+    // The database_damaged event that started this database, if one did, and whether the
+    // damaged files are still kept in data_dir/damaged/ (they are until someone deals with them).
+    std::optional<Event> database_replaced;
+    std::vector<std::string> damaged_kept;
+    // Something an operator must act on: `sealwatch status` exits 3.
+    bool storage_problem() const {
+        return (storage_note && storage_note->state != "ok") || !damaged_kept.empty();
+    }
 };
 
 // The view of `cfg`'s gateway from its open database at time `now`.

@@ -14,6 +14,7 @@ struct Tls {
     std::string ca_file;
     std::string cert_file;  // with key_file: a client certificate (both or neither)
     std::string key_file;
+    bool operator==(const Tls&) const = default;
 };
 
 struct Broker {
@@ -25,6 +26,7 @@ struct Broker {
     std::string password;
     bool insecure = false;  // plain MQTT, no TLS: only when asked for in so many words
     int keepalive_s = 30;
+    bool operator==(const Broker&) const = default;
 };
 
 // Reads the broker keys of the table `r` reads (its name in messages: `table`, e.g. "uplink"),

@@ -30,6 +30,7 @@ struct Uplink : Broker {
     int batch_max_readings = 200;   // readings per telemetry message
     int batch_max_delay_ms = 1000;  // a smaller batch leaves once its oldest reading is this old
     int max_inflight = 32;          // messages handed over and not yet acknowledged
+    bool operator==(const Uplink&) const = default;
 };
 
 struct Storage {

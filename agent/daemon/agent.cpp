@@ -14,11 +14,15 @@
 #include "daemon/appliance.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/inspections.hpp"
+#include "daemon/permissions.hpp"
+#include "daemon/storage_events.hpp"
 #include "detect/detector.hpp"
 #include "evidence/agent_side.hpp"
 #include "poll/bus_thread.hpp"
 #include "poll/queue.hpp"
 #include "store/reading_journal.hpp"
+#include "store/recovery.hpp"
+#include "store/storage_note.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
 #include "wire/event.hpp"
@@ -46,14 +50,40 @@ std::string status_payload(bool online, int64_t boot, WallMs now) {
     return wire::status_payload({online, now, SEALWATCH_VERSION, boot});
 }
 
-// Everything that is rebuilt when the config is reloaded.
+// What the broker link was made from: [uplink], the gateway's id and site (its topics and client
+// id) and the TLS files as they are on disk (a renewed certificate under the same name is a
+// change). A reload that leaves all of it alone keeps the MQTT session.
+struct LinkBasis {
+    config::Uplink uplink;
+    std::string gateway, site;
+    std::vector<std::pair<std::filesystem::file_time_type, uintmax_t>> tls_files;
+    bool operator==(const LinkBasis&) const = default;
+};
+
+LinkBasis link_basis(const config::Config& cfg) {
+    LinkBasis b{cfg.uplink, cfg.gateway.id, cfg.gateway.site, {}};
+    if (cfg.uplink.tls)
+        for (const auto* f :
+             {&cfg.uplink.tls->ca_file, &cfg.uplink.tls->cert_file, &cfg.uplink.tls->key_file}) {
+            std::error_code ec;
+            auto when = std::filesystem::last_write_time(*f, ec);
+            auto size = std::filesystem::file_size(*f, ec);
+            b.tls_files.emplace_back(ec ? std::filesystem::file_time_type{} : when, ec ? 0 : size);
+        }
+    return b;
+}
+
+// Everything that is rebuilt when the config is reloaded: the buses always, the broker link
+// only when its basis changed.
 class Running {
   public:
     Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue,
             CommandInbox& inbox, int64_t boot, const Clock& clock)
-        : topics_(
+        : basis_(link_basis(cfg)),
+          topics_(
               wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id)),
-          offline_(status_payload(false, boot, clock.wall_ms())) {
+          offline_(status_payload(false, boot, clock.wall_ms())),
+          queue_(queue) {
         uplink::LinkSettings ls;
         ls.host = cfg.uplink.host;
         ls.port = cfg.uplink.port;
@@ -86,7 +116,22 @@ class Running {
         po.window = static_cast<size_t>(cfg.uplink.max_inflight);
         uplink_ = std::make_unique<uplink::Uplink>(store, *link_, topics_, po);
         if (auto r = link_->start(); !r) log::error("uplink: ", r.error().message);
+        start_buses(cfg);
+    }
 
+    ~Running() {
+        stop_buses();
+        link_->stop(offline_);
+    }
+
+    // Whether a reload to `fresh` may keep this broker link (and its MQTT session).
+    bool link_serves(const config::Config& fresh) const { return basis_ == link_basis(fresh); }
+
+    // The bus threads joined: nothing new arrives from them.
+    void stop_buses() { pollers_.clear(); }
+
+    void start_buses(const config::Config& cfg) {
+        auto& queue = queue_;
         for (const auto& bus : cfg.buses) {
             auto plans = poll::plan_bus(cfg, bus);
             log::info("bus ", bus.id, ": ", plans.size(), " meter(s), ",
@@ -106,11 +151,6 @@ class Running {
         for (auto& p : pollers_) p->start();
     }
 
-    ~Running() {
-        pollers_.clear();  // joins the bus threads first: nothing new arrives
-        link_->stop(offline_);
-    }
-
     uplink::Uplink& uplink() { return *uplink_; }
     uplink::MqttLink& link() { return *link_; }
     std::vector<std::pair<std::string, MonoNs>> bus_due() const {
@@ -120,15 +160,24 @@ class Running {
     }
 
   private:
+    LinkBasis basis_;
     wire::Topics topics_;
     std::string offline_;
+    poll::Queue<Input>& queue_;
     std::unique_ptr<uplink::MqttLink> link_;
     std::unique_ptr<uplink::Uplink> uplink_;
     std::vector<std::unique_ptr<poll::BusThread>> pollers_;
 };
 
+// How long the start's quick_check of the database may take before it is given up (measured:
+// docs/performance.md, "Durability"); a check given up is logged, and the durable mark is still
+// compared.
+constexpr int64_t kStartCheckBudgetMs = 20000;
+
 store::Options store_options(const config::Config& cfg) {
     store::Options o;
+    o.durable_mark_path =
+        (std::filesystem::path(cfg.gateway.data_dir) / store::kDurableMarkFile).string();
     o.budget_bytes = static_cast<int64_t>(cfg.storage.budget_mb) * 1024 * 1024;
     o.raw_retention_days = cfg.storage.raw_retention_days;
     return o;
@@ -142,27 +191,32 @@ std::string journal_path(const config::Config& cfg) {
     return (std::filesystem::path(cfg.gateway.data_dir) / store::kJournalFile).string();
 }
 
+std::string note_path(const config::Config& cfg) {
+    return (std::filesystem::path(cfg.gateway.data_dir) / store::kStorageNoteFile).string();
+}
+
 class MainLoop {
   public:
-    MainLoop(RunOptions options, config::Config cfg, store::Store store,
-             std::unique_ptr<Appliance> appliance, const Clock& clock)
+    MainLoop(RunOptions options, config::Config cfg, store::OpenedStore opened,
+             evidence::AgentSide evidence, std::unique_ptr<Appliance> appliance, const Clock& clock)
         : clock_(clock),
           options_(std::move(options)),
           cfg_(std::move(cfg)),
-          store_(std::move(store)),
-          appliance_(std::move(appliance)) {}
+          store_(std::move(opened.store)),
+          damage_at_start_(std::move(opened.damage)),
+          appliance_(std::move(appliance)),
+          evidence_(std::move(evidence)) {}
 
     int run(std::atomic<Request>& request) {
-        if (auto r = evidence_.start(cfg_); !r) {
-            log::error("evidence: ", r.error().message);
-            return 1;
-        }
         boot_ = next_boot();
+        open_note();
+        // The damage is the new chain's first entry, before the journal's readings.
+        if (damage_at_start_) record_damage(*damage_at_start_, "start");
         open_journal();  // before anything is polled: what a killed run left is stored first
-        appliance_->start(store_, boot_, events_);  // reads "running" before it is set
-        (void)store_.set_meta("running", "1");
+        appliance_->start(*store_, boot_, events_);  // reads "running" before it is set
+        (void)store_->set_meta("running", "1");
         make_detector();
-        running_ = std::make_unique<Running>(cfg_, store_, queue_, inbox_, boot_, clock_);
+        running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_);
         desk_ = std::make_unique<CommandDesk>(cfg_, clock_.mono_ns());
         sticks_ = std::make_unique<StickDesk>(appliance_->take_stick_watch());
         appliance_->ready();
@@ -176,9 +230,10 @@ class MainLoop {
                 wait_ms = std::clamp<int64_t>(last_flush + cfg_.storage.flush_ms - clock_.wall_ms(),
                                               0, 100);
             if (auto item = queue_.pop(std::chrono::milliseconds(wait_ms))) {
+                const size_t waiting = events_.size();  // events the store has not taken yet
                 handle(std::move(*item));
-                // Take what is already there, then act; an event does not wait for the rest.
-                for (int i = 0; i < 10000 && events_.empty(); ++i) {
+                // Take what is already there, then act; a new event does not wait for the rest.
+                for (int i = 0; i < 10000 && events_.size() == waiting; ++i) {
                     auto more = queue_.pop(std::chrono::milliseconds(0));
                     if (!more) break;
                     handle(std::move(*more));
@@ -190,7 +245,7 @@ class MainLoop {
                 last_tick_ = now;
             }
             commands(now);
-            sticks_->turn({store_, cfg_, now, appliance_->clock_synced()}, events_);
+            sticks_->turn({*store_, cfg_, now, appliance_->clock_synced()}, events_);
             if (!events_.empty()) record_events();
             if (now - last_evidence_ >= 1000) {
                 last_evidence_ = now;
@@ -198,7 +253,7 @@ class MainLoop {
                     if (auto r = running_->link().publish(topic, payload, true); !r)
                         log_once("chain", r.error().message);
                 };
-                if (evidence_.turn(now, store_, *detector_, cfg_, running_->link().connected(),
+                if (evidence_.turn(now, *store_, *detector_, cfg_, running_->link().connected(),
                                    publish)) {
                     save_snapshot(now);
                     if (auto r = running_->uplink().pump(now); !r)
@@ -206,12 +261,15 @@ class MainLoop {
                 }
             }
             if (now - last_snapshot_ >= kSnapshotEveryMs) save_snapshot(now);
-            if (pending_.size() >= 1000 || now - last_flush >= cfg_.storage.flush_ms) {
+            // Early when many readings wait, but not while the disk is full: then every turn
+            // would try (and fail) to store them all.
+            if ((pending_.size() >= 1000 && full_since_ == 0) ||
+                now - last_flush >= cfg_.storage.flush_ms) {
                 flush();
                 last_flush = now;
             }
             if (auto r = running_->uplink().pump(now); !r) log_once("uplink", r.error().message);
-            appliance_->turn(store_,
+            appliance_->turn(*store_,
                              {running_->bus_due(), running_->uplink().in_flight(),
                               !detector_->open_alarms().empty(), sticks_->led()},
                              events_);
@@ -219,6 +277,7 @@ class MainLoop {
                 retention(now);
                 last_retention = now;
             }
+            if (!watch_storage(now)) return 1;
             Request req = request.exchange(Request::none);
             if (req == Request::stop) break;
             if (req == Request::reload || (reload_due_ns_ && clock_.mono_ns() >= reload_due_ns_))
@@ -228,7 +287,7 @@ class MainLoop {
         appliance_->stopping();
         desk_->wait_for_export();
         sticks_->stop();  // what it finished is recorded below
-        sticks_->turn({store_, cfg_, clock_.wall_ms(), appliance_->clock_synced()}, events_);
+        sticks_->turn({*store_, cfg_, clock_.wall_ms(), appliance_->clock_synced()}, events_);
         running_.reset();
         flush();
         if (!events_.empty()) record_events();
@@ -236,15 +295,15 @@ class MainLoop {
         // Acknowledgements that arrived while stopping are applied: nothing acknowledged is
         // sent again after a clean stop.
         while (auto item = queue_.pop(std::chrono::milliseconds(0))) handle(std::move(*item));
-        (void)store_.set_meta("running", "0");
+        (void)store_->set_meta("running", "0");
         return 0;
     }
 
   private:
     int64_t next_boot() {
-        auto prev = store_.meta("boot");
+        auto prev = store_->meta("boot");
         int64_t boot = (prev && *prev) ? std::stoll(**prev) + 1 : 1;
-        (void)store_.set_meta("boot", std::to_string(boot));
+        (void)store_->set_meta("boot", std::to_string(boot));
         return boot;
     }
 
@@ -259,7 +318,7 @@ class MainLoop {
             return;
         }
         const size_t already_pending = pending_.size();  // a reload whose last flush failed
-        auto recovered = store::fold_journal(*j, store_);
+        auto recovered = store::fold_journal(*j, *store_);
         if (!recovered) {
             log::error("journal: ", recovered.error().message,
                        "; readings wait in memory until flushed");
@@ -288,8 +347,8 @@ class MainLoop {
             log::warning("timezone ", cfg_.gateway.timezone,
                          " cannot be read; time-of-day rules use UTC");
         detector_ = std::make_unique<detect::Detector>(cfg_, std::move(tz));
-        evidence::restore_asset_states(store_, *detector_, cfg_);  // set-state beats the config
-        if (auto snap = store_.meta(kSnapshotKey); snap && *snap) {
+        evidence::restore_asset_states(*store_, *detector_, cfg_);  // set-state beats the config
+        if (auto snap = store_->meta(kSnapshotKey); snap && *snap) {
             auto j = nlohmann::json::parse(**snap, nullptr, false);
             if (!j.is_discarded() && detector_->restore(j)) {
                 auto open = detector_->open_alarms().size();
@@ -303,17 +362,23 @@ class MainLoop {
 
     // Events go to the store at once (not with the next readings batch) and the uplink is
     // pumped right away: an alarm does not wait for the flush period.
+    // An event is told (log, --print-readings) once, when it is first seen here, whether or not
+    // the store takes it now: with a full disk it waits in events_, and is stored (once) later.
     void record_events() {
-        for (const auto& e : events_) {
-            if (options_.print_readings) print(wire::event_json(e).dump());
-            if (auto r = store_.append_event(e); !r) {
-                log_once("store", "cannot store an event: " + r.error().message);
-                return;  // kept in events_; tried again on the next turn
+        for (size_t i = announced_; i < events_.size(); ++i) announce(events_[i]);
+        announced_ = events_.size();
+        size_t stored = 0;
+        for (; stored < events_.size(); ++stored)
+            if (auto r = store_->append_event(events_[stored]); !r) {
+                log_once("store.events",
+                         "cannot store an event (kept in memory, retrying): " + r.error().message);
+                break;
             }
-            log::info("event ", e.type, " ", to_string(e.state), " ",
-                      e.asset.empty() ? e.meter : e.asset, " (", e.id, ")");
-        }
-        events_.clear();
+        events_.erase(events_.begin(), events_.begin() + static_cast<long>(stored));
+        announced_ -= stored;
+        if (!events_.empty()) return;  // the rest is tried again on the next turn
+        last_error_["store.events"].clear();
+        if (pending_.empty()) storage_writes_again();  // else the readings' flush tells
         // Handed over first, then the detector's state saved (a JSON of all its state).
         if (running_)
             if (auto r = running_->uplink().pump(clock_.wall_ms()); !r)
@@ -321,10 +386,16 @@ class MainLoop {
         save_snapshot(clock_.wall_ms());
     }
 
+    void announce(const Event& e) {
+        if (options_.print_readings) print(wire::event_json(e).dump());
+        log::info("event ", e.type, " ", to_string(e.state), " ",
+                  e.asset.empty() ? e.meter : e.asset, " (", e.id, ")");
+    }
+
     void save_snapshot(int64_t now) {
         if (!detector_) return;
-        if (auto r = store_.set_meta(kSnapshotKey, detector_->snapshot().dump()); !r)
-            log_once("store", "cannot save the detector state: " + r.error().message);
+        if (auto r = store_->set_meta(kSnapshotKey, detector_->snapshot().dump()); !r)
+            log_once("store.snapshot", "cannot save the detector state: " + r.error().message);
         last_snapshot_ = now;
     }
 
@@ -340,11 +411,12 @@ class MainLoop {
                 const size_t drop = kMaxPendingReadings / 10;
                 pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(drop));
                 dropped_ += drop;
+                dropped_total_ += drop;
             }
             pending_.push_back(std::move(*r));
         } else if (auto* h = std::get_if<HealthChange>(&item)) {
             if (options_.print_readings) print(wire::health_json(*h));
-            if (auto ok = store_.set_meter_health(*h); !ok) log_once("store", ok.error().message);
+            if (auto ok = store_->set_meter_health(*h); !ok) log_once("store", ok.error().message);
             detector_->on_health(*h, events_);
         } else if (auto* n = std::get_if<uplink::LinkNote>(&item)) {
             if (running_) running_->uplink().on_note(*n);
@@ -358,7 +430,7 @@ class MainLoop {
             return running_->link().publish(topic, payload, false).has_value();
         };
         CommandDesk::Agent agent{
-            store_, *detector_, cfg_, now, clock_.mono_ns(), appliance_->clock_synced(), publish};
+            *store_, *detector_, cfg_, now, clock_.mono_ns(), appliance_->clock_synced(), publish};
         auto outcome = desk_->turn(inbox_, agent, events_);
         if (outcome.stored_events) {
             save_snapshot(now);
@@ -370,8 +442,11 @@ class MainLoop {
 
     void flush() {
         if (pending_.empty()) return;
-        auto stored = store_.append_readings(pending_, journal_ ? journal_->generation() : 0);
-        appliance_->stored(stored.has_value());
+        auto stored = store_->append_readings(pending_, journal_ ? journal_->generation() : 0);
+        // A full disk is no stall for the watchdog (health.hpp): a restart frees no space and
+        // would lose what waits in memory.
+        appliance_->stored(stored.has_value() ||
+                           store_->worst_failure() == sqlite::Failure::disk_full);
         if (auto& r = stored; !r) {
             log_once("store",
                      "cannot store readings (kept in memory, retrying): " + r.error().message);
@@ -385,6 +460,7 @@ class MainLoop {
             dropped_ = 0;
         }
         pending_.clear();
+        storage_writes_again();
         // The store now holds this generation (recorded in the same commit): start the next.
         if (journal_)
             if (auto j = journal_->start(journal_->generation() + 1); !j) {
@@ -393,8 +469,100 @@ class MainLoop {
             }
     }
 
+    // The agent's word on its storage for `sealwatch status` (store/storage_note.hpp).
+    void open_note() {
+        auto n = store::StorageNoteFile::open(note_path(cfg_));
+        if (!n) {
+            log::warning("storage note: ", n.error().message);
+            return;
+        }
+        note_ = std::move(*n);
+        write_note({"ok", clock_.wall_ms(), ""});
+    }
+
+    void write_note(const store::StorageNote& n) {
+        if (note_)
+            if (auto r = note_->write(n); !r) log_once("storage note", r.error().message);
+    }
+
+    // The damaged database was set aside and a new one started (store/recovery.hpp): the fact
+    // is the new chain's first entry, and stays in the meta table for `sealwatch status`.
+    void record_damage(const store::Damage& d, const std::string& when) {
+        log::error("store: the database was damaged (", d.reason, "); kept in ", d.kept_as,
+                   "; a new database goes on from chain entry ", d.continued_from_n + 1,
+                   " and seq ", d.continued_seq,
+                   d.salvaged.empty()
+                       ? std::string(", nothing salvaged")
+                       : ", salvaged " + std::to_string(d.salvaged.size()) + " part(s)");
+        auto e = database_damaged(cfg_.gateway.id, d, clock_.wall_ms(), when);
+        (void)store_->set_meta(store::kDatabaseReplacedKey, wire::event_json(e).dump());
+        announce(e);  // first in line: before any event still waiting from the damaged store
+        events_.insert(events_.begin(), std::move(e));
+        ++announced_;
+        record_events();
+    }
+
+    // Acts on the most serious store failure of the turn (sqlite.hpp), once per main-loop turn. A
+    // damaged database is set aside and replaced at once, as at start; a full disk is an
+    // episode (storage_full raised now, cleared by the first write that goes through again)
+    // while polling and detecting go on and readings and events wait in memory. False: the
+    // agent cannot go on (no database could be started).
+    bool watch_storage(WallMs now) {
+        const auto failure = store_->worst_failure();
+        const std::string message = store_->worst_failure_message();
+        store_->forget_failure();
+        if (failure == sqlite::Failure::damaged) return replace_damaged_store(message);
+        if (failure == sqlite::Failure::disk_full && full_since_ == 0) {
+            full_since_ = now;
+            dropped_at_full_ = dropped_total_;
+            log::error(
+                "storage: the disk is full; polling and detecting go on, readings and "
+                "events wait in memory");
+            write_note({"full", now, message});
+            events_.push_back(storage_full_raised(cfg_.gateway.id, now, message));
+        }
+        return true;
+    }
+
+    void storage_writes_again() {
+        if (full_since_ == 0) return;
+        const WallMs now = clock_.wall_ms();
+        log::info("storage: writing again after ", (now - full_since_) / 1000, " s of a full disk");
+        events_.push_back(storage_full_cleared(cfg_.gateway.id, full_since_, now,
+                                               dropped_total_ - dropped_at_full_));
+        full_since_ = 0;
+        write_note({"ok", now, ""});
+    }
+
+    bool replace_damaged_store(const std::string& message) {
+        const std::string why = "found damaged while running: " + message;
+        log::error("store: the database is damaged (", message,
+                   "); setting it aside and starting a new one");
+        desk_->wait_for_export();
+        running_.reset();
+        journal_.reset();
+        store_.reset();  // closed before its files move
+        // pending_ holds every reading not yet stored; the old journal's copy of them goes, so
+        // that they are stored once, from pending_.
+        std::error_code ec;
+        std::filesystem::remove(journal_path(cfg_), ec);
+        auto opened =
+            store::open_checked(db_path(cfg_), store_options(cfg_), kStartCheckBudgetMs, why);
+        if (!opened) {
+            log::error("store: cannot start a new database: ", opened.error().message);
+            return false;
+        }
+        store_ = std::move(opened->store);
+        last_error_["store"].clear();
+        record_damage(*opened->damage, "running");
+        open_journal();
+        make_detector();
+        running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_);
+        return true;
+    }
+
     void retention(int64_t now) {
-        auto r = store_.enforce_retention(now);
+        auto r = store_->enforce_retention(now);
         if (!r) {
             log_once("retention", r.error().message);
             return;
@@ -429,29 +597,50 @@ class MainLoop {
             for (const auto& p : fresh.error()) log::error(p);
             return;
         }
+        if (auto problems = permission_problems(*fresh, options_.config_path); !problems.empty()) {
+            log::error("reload: ", options_.config_path,
+                       " names files others may read or change; keeping the running config");
+            for (const auto& p : problems) log::error("permissions: ", p);
+            return;
+        }
         reload_due_ns_ = 0;
         log::info("reload: applying ", options_.config_path);
         appliance_->reloading();
         desk_->wait_for_export();
-        running_.reset();
+        // The county sees no offline blip for a reload that leaves the link's basis alone.
+        const bool keep_link =
+            db_path(*fresh) == db_path(cfg_) && running_ && running_->link_serves(*fresh);
+        if (keep_link) {
+            running_->stop_buses();
+        } else {
+            running_.reset();
+        }
         flush();
         if (!events_.empty()) record_events();
         save_snapshot(clock_.wall_ms());
         if (db_path(*fresh) != db_path(cfg_)) {
-            auto s = store::Store::open(db_path(*fresh), store_options(*fresh));
+            auto s =
+                store::open_checked(db_path(*fresh), store_options(*fresh), kStartCheckBudgetMs);
             if (!s) {
                 log::error("reload: cannot open the new store: ", s.error().message,
                            "; keeping the old data_dir");
                 fresh->gateway.data_dir = cfg_.gateway.data_dir;
             } else {
-                store_ = std::move(*s);
+                store_ = std::move(s->store);
                 cfg_.gateway.data_dir = fresh->gateway.data_dir;
+                open_note();
+                if (s->damage) record_damage(*s->damage, "start");
                 open_journal();  // the new data_dir's, replayed into the new store
             }
         }
         cfg_ = std::move(*fresh);
         make_detector();  // the new assets and thresholds; open alarms carry over by snapshot
-        running_ = std::make_unique<Running>(cfg_, store_, queue_, inbox_, boot_, clock_);
+        if (keep_link) {
+            log::info("reload: the broker link is unchanged and kept");
+            running_->start_buses(cfg_);
+        } else {
+            running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_);
+        }
         desk_->set_config(cfg_);
         appliance_->ready();  // [board] changes take effect at the next start
     }
@@ -472,23 +661,29 @@ class MainLoop {
     const Clock& clock_;
     RunOptions options_;
     config::Config cfg_;
-    store::Store store_;
+    std::optional<store::Store> store_;  // empty only while a damaged one is replaced
+    std::optional<store::Damage> damage_at_start_;
     poll::Queue<Input> queue_;
     CommandInbox inbox_;
     std::unique_ptr<CommandDesk> desk_;
     std::unique_ptr<StickDesk> sticks_;
     MonoNs reload_due_ns_ = 0;
     std::unique_ptr<Appliance> appliance_;
+    evidence::AgentSide evidence_;
     std::unique_ptr<Running> running_;
     std::unique_ptr<detect::Detector> detector_;
     std::vector<Event> events_;
+    size_t announced_ = 0;  // events_[0, announced_) have been told (record_events)
     int64_t last_tick_ = 0;
     int64_t last_evidence_ = 0;
-    evidence::AgentSide evidence_;
     int64_t last_snapshot_ = 0;
     std::vector<Reading> pending_;
     std::unique_ptr<store::ReadingJournal> journal_;  // pending_, kept where a kill cannot reach
     size_t dropped_ = 0;
+    size_t dropped_total_ = 0;  // since the start, for storage_full's details
+    size_t dropped_at_full_ = 0;
+    WallMs full_since_ = 0;  // 0: the disk is not full
+    std::optional<store::StorageNoteFile> note_;
     int64_t boot_ = 0;
     std::map<std::string, std::string> last_error_;
 };
@@ -501,11 +696,28 @@ int run(const RunOptions& options, std::atomic<Request>& request) {
         for (const auto& p : loaded.error()) std::cerr << p << '\n';
         return 2;
     }
-    auto store = store::Store::open(db_path(*loaded), store_options(*loaded));
-    if (!store) {
-        log::error("store: ", store.error().message);
+    if (auto problems = permission_problems(*loaded, options.config_path); !problems.empty()) {
+        for (const auto& p : problems) log::error("permissions: ", p);
+        return 2;
+    }
+    // The data_dir's lock first: nothing in it is touched (a damaged database moved aside)
+    // while another agent uses it.
+    evidence::AgentSide evidence;
+    if (auto r = evidence.start(*loaded); !r) {
+        log::error("evidence: ", r.error().message);
         return 1;
     }
+    auto opened =
+        store::open_checked(db_path(*loaded), store_options(*loaded), kStartCheckBudgetMs);
+    if (!opened) {
+        log::error("store: ", opened.error().message);
+        return 1;
+    }
+    if (!opened->check_finished)
+        log::warning("store: the start check of the database was given up after ", opened->check_ms,
+                     " ms; only the durable mark was compared");
+    else
+        log::info("store: database checked in ", opened->check_ms, " ms");
     log::info("sealwatchd ", SEALWATCH_VERSION, " starting: gateway ", loaded->gateway.id, " site ",
               loaded->gateway.site, ", ", loaded->meters.size(), " meter(s) on ",
               loaded->buses.size(), " bus(es), data in ", db_path(*loaded));
@@ -514,8 +726,8 @@ int run(const RunOptions& options, std::atomic<Request>& request) {
         log::error("board: ", appliance.error().message);
         return 1;
     }
-    MainLoop loop(options, std::move(*loaded), std::move(*store), std::move(*appliance),
-                  system_clock());
+    MainLoop loop(options, std::move(*loaded), std::move(*opened), std::move(evidence),
+                  std::move(*appliance), system_clock());
     return loop.run(request);
 }
 

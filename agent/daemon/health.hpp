@@ -5,7 +5,8 @@
 // its monotonic `now`.
 //
 // What is not a stall: a dead meter (the bus thread keeps trying, with backoff), a broker that
-// is down (the link keeps reconnecting; data waits in the outbox). Rebooting would not help
+// is down (the link keeps reconnecting; data waits in the outbox), a full disk (readings and
+// events wait in memory: the main loop reports it as no failure). Rebooting would not help
 // either. What is: a bus thread stuck in one poll, a store that refuses every write, messages
 // handed to a connected broker and never acknowledged.
 #include <cstdint>

@@ -55,16 +55,17 @@ bool AgentSide::turn(WallMs now, store::Store& store, detect::Detector& detector
             }
         }
     }
-    // The head goes out on every (re)connection and then once a minute when it has moved.
+    // The head goes out on every (re)connection and then once a minute when it has moved. Only
+    // a head on stable storage: one that a power cut could take back would be given to another
+    // history after the restart (store.hpp, durable_chain_length).
+    const int64_t n = store.durable_chain_length();
     if (key_ && connected &&
-        (!was_connected_ ||
-         (store.chain_length() != published_n_ && now - published_at_ >= kChainPublishEveryMs))) {
+        (!was_connected_ || (n != published_n_ && now - published_at_ >= kChainPublishEveryMs))) {
         auto topics =
             wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id);
-        publish(topics.chain,
-                wire::chain_head_payload(sign_chain_head(
-                    *key_, cfg.gateway.id, store.chain_length(), store.chain_head(), now)));
-        published_n_ = store.chain_length();
+        publish(topics.chain, wire::chain_head_payload(sign_chain_head(
+                                  *key_, cfg.gateway.id, n, store.durable_chain_head(), now)));
+        published_n_ = n;
         published_at_ = now;
     }
     was_connected_ = connected;

@@ -65,6 +65,8 @@ const char* type_zh(std::string_view t) {
         {"inspection", "现场检查导出（U盘）"},
         {"inspection_refused", "U盘检查请求被拒绝"},
         {"inspection_failed", "U盘检查导出失败"},
+        {"storage_full", "存储已满"},
+        {"database_damaged", "数据库损坏已替换"},
     };
     for (const auto& [en, zh] : names)
         if (t == en) return zh;

@@ -1,5 +1,6 @@
 // The store's side of the evidence trail: chain rows, legal asset states and the set-state
 // command queue. The canonical forms and the hashing are in chain/chain.hpp.
+#include "chain/crypto.hpp"
 #include "store/internal.hpp"
 #include "store/store.hpp"
 #include "wire/event.hpp"
@@ -15,9 +16,58 @@ Result<void> Store::load_chain_tip() {
         chain_n_ = (*tip)->n;
         chain_head_ = (*tip)->head;
     } else {
-        chain_n_ = 0;
-        chain_head_ = chain::kGenesis;
+        auto base = chain_base();
+        if (!base) return pass(base);
+        chain_n_ = base->first;
+        chain_head_ = base->second;
     }
+    return {};
+}
+
+Result<std::pair<int64_t, chain::Digest>> Store::chain_base() {
+    auto st = db_.prepare("SELECT value FROM meta WHERE key = ?");
+    if (!st) return pass(st);
+    st->bind(1, std::string_view(kChainBase));
+    auto row = st->step();
+    if (!row) return pass(row);
+    if (!*row) return std::pair<int64_t, chain::Digest>{0, chain::kGenesis};
+    const std::string text = st->text(0);
+    const auto space = text.find(' ');
+    chain::Digest head{};
+    if (space == std::string::npos ||
+        !chain::from_hex(std::string_view(text).substr(space + 1), head))
+        return fail("meta " + std::string(kChainBase) + " is unreadable: " + text);
+    return std::pair<int64_t, chain::Digest>{std::stoll(text.substr(0, space)), head};
+}
+
+Result<std::optional<chain::Digest>> Store::chain_head_at(int64_t n) {
+    auto base = chain_base();
+    if (!base) return pass(base);
+    if (n == base->first) return std::optional<chain::Digest>(base->second);
+    auto st = db_.prepare("SELECT head FROM chain WHERE n = ?");
+    if (!st) return pass(st);
+    st->bind(1, n);
+    auto row = st->step();
+    if (!row) return pass(row);
+    if (!*row) return std::optional<chain::Digest>();
+    return std::optional<chain::Digest>(digest_of(st->blob(0)));
+}
+
+Result<void> Store::continue_from(int64_t chain_n, const chain::Digest& chain_head,
+                                  uint64_t next_seq) {
+    auto rows = db_.scalar("SELECT (SELECT count(*) FROM chain) + (SELECT count(*) FROM outbox)");
+    if (!rows) return pass(rows);
+    if (*rows != 0) return fail("continue_from: the database is not empty");
+    sqlite::Transaction tx(db_);
+    if (auto b = tx.begun(); !b) return b;
+    set_meta_.bind(1, std::string_view(kChainBase))
+        .bind(2, std::string_view(std::to_string(chain_n) + " " + chain::hex(chain_head)));
+    if (auto r = set_meta_.run(); !r) return r;
+    if (auto r = set_meta_int(db_, kNextSeq, static_cast<int64_t>(next_seq)); !r) return r;
+    if (auto r = tx.commit(); !r) return r;
+    if (auto r = load_chain_tip(); !r) return r;
+    if (auto r = load_outbox_marks(); !r) return r;
+    made_durable();
     return {};
 }
 

@@ -21,8 +21,10 @@ Result<std::optional<ChainSpan>> Store::chain_span(WallMs from, WallMs to) {
     ChainSpan span;
     span.first_n = range->int64(0);
     span.last_n = range->int64(1);
-    span.head_before = chain::kGenesis;
-    if (span.first_n > 1) {
+    auto base = chain_base();  // (0, genesis), or where a continued chain starts
+    if (!base) return pass(base);
+    span.head_before = base->second;
+    if (span.first_n > base->first + 1) {
         auto h = db_.prepare("SELECT head FROM chain WHERE n = ?");
         if (!h) return pass(h);
         h->bind(1, span.first_n - 1);

@@ -14,6 +14,8 @@ inline constexpr const char* kSentReadings = "sent.readings";  // last reading i
 inline constexpr const char* kSentEvents = "sent.events";
 inline constexpr const char* kSentRollups = "sent.rollups";
 inline constexpr const char* kJournalFolded = "journal.folded";  // store/reading_journal.hpp
+// Where the chain starts when it continues a damaged database's: "n hex(head)" (store.hpp).
+inline constexpr const char* kChainBase = "chain.base";
 
 template <typename T>
 tl::unexpected<Error> pass(const Result<T>& r) {

@@ -151,6 +151,7 @@ Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
     if (auto r = put(kSentRollups, m.rollups, marks_.rollups); !r) return pass(r);
     if (auto r = tx.commit(); !r) return pass(r);
     marks_ = m;
+    if (gives_seqs) made_durable();
     return rows;
 }
 

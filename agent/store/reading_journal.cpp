@@ -102,41 +102,17 @@ Result<ReadingJournal> ReadingJournal::open(const std::string& path) {
     if (fd < 0) return fail(path + ": " + std::strerror(errno));
     ReadingJournal j;
     j.path_ = path;
-    j.fd_ = fd;
+    j.fd_ = OwnedFd(fd);
     return j;
-}
-
-ReadingJournal::~ReadingJournal() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
-ReadingJournal::ReadingJournal(ReadingJournal&& other) noexcept
-    : path_(std::move(other.path_)),
-      fd_(other.fd_),
-      generation_(other.generation_),
-      size_(other.size_) {
-    other.fd_ = -1;
-}
-
-ReadingJournal& ReadingJournal::operator=(ReadingJournal&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0) ::close(fd_);
-        path_ = std::move(other.path_);
-        fd_ = other.fd_;
-        generation_ = other.generation_;
-        size_ = other.size_;
-        other.fd_ = -1;
-    }
-    return *this;
 }
 
 Result<ReadingJournal::Contents> ReadingJournal::read() const {
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) return fail(path_ + ": " + std::strerror(errno));
+    if (::fstat(fd_.get(), &st) != 0) return fail(path_ + ": " + std::strerror(errno));
     std::vector<uint8_t> all(static_cast<size_t>(st.st_size));
     size_t got = 0;
     while (got < all.size()) {
-        ssize_t n = ::pread(fd_, all.data() + got, all.size() - got, static_cast<off_t>(got));
+        ssize_t n = ::pread(fd_.get(), all.data() + got, all.size() - got, static_cast<off_t>(got));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail(path_ + ": " + std::strerror(errno));
         if (n == 0) break;
@@ -187,12 +163,12 @@ Result<ReadingJournal::Contents> ReadingJournal::read() const {
 }
 
 Result<void> ReadingJournal::start(uint64_t generation) {
-    if (::ftruncate(fd_, 0) != 0) return fail(path_ + ": " + std::strerror(errno));
+    if (::ftruncate(fd_.get(), 0) != 0) return fail(path_ + ": " + std::strerror(errno));
     size_ = 0;
     std::string header(kMagic, 4);
     put(header, generation);
     put(header, crc32(bytes_of(header)));
-    if (auto w = write_all(fd_, header, 0, path_); !w) return w;
+    if (auto w = write_all(fd_.get(), header, 0, path_); !w) return w;
     size_ = header.size();
     generation_ = generation;
     return {};
@@ -222,9 +198,9 @@ Result<void> ReadingJournal::append(const Reading& reading) {
     const uint32_t crc = crc32(bytes_of(record_).subspan(kRecordHead));
     std::memcpy(record_.data(), &length, 4);
     std::memcpy(record_.data() + 4, &crc, 4);
-    if (auto w = write_all(fd_, record_, size_, path_); !w) {
+    if (auto w = write_all(fd_.get(), record_, size_, path_); !w) {
         // Whatever part of the record reached the file must not sit in front of the next one.
-        (void)::ftruncate(fd_, static_cast<off_t>(size_));
+        (void)::ftruncate(fd_.get(), static_cast<off_t>(size_));
         return w;
     }
     size_ += record_.size();

@@ -24,6 +24,7 @@
 
 #include "common/error.hpp"
 #include "model/reading.hpp"
+#include "store/owned_fd.hpp"
 
 namespace sealwatch::store {
 
@@ -34,11 +35,6 @@ class ReadingJournal {
     // Opens (creating if missing) the journal file; nothing is read or written yet.
     static Result<ReadingJournal> open(const std::string& path);
     ReadingJournal() = default;
-    ~ReadingJournal();
-    ReadingJournal(ReadingJournal&& other) noexcept;
-    ReadingJournal& operator=(ReadingJournal&& other) noexcept;
-    ReadingJournal(const ReadingJournal&) = delete;
-    ReadingJournal& operator=(const ReadingJournal&) = delete;
 
     struct Contents {
         uint64_t generation = 0;  // 0: no valid header (a new or empty file)
@@ -57,7 +53,7 @@ class ReadingJournal {
 
   private:
     std::string path_;
-    int fd_ = -1;
+    OwnedFd fd_;
     uint64_t generation_ = 0;
     uint64_t size_ = 0;   // end of the last whole record
     std::string record_;  // reused for every append

@@ -2,11 +2,39 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+
 namespace sealwatch::sqlite {
 
-Stmt::Stmt(Db& db, std::string_view sql) : db_(db.raw()) {
+void FailureMark::note(int sqlite_code, const char* sqlite_message) {
+    Failure kind = Failure::other;
+    switch (sqlite_code & 0xff) {  // the primary code of an extended one
+        case SQLITE_FULL:
+            kind = Failure::disk_full;
+            break;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            kind = Failure::damaged;
+            break;
+        case SQLITE_IOERR:
+            // An I/O error from writing into a full file system is a full disk, not damage.
+            if ((sqlite_code == SQLITE_IOERR_WRITE || sqlite_code == SQLITE_IOERR_FSYNC) &&
+                errno == ENOSPC)
+                kind = Failure::disk_full;
+            break;
+        default:
+            break;
+    }
+    if (kind > worst) {
+        worst = kind;
+        message = sqlite_message ? sqlite_message : "";
+    }
+}
+
+Stmt::Stmt(Db& db, std::string_view sql) : db_(db.raw()), failures_(db.failures_.get()) {
     if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
         SQLITE_OK) {
+        if (failures_) failures_->note(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
         sqlite3_finalize(stmt_);
         stmt_ = nullptr;
     }
@@ -16,7 +44,7 @@ Stmt::~Stmt() {
     sqlite3_finalize(stmt_);
 }
 
-Stmt::Stmt(Stmt&& other) noexcept : stmt_(other.stmt_), db_(other.db_) {
+Stmt::Stmt(Stmt&& other) noexcept : stmt_(other.stmt_), db_(other.db_), failures_(other.failures_) {
     other.stmt_ = nullptr;
 }
 
@@ -25,6 +53,7 @@ Stmt& Stmt::operator=(Stmt&& other) noexcept {
         sqlite3_finalize(stmt_);
         stmt_ = other.stmt_;
         db_ = other.db_;
+        failures_ = other.failures_;
         other.stmt_ = nullptr;
     }
     return *this;
@@ -55,6 +84,7 @@ Result<bool> Stmt::step() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
+    if (failures_) failures_->note(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
     return fail(sqlite3_errmsg(db_));
 }
 
@@ -99,6 +129,7 @@ bool Stmt::is_null(int col) const {
 
 Result<Db> Db::open(const std::string& path, Mode mode) {
     Db db;
+    db.failures_ = std::make_unique<FailureMark>();
     int flags =
         mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     flags |= SQLITE_OPEN_NOMUTEX;  // one connection per thread
@@ -116,7 +147,7 @@ Db::~Db() {
     sqlite3_close_v2(db_);
 }
 
-Db::Db(Db&& other) noexcept : db_(other.db_) {
+Db::Db(Db&& other) noexcept : db_(other.db_), failures_(std::move(other.failures_)) {
     other.db_ = nullptr;
 }
 
@@ -124,6 +155,7 @@ Db& Db::operator=(Db&& other) noexcept {
     if (this != &other) {
         sqlite3_close_v2(db_);
         db_ = other.db_;
+        failures_ = std::move(other.failures_);
         other.db_ = nullptr;
     }
     return *this;
@@ -133,6 +165,7 @@ Result<void> Db::exec(std::string_view sql) {
     std::string s(sql);
     char* err = nullptr;
     if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        if (failures_) failures_->note(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
         std::string msg = err ? err : sqlite3_errmsg(db_);
         sqlite3_free(err);
         return fail(msg);

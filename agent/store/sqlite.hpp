@@ -2,6 +2,7 @@
 // A thin RAII layer over SQLite: a connection, prepared statements, transactions. Every step is
 // checked; failures come back as values with SQLite's message. Nothing here knows the schema.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,21 @@ struct sqlite3_stmt;
 namespace sealwatch::sqlite {
 
 class Db;
+
+// What a failing step or exec ran into, as far as the store's owner must act on it, from the
+// least to the most serious: anything else (retry), a full disk (wait for space), a damaged file
+// (stop writing to it, set it aside).
+enum class Failure { none, other, disk_full, damaged };
+
+// The most serious failure of one connection since it was last forgotten, shared by its
+// statements: the most serious, because one failure brings others (a COMMIT refused for a full
+// disk is followed by a ROLLBACK that finds no transaction). On the heap so that it stays where
+// it is when the Db is moved.
+struct FailureMark {
+    Failure worst = Failure::none;
+    std::string message;  // SQLite's words for the worst
+    void note(int sqlite_code, const char* sqlite_message);
+};
 
 class Stmt {
   public:
@@ -50,6 +66,7 @@ class Stmt {
   private:
     sqlite3_stmt* stmt_ = nullptr;
     sqlite3* db_ = nullptr;
+    FailureMark* failures_ = nullptr;
 };
 
 class Db {
@@ -71,9 +88,17 @@ class Db {
     int changes() const;
     std::string message() const;
     sqlite3* raw() { return db_; }
+    // The most serious failure on this connection since forget_failure() (none: no failure).
+    Failure worst_failure() const { return failures_ ? failures_->worst : Failure::none; }
+    std::string worst_failure_message() const { return failures_ ? failures_->message : ""; }
+    void forget_failure() {
+        if (failures_) *failures_ = {};
+    }
 
   private:
+    friend class Stmt;
     sqlite3* db_ = nullptr;
+    std::unique_ptr<FailureMark> failures_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back if not committed (an early return or an error).

@@ -1,7 +1,10 @@
 #include "store/store.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -56,7 +59,25 @@ Result<Store> Store::open(const std::string& path, const Options& options) {
     if (auto r = s.prepare_statements(); !r) return pass(r);
     if (auto r = s.load_chain_tip(); !r) return pass(r);
     if (auto r = s.load_outbox_marks(); !r) return pass(r);
+    // A checkpoint syncs the WAL first: whatever a killed run committed with
+    // synchronous=NORMAL is on stable storage from here on, so the mark may name it.
+    if (auto r = s.db_.exec("PRAGMA wal_checkpoint(PASSIVE)"); !r) return pass(r);
+    if (!options.durable_mark_path.empty()) {
+        auto mark = DurableMarkFile::open(options.durable_mark_path);
+        if (!mark) return pass(mark);
+        if (auto r = mark->read(); !r) return pass(r);  // takes up its write counter
+        s.mark_file_ = std::move(*mark);
+    }
+    s.made_durable();
+    if (!s.mark_error_.empty()) return fail(s.mark_error_);
     return s;
+}
+
+void Store::made_durable() {
+    durable_ = {chain_n_, chain_head_, static_cast<uint64_t>(marks_.next_seq)};
+    if (!mark_file_) return;
+    auto r = mark_file_->write(durable_);
+    mark_error_ = r ? std::string() : r.error().message;
 }
 
 Result<Store> Store::open_read_only(const std::string& path) {
@@ -72,7 +93,43 @@ Result<Store> Store::open_read_only(const std::string& path) {
         return fail(path + ": schema version " + std::to_string(*version) + ", this build reads " +
                     std::to_string(kSchemaVersion));
     if (auto r = s.load_chain_tip(); !r) return pass(r);
+    s.durable_ = {s.chain_n_, s.chain_head_, 0};
     return s;
+}
+
+Result<std::optional<std::vector<std::string>>> Store::quick_check(int64_t budget_ms) {
+    auto st = db_.prepare("PRAGMA quick_check(20)");
+    if (!st) return pass(st);
+    // The check reads every page: on a large database on slow flash it is given up when out of
+    // time (an interrupted check is "not known", never "ok").
+    struct Deadline {
+        std::chrono::steady_clock::time_point at;
+    } deadline{std::chrono::steady_clock::now() + std::chrono::milliseconds(budget_ms)};
+    sqlite3_progress_handler(
+        db_.raw(), 10000,
+        [](void* d) -> int {
+            return std::chrono::steady_clock::now() > static_cast<Deadline*>(d)->at ? 1 : 0;
+        },
+        &deadline);
+    std::vector<std::string> problems;
+    bool interrupted = false;
+    while (true) {
+        auto row = st->step();
+        if (!row) {
+            interrupted = sqlite3_errcode(db_.raw()) == SQLITE_INTERRUPT;
+            if (!interrupted) problems.push_back(row.error().message);
+            break;
+        }
+        if (!*row) break;
+        if (auto line = st->text(0); line != "ok") problems.push_back(line);
+    }
+    st->reset();
+    sqlite3_progress_handler(db_.raw(), 0, nullptr, nullptr);
+    if (interrupted) {
+        db_.forget_failure();
+        return std::optional<std::vector<std::string>>();
+    }
+    return std::optional<std::vector<std::string>>(std::move(problems));
 }
 
 Result<void> Store::prepare_statements() {

@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "model/event.hpp"
 #include "model/reading.hpp"
+#include "store/durable_mark.hpp"
 #include "store/sqlite.hpp"
 
 namespace sealwatch::store {
@@ -26,6 +27,9 @@ struct Options {
     int64_t budget_bytes = 512LL * 1024 * 1024;  // database + WAL
     int raw_retention_days = 90;                 // raw readings older than this become rollups
     int busy_wait_ms = 5000;  // how long a write waits while another process (the agent) writes
+    // The durable mark's file (store/durable_mark.hpp), kept up to date after every commit made
+    // with synchronous=FULL; empty: none (tools, tests). The agent names data_dir/durable.mark.
+    std::string durable_mark_path;
 };
 
 enum class MessageKind { telemetry = 1, event = 2, rollup = 3 };
@@ -182,6 +186,34 @@ class Store {
     Result<ChainReader> read_chain(const ChainSpan& span);
     int64_t chain_length() const { return chain_n_; }
     const chain::Digest& chain_head() const { return chain_head_; }
+    // The chain's tip as of the last commit made with synchronous=FULL (or the open): what a
+    // power cut cannot take back, so the only head that may be published (P/chain).
+    int64_t durable_chain_length() const { return durable_.chain_n; }
+    const chain::Digest& durable_chain_head() const { return durable_.chain_head; }
+    // Why the durable mark could not be written last time (empty: it was).
+    const std::string& durable_mark_error() const { return mark_error_; }
+
+    // A chain that does not start at the genesis: a database started after the last one was
+    // found damaged goes on from the last tip known durable (n, head) and from its next seq, so
+    // that no chain entry number and no seq is given out twice (store/recovery.hpp). Only on an
+    // empty database.
+    Result<void> continue_from(int64_t chain_n, const chain::Digest& chain_head, uint64_t next_seq);
+    // Where this database's chain starts: (0, genesis) unless it continues another's.
+    Result<std::pair<int64_t, chain::Digest>> chain_base();
+    // Copies what the agent must not forget (legal states, command nonces, the detector's and
+    // the appliance's state) from a damaged database, part by part; says which parts it got
+    // (store/recovery.cpp).
+    std::vector<std::string> salvage_from(const std::string& damaged_db);
+    // The head after entry n (the base's head at the base's n); nullopt when there is no such.
+    Result<std::optional<chain::Digest>> chain_head_at(int64_t n);
+
+    // The most serious kind of failed SQLite call since forget_failure() (sqlite.hpp): a full disk
+    // or a damaged file call for more than a retry.
+    sqlite::Failure worst_failure() const { return db_.worst_failure(); }
+    std::string worst_failure_message() const { return db_.worst_failure_message(); }
+    void forget_failure() { db_.forget_failure(); }
+    // PRAGMA quick_check, given up after budget_ms (then nullopt: not known). Empty problems: ok.
+    Result<std::optional<std::vector<std::string>>> quick_check(int64_t budget_ms);
 
     // Legal states and the set-state command queue (store/chain.cpp).
     Result<std::vector<AssetStateRow>> asset_states();
@@ -251,6 +283,10 @@ class Store {
         set_meta_;
     int64_t chain_n_ = 0;
     chain::Digest chain_head_{};
+    DurableMark durable_;
+    std::optional<DurableMarkFile> mark_file_;
+    std::string mark_error_;
+    void made_durable();  // after a FULL commit (or at open): durable_ and the mark file
 };
 
 // The packed form of a reading's values: (u8 quantity, f64 little-endian) pairs, 9 bytes each.

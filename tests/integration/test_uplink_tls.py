@@ -45,20 +45,27 @@ def tls_config(h, sim_port, broker_port, ca, cert, key):
     return uc.with_tls(uc.config(h, sim_port, broker_port), ca, cert, key)
 
 
+def tls_setup(test):
+    """The TLS tests' setUp (also test_tls_churn.py): a harness, the PKI, a TLS broker with
+    client certificates, its subscriber and the simulator, as test.h, .pki, .broker, .sub,
+    .sim, .sim_port."""
+    if not shutil.which("openssl"):
+        raise unittest.SkipTest("openssl not installed")
+    test.h = Harness()
+    test.addCleanup(test.h.close)
+    test.pki = make_pki(test.h.path("pki"))
+    test.broker = Broker(test.h, tls={"ca": test.pki["ca"], "cert": test.pki["cert"],
+                                      "key": test.pki["key"]})
+    test.sub = Subscriber(test.h, test.broker, extra=[
+        "--cafile", test.pki["ca"], "--cert", test.pki["client_cert"], "--key",
+        test.pki["client_key"]])
+    test.sim, listening = test.h.sim(test.h.write("m.toml", uc.SCENARIO), "--tcp", "127.0.0.1:0")
+    test.sim_port = listening["tcp"][0]
+
+
 class Tls(unittest.TestCase):
     def setUp(self):
-        if not shutil.which("openssl"):
-            raise unittest.SkipTest("openssl not installed")
-        self.h = Harness()
-        self.addCleanup(self.h.close)
-        self.pki = make_pki(self.h.path("pki"))
-        self.broker = Broker(self.h, tls={"ca": self.pki["ca"], "cert": self.pki["cert"],
-                                          "key": self.pki["key"]})
-        self.sub = Subscriber(self.h, self.broker, extra=[
-            "--cafile", self.pki["ca"], "--cert", self.pki["client_cert"], "--key",
-            self.pki["client_key"]])
-        self.sim, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp", "127.0.0.1:0")
-        self.sim_port = listening["tcp"][0]
+        tls_setup(self)
 
     def fixed_after_reload(self, bad_ca, bad_cert, bad_key, expect_in_log):
         cfg = self.h.write("sw.toml", tls_config(self.h, self.sim_port, self.broker.port,
@@ -82,10 +89,7 @@ class Tls(unittest.TestCase):
         time.sleep(2)
         self.sim.stop()
         time.sleep(1)
-        deadline = time.monotonic() + 30
-        while not uc.drained(self.h):
-            self.assertLess(time.monotonic(), deadline, "backlog did not drain after the fix")
-            time.sleep(0.3)
+        uc.wait_drained(self, self.h, 30)
         agent.signal(signal.SIGTERM)
         self.assertEqual(agent.p.wait(15), 0)
         time.sleep(1)

@@ -91,6 +91,14 @@ def drained(h):
             and int(meta.get("sent.events", 0)) >= last_event)
 
 
+def wait_drained(test, h, timeout):
+    """Waits until nothing stored waits to be sent (drained), failing the test after timeout s."""
+    deadline = time.monotonic() + timeout
+    while not drained(h):
+        test.assertLess(time.monotonic(), deadline, "backlog did not drain")
+        time.sleep(0.3)
+
+
 def check_delivery(test, h, messages):
     """Every seq from 1 to the last one given out arrived; a repeated seq carried the same
     content; every reading committed to the database arrived in some telemetry message."""
