@@ -15,7 +15,7 @@
  *
  * $POWERCUT_SHADOW/sync.log gets one line per sync recorded: "<unix ms> <name> <bytes>".
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE  // NOLINT(bugprone-reserved-identifier): dlsym's RTLD_NEXT
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +66,7 @@ static int shadow_of(const char* path, char* out, size_t size) {
     if (strncmp(path, watched, watched_len) != 0 || path[watched_len] != '/') return 0;
     const char* rest = path + watched_len + 1;
     size_t n = (size_t)snprintf(out, size, "%s/", shadow);
-    for (; *rest && n + 1 < size; ++rest) out[n++] = *rest == '/' ? '%' : *rest;
+    for (; *rest && n + 1 < size; ++rest) out[n++] = (char)(*rest == '/' ? '%' : *rest);
     out[n] = '\0';
     return *rest == '\0';
 }
@@ -108,17 +108,17 @@ static void log_sync(const char* name, off_t bytes) {
 /* Records fd's file as it is now: copied beside its shadow, then renamed over it, so a kill
  * in the middle leaves the previous copy whole. */
 static void record(int fd) {
-    char link_path[64], path[PATH_MAX], target[PATH_MAX], tmp[PATH_MAX + 32];
+    char fd_link[64], file[PATH_MAX], target[PATH_MAX], tmp[PATH_MAX + 32];
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
-    snprintf(link_path, sizeof link_path, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link_path, path, sizeof path - 1);
+    snprintf(fd_link, sizeof fd_link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(fd_link, file, sizeof file - 1);
     if (n <= 0) return;
-    path[n] = '\0';
-    if (!shadow_of(path, target, sizeof target)) return;
+    file[n] = '\0';
+    if (!shadow_of(file, target, sizeof target)) return;
     pthread_mutex_lock(&lock);
     snprintf(tmp, sizeof tmp, "%s/.copy.%d.%lu", shadow, (int)getpid(), copies++);
-    if (copy_file(path, tmp) == 0 && real_rename(tmp, target) == 0) {
+    if (copy_file(file, tmp) == 0 && real_rename(tmp, target) == 0) {
         log_sync(target, st.st_size);
     } else {
         real_unlink(tmp);
@@ -126,6 +126,7 @@ static void record(int fd) {
     pthread_mutex_unlock(&lock);
 }
 
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name)
 int fsync(int fd) {
     int saved, rc = real_fsync(fd);
     saved = errno;
@@ -134,6 +135,7 @@ int fsync(int fd) {
     return rc;
 }
 
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name)
 int fdatasync(int fd) {
     int saved, rc = real_fdatasync(fd);
     saved = errno;
@@ -142,6 +144,7 @@ int fdatasync(int fd) {
     return rc;
 }
 
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name)
 int rename(const char* from, const char* to) {
     char s_from[PATH_MAX], s_to[PATH_MAX];
     int rc = real_rename(from, to), saved = errno;
@@ -155,6 +158,7 @@ int rename(const char* from, const char* to) {
     return rc;
 }
 
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name)
 int link(const char* from, const char* to) {
     char s_from[PATH_MAX], s_to[PATH_MAX];
     int rc = real_link(from, to), saved = errno;
@@ -172,6 +176,7 @@ static void forget(const char* path) {
     if (shadow_of(path, s, sizeof s)) real_unlink(s);
 }
 
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name)
 int unlink(const char* path) {
     int rc = real_unlink(path), saved = errno;
     if (rc == 0) forget(path);
@@ -179,6 +184,7 @@ int unlink(const char* path) {
     return rc;
 }
 
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name)
 int remove(const char* path) {
     int rc = real_remove(path), saved = errno;
     if (rc == 0) forget(path);

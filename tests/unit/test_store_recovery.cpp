@@ -37,7 +37,7 @@ store::OpenedStore open(const TempDir& dir, const std::string& force = {}) {
 // Some readings and an event, and their messages formed (seqs given out: a FULL commit).
 void work(store::Store& s, WallMs t0) {
     for (int i = 0; i < 3; ++i) {
-        std::vector<Reading> batch{reading("m1", t0 + i * 1000, 100.0 * i, 5.0 + i)};
+        std::vector<Reading> batch{reading("m1", t0 + int64_t{i} * 1000, 100.0 * i, 5.0 + i)};
         ASSERT_TRUE(s.append_readings(batch));
     }
     ASSERT_TRUE(s.append_event(reenergized("a" + std::to_string(t0), t0 + 10)));
