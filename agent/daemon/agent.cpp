@@ -82,7 +82,6 @@ class Running {
         : basis_(link_basis(cfg)),
           topics_(
               wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id)),
-          offline_(status_payload(false, boot, clock.wall_ms())),
           queue_(queue) {
         uplink::LinkSettings ls;
         ls.host = cfg.uplink.host;
@@ -98,8 +97,9 @@ class Running {
             ls.key_file = cfg.uplink.tls->key_file;
         }
         ls.status_topic = topics_.status;
-        ls.online_payload = status_payload(true, boot, clock.wall_ms());
-        ls.will_payload = offline_;
+        ls.status_payload = [boot, &clock](bool online) {
+            return status_payload(online, boot, clock.wall_ms());
+        };
         ls.max_inflight = cfg.uplink.max_inflight;
         ls.subscriptions = {topics_.cmd_filter()};
         ls.max_message_bytes = wire::kCommandMaxBytes;
@@ -121,7 +121,7 @@ class Running {
 
     ~Running() {
         stop_buses();
-        link_->stop(offline_);
+        link_->stop();
     }
 
     // Whether a reload to `fresh` may keep this broker link (and its MQTT session).
@@ -162,7 +162,6 @@ class Running {
   private:
     LinkBasis basis_;
     wire::Topics topics_;
-    std::string offline_;
     poll::Queue<Input>& queue_;
     std::unique_ptr<uplink::MqttLink> link_;
     std::unique_ptr<uplink::Uplink> uplink_;

@@ -21,8 +21,16 @@ std::string event_id(std::string_view gateway, std::string_view type, std::strin
 Event make_event(std::string_view type, EventState state, Severity severity, std::string asset,
                  std::string meter, WallMs ts, WallMs started, std::string id);
 
+// v to the nearest multiple of unit (0.1 W, 0.001 kWh, 1 W). A sub-unit is applied as a division
+// by its exact integer inverse: a correctly rounded division gives the double nearest the
+// decimal, which prints short (745160.6), where multiplying by 0.1 does not (745160.6000000001).
+// `+ 0.0` turns a -0.0 (a small negative value rounded) into 0.
 inline double round_to(double v, double unit) {
-    return std::round(v / unit) * unit;
+    if (unit < 1.0) {
+        double per_unit = std::round(1.0 / unit);
+        return std::round(v * per_unit) / per_unit + 0.0;
+    }
+    return std::round(v / unit) * unit + 0.0;
 }
 
 // {"ts": RFC 3339, "p_w": w to 0.1 W}

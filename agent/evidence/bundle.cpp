@@ -141,6 +141,10 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
     rep.to = opt.to;
     rep.buckets = kReportBuckets;
     constexpr size_t q_p = quantity_index("p_w");
+    constexpr size_t q_imp = quantity_index("e_imp_kwh");
+    bool zone_ok = true;
+    rep.zone = detect::TimeZone::load(cfg.gateway.timezone, &zone_ok);
+    rep.zone_name = zone_ok ? cfg.gateway.timezone : "UTC";
     std::map<std::string, PowerSeries*> series;  // only meters of some asset
     for (const auto& a : cfg.assets) {
         if (asset && a.id != asset->id) continue;
@@ -168,6 +172,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
         double w;
     };
     std::vector<Add> adds;
+    std::vector<Add> registers;  // w: the import register, kWh
     std::string bmain, bctx;
     chain::Sha256 batch_digest;
     std::string line, chain_line;
@@ -186,6 +191,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
             bmain.clear();
             bctx.clear();
             adds.clear();
+            registers.clear();
             int64_t seen = 0;
             chain::Sha256& d = batch_digest;
             line.assign(chain::kReadingsDomain);  // the batch's record lines, hashed in one go
@@ -199,11 +205,15 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 bool main = mk < meter_main.size() ? meter_main[mk] != 0 : !asset;
                 chain::append_record_and_csv(line, main ? bmain : bctx, rec);
                 (main ? main_rows : ctx_rows)++;
-                if (mk < meter_series.size() && meter_series[mk] && std::isfinite(rec.v[q_p]) &&
-                    rec.ts >= opt.from && rec.ts < opt.to) {
-                    auto b =
-                        static_cast<size_t>(static_cast<double>(rec.ts - opt.from) / bucket_ms);
-                    adds.push_back({meter_series[mk], std::min(b, kReportBuckets - 1), rec.v[q_p]});
+                if (mk < meter_series.size() && meter_series[mk] && rec.ts >= opt.from &&
+                    rec.ts < opt.to) {
+                    auto b = std::min(
+                        static_cast<size_t>(static_cast<double>(rec.ts - opt.from) / bucket_ms),
+                        kReportBuckets - 1);
+                    if (std::isfinite(rec.v[q_p]))
+                        adds.push_back({meter_series[mk], b, rec.v[q_p]});
+                    if (std::isfinite(rec.v[q_imp]))
+                        registers.push_back({meter_series[mk], b, rec.v[q_imp]});
                 }
             }
             d.update(line);
@@ -222,6 +232,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 readings.buffer() += bmain;
                 if (asset) ctx_readings.buffer() += bctx;
                 for (const auto& a : adds) a.series->add(a.bucket, a.w);
+                for (const auto& r : registers) r.series->add_register(r.bucket, r.w);
                 sum.readings += main_rows;
                 sum.context_readings += ctx_rows;
                 if (auto r = readings.maybe_flush(); !r) return tl::unexpected(r.error());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include "common/text.hpp"
@@ -27,13 +28,82 @@ std::string watts(double w) {
     return fmt("%.0f W", w);
 }
 
-std::string when(WallMs t) {
-    return format_rfc3339(t).substr(0, 19) + "Z";
-}
-
 // Bilingual label: Chinese first, English after, as on county forms.
 std::string bi(std::string_view zh, std::string_view en) {
     return std::string(zh) + " <span class=\"en\">" + std::string(en) + "</span>";
+}
+
+// Local time with its offset ("2026-11-22 06:00:00 +08:00"), as status shows it.
+std::string when(const ReportData& d, WallMs t) {
+    return format_local(t, d.zone.offset_s(t));
+}
+
+std::string kwh_text(double kwh) {
+    return fmt(std::fabs(kwh) >= 100 ? "%.1f kWh" : "%.3f kWh", kwh);
+}
+
+// Energy of one meter between two times. The import register's advance from the first bucket at
+// or after `from` to the last one before `to` (or the period's last reading) when the meter has
+// one: the meter's own count. Otherwise the mean power of the buckets, each held until the next
+// bucket with a reading (the chart's data: an estimate).
+struct Energy {
+    double kwh = 0;
+    bool from_register = true;
+};
+
+Energy meter_kwh(const ReportData& d, const PowerSeries& s, WallMs from, WallMs to) {
+    if (d.buckets == 0 || d.to <= d.from || to <= from) return {};
+    const double bucket_ms = static_cast<double>(d.to - d.from) / static_cast<double>(d.buckets);
+    auto bucket_of = [&](WallMs t) {
+        double b = std::floor(static_cast<double>(t - d.from) / bucket_ms);
+        return static_cast<size_t>(std::clamp(b, 0.0, static_cast<double>(d.buckets - 1)));
+    };
+    const size_t b_from = bucket_of(from), b_to = bucket_of(to);
+    std::optional<double> r0, r1;
+    for (size_t b = b_from; b < s.imp.size() && !r0; ++b)
+        if (!std::isnan(s.imp[b])) r0 = s.imp[b];
+    if (to >= d.to) {
+        if (!std::isnan(s.imp_last)) r1 = s.imp_last;
+    } else {
+        for (size_t b = std::min(b_to + 1, s.imp.size()); b-- > 0 && !r1;)
+            if (!std::isnan(s.imp[b])) r1 = s.imp[b];
+    }
+    if (r0 && r1) return {std::max(0.0, *r1 - *r0), true};
+    double wms = 0, held_w = 0;
+    bool held = false;
+    for (size_t b = 0; b < d.buckets && b < s.n.size(); ++b) {
+        if (s.n[b] > 0) {
+            held_w = s.sum[b] / s.n[b];
+            held = true;
+        }
+        if (!held) continue;
+        double b0 = static_cast<double>(d.from) + bucket_ms * static_cast<double>(b);
+        double overlap = std::min(b0 + bucket_ms, static_cast<double>(to)) -
+                         std::max(b0, static_cast<double>(from));
+        if (overlap > 0) wms += held_w * overlap;
+    }
+    return {wms / 3.6e9, false};
+}
+
+std::string energy_text(const Energy& e) {
+    return kwh_text(e.kwh) + " <span class=\"en\">(" +
+           (e.from_register ? bi("电能表计数", "import register")
+                            : bi("按功率估算", "estimated from power")) +
+           ")</span>";
+}
+
+// The meters whose draw is an alarm's: the asset's, or the one meter it names.
+std::vector<const PowerSeries*> alarm_meters(const ReportData& d, const config::Config& cfg,
+                                             const Event& e) {
+    std::vector<const PowerSeries*> out;
+    auto take = [&](const std::string& m) {
+        if (auto it = d.meters.find(m); it != d.meters.end()) out.push_back(&it->second);
+    };
+    for (const auto& a : cfg.assets)
+        if (a.id == e.asset)
+            for (const auto& m : a.meters) take(m);
+    if (e.asset.empty() && !e.meter.empty()) take(e.meter);
+    return out;
 }
 
 const char* state_zh(std::string_view s) {
@@ -117,8 +187,8 @@ std::string chart(const ReportData& d, const config::Asset& a, const std::vector
         double x0 = x_of_t(sp.from), x1 = std::max(x_of_t(sp.to), x0 + 2);
         s += "<rect class=\"alarm " + esc(sp.severity) + "\" x=\"" + fmt("%.1f", x0) + "\" y=\"" +
              fmt("%.1f", kT) + "\" width=\"" + fmt("%.1f", x1 - x0) + "\" height=\"" +
-             fmt("%.1f", ph) + "\"><title>" + esc(sp.type) + " " + when(sp.from) + " – " +
-             (sp.open ? std::string("open") : when(sp.to)) + "</title></rect>";
+             fmt("%.1f", ph) + "\"><title>" + esc(sp.type) + " " + when(d, sp.from) + " – " +
+             (sp.open ? std::string("open") : when(d, sp.to)) + "</title></rect>";
     }
     // Grid and axis labels.
     for (int i = 0; i <= 4; ++i) {
@@ -130,8 +200,7 @@ std::string chart(const ReportData& d, const config::Asset& a, const std::vector
     }
     for (int i = 0; i <= 4; ++i) {
         WallMs t = d.from + static_cast<WallMs>(span_ms * i / 4);
-        std::string label = format_rfc3339(t).substr(0, 16);
-        label[10] = ' ';
+        std::string label = when(d, t).substr(0, 16);  // the period line gives the offset
         s += "<text class=\"axis\" x=\"" + fmt("%.1f", x_of_t(t)) + "\" y=\"" +
              fmt("%.1f", kH - 8) + "\" text-anchor=\"" +
              (i == 0   ? "start"
@@ -209,6 +278,51 @@ svg text.change { font-size: 10px; fill: #8a2be2; }
 
 }  // namespace
 
+namespace {
+
+// What the asset drew over the period, summed over its meters.
+std::string asset_energy(const ReportData& d, const config::Asset& a) {
+    Energy total;
+    bool any = false;
+    for (const auto& m : a.meters) {
+        auto it = d.meters.find(m);
+        if (it == d.meters.end()) continue;
+        any = true;
+        Energy e = meter_kwh(d, it->second, d.from, d.to);
+        total.kwh += e.kwh;
+        total.from_register = total.from_register && e.from_register;
+    }
+    return any ? energy_text(total) : "–";
+}
+
+// The energy drawn while an alarm was open: on its `cleared` row (and on an info event that
+// carries it) the detector's own figure (energy_kwh, from the witness counter where there is
+// one); on the `raised` row of an alarm still open at the period's end, the meters' count so far
+// (meter_kwh). Other rows: empty (the cleared row has it).
+std::string alarm_energy(const ReportData& d, const config::Config& cfg, const Event& e,
+                         bool open_at_end) {
+    if (e.state != EventState::raised) {
+        auto it = e.details.find("energy_kwh");
+        if (it != e.details.end() && it->is_number()) return kwh_text(it->get<double>());
+        if (e.state == EventState::info) return {};
+    } else if (!open_at_end) {
+        return {};
+    }
+    auto meters = alarm_meters(d, cfg, e);
+    if (meters.empty()) return {};
+    WallMs from = e.started ? e.started : e.ts;
+    WallMs to = e.state == EventState::raised ? d.to : e.ts;
+    Energy total;
+    for (const auto* s : meters) {
+        Energy one = meter_kwh(d, *s, from, to);
+        total.kwh += one.kwh;
+        total.from_register = total.from_register && one.from_register;
+    }
+    return energy_text(total) + (open_at_end ? " " + bi("至今", "so far") : std::string());
+}
+
+}  // namespace
+
 std::string render_report(const ReportData& d, const config::Config& cfg) {
     // Alarm spans by id (raised .. cleared), state changes per asset.
     std::map<std::string, Span> open;
@@ -252,23 +366,26 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
             }
     }
 
+    std::set<std::string> still_open;
+    for (const auto& [id, sp] : open) still_open.insert(id);
+
     std::string h;
     h.reserve(1 << 16);
     h += "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">";
     h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
          "style-src 'unsafe-inline'; img-src data:\">";
     h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
-    h += "<title>" + esc(d.gateway) + " " + when(d.from) + " – " + when(d.to) +
+    h += "<title>" + esc(d.gateway) + " " + when(d, d.from) + " – " + when(d, d.to) +
          " 用电证据 Evidence</title><style>" + kStyle + "</style></head><body>\n";
     h += "<h1>" + bi("封存设备用电证据报告", "Evidence report: power drawn by sealed equipment") +
          "</h1>\n";
     h += "<table><tr><th>" + bi("网关", "Gateway") + "</th><td>" + esc(d.gateway) + "</td><th>" +
          bi("厂区", "Site") + "</th><td>" + esc(d.site) + "</td></tr>";
-    h += "<tr><th>" + bi("时段", "Period") + "</th><td colspan=\"3\">" + when(d.from) + " – " +
-         when(d.to) + " (UTC)" +
+    h += "<tr><th>" + bi("时段", "Period") + "</th><td colspan=\"3\">" + when(d, d.from) + " – " +
+         when(d, d.to) + " (" + esc(d.zone_name) + ")" +
          (d.asset ? " · " + bi("设备", "asset") + " " + esc(*d.asset) : std::string()) +
          "</td></tr>";
-    h += "<tr><th>" + bi("导出时间", "Exported") + "</th><td>" + when(d.created) + "</td><th>" +
+    h += "<tr><th>" + bi("导出时间", "Exported") + "</th><td>" + when(d, d.created) + "</td><th>" +
          bi("软件", "Software") + "</th><td>" + esc(d.software) + "</td></tr></table>\n";
 
     // Verification summary.
@@ -324,6 +441,8 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
         for (const auto& m : a.meters) meters += (meters.empty() ? "" : ", ") + m;
         h += "<p class=\"en\">" + bi("电表", "meters") + ": " + esc(meters) + " · " +
              bi("待机允许", "standby") + " " + watts(a.standby_w) + "</p>\n";
+        h +=
+            "<p>" + bi("本时段用电", "Energy in the period") + ": " + asset_energy(d, a) + "</p>\n";
         h += chart(d, a, spans[a.id], changes[a.id]);
         h += "<h3>" + bi("状态变更记录", "State history") + "</h3>";
         if (changes[a.id].empty()) {
@@ -334,7 +453,7 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
                  bi("说明", "Note") + "</th></tr>";
             for (const auto* e : changes[a.id]) {
                 auto from = e->details.value("from", ""), to = e->details.value("to", "");
-                h += "<tr><td>" + when(e->ts) + "</td><td>" + state_zh(from) + " " + esc(from) +
+                h += "<tr><td>" + when(d, e->ts) + "</td><td>" + state_zh(from) + " " + esc(from) +
                      "</td><td>" + state_zh(to) + " " + esc(to) + "</td><td>" +
                      esc(e->details.value("by", "")) + "</td><td>" +
                      esc(e->details.value("note", "")) + "</td></tr>";
@@ -351,13 +470,14 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
         h += "<table><tr><th>" + bi("时间", "Time") + "</th><th>" + bi("类型", "Type") +
              "</th><th>" + bi("状态", "State") + "</th><th>" + bi("级别", "Severity") +
              "</th><th>" + bi("设备/电表", "Asset/meter") + "</th><th>" + bi("开始", "Since") +
-             "</th><th>ID</th></tr>";
+             "</th><th>" + bi("告警期间用电", "Energy while open") + "</th><th>ID</th></tr>";
         for (const auto* e : alarms) {
-            h += "<tr><td>" + when(e->ts) + "</td><td>" + type_zh(e->type) + "<br>" + esc(e->type) +
-                 "</td><td>" + esc(to_string(e->state)) + "</td><td>" +
+            h += "<tr><td>" + when(d, e->ts) + "</td><td>" + type_zh(e->type) + "<br>" +
+                 esc(e->type) + "</td><td>" + esc(to_string(e->state)) + "</td><td>" +
                  esc(to_string(e->severity)) + "</td><td>" +
                  esc(e->asset.empty() ? e->meter : e->asset) + "</td><td>" +
-                 (e->started ? when(e->started) : std::string()) + "</td><td class=\"mono\">" +
+                 (e->started ? when(d, e->started) : std::string()) + "</td><td>" +
+                 alarm_energy(d, cfg, *e, still_open.contains(e->id)) + "</td><td class=\"mono\">" +
                  esc(e->id) + "</td></tr>";
         }
         h += "</table>";

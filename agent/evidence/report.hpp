@@ -11,21 +11,33 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "detect/timezone.hpp"
 #include "model/event.hpp"
 
 namespace sealwatch::evidence {
 
-// Power of one meter in fixed time buckets over the period.
+// Power of one meter in fixed time buckets over the period, and its import register at the
+// first reading of each bucket (the energy drawn, as the meter itself counted it). Rows are added
+// in time order per meter (the chain's order).
 struct PowerSeries {
-    std::vector<double> sum, min, max;
+    std::vector<double> sum, min, max, imp;
     std::vector<int32_t> n;
+    double imp_last = NAN;  // the register at the period's last reading
     explicit PowerSeries(size_t buckets = 0)
-        : sum(buckets, 0.0), min(buckets, NAN), max(buckets, NAN), n(buckets, 0) {}
+        : sum(buckets, 0.0),
+          min(buckets, NAN),
+          max(buckets, NAN),
+          imp(buckets, NAN),
+          n(buckets, 0) {}
     void add(size_t b, double w) {
         sum[b] += w;
         min[b] = n[b] ? std::fmin(min[b], w) : w;
         max[b] = n[b] ? std::fmax(max[b], w) : w;
         ++n[b];
+    }
+    void add_register(size_t b, double kwh) {
+        if (std::isnan(imp[b])) imp[b] = kwh;
+        imp_last = kwh;
     }
 };
 
@@ -37,6 +49,8 @@ struct ReportData {
     std::map<std::string, PowerSeries> meters;  // by meter id
     std::vector<Event> events;                  // every event in the bundle, chain order
     std::map<std::string, std::string> states;  // asset -> legal state now (set-state or config)
+    detect::TimeZone zone;                      // [gateway] timezone, for the times people read
+    std::string zone_name = "UTC";
     // What the export checked and signed.
     int64_t entries = 0, first_n = 0, last_n = 0, readings = 0, event_count = 0;
     int64_t rolled_up_entries = 0, rolled_up_readings = 0, corrupt_entries = 0;

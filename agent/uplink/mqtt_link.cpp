@@ -80,23 +80,28 @@ Result<void> MqttLink::start() {
         if (rc != MOSQ_ERR_SUCCESS)
             return fail(std::string("mqtt TLS options: ") + mosquitto_strerror(rc));
     }
-    // The will must be set before connecting; after each CONNACK we publish "online" retained,
-    // because the will (or a previous run) may have left "offline" there.
-    if (!settings_.status_topic.empty()) {
-        int rc = mosquitto_will_set(mosq_, settings_.status_topic.c_str(),
-                                    static_cast<int>(settings_.will_payload.size()),
-                                    settings_.will_payload.data(), 1, true);
-        if (rc != MOSQ_ERR_SUCCESS)
-            return fail(std::string("mqtt will: ") + mosquitto_strerror(rc));
-    }
+    if (auto r = set_will(); !r) return r;
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
     return {};
 }
 
-void MqttLink::stop(const std::string& offline_payload) {
+Result<void> MqttLink::set_will() {
+    // The will must be set before connecting (again before each attempt, so its ts is that of
+    // the connection it belongs to); after each CONNACK we publish "online" retained, because
+    // the will (or a previous run) may have left "offline" there.
+    if (settings_.status_topic.empty() || !settings_.status_payload) return {};
+    std::string will = settings_.status_payload(false);
+    int rc = mosquitto_will_set(mosq_, settings_.status_topic.c_str(),
+                                static_cast<int>(will.size()), will.data(), 1, true);
+    if (rc != MOSQ_ERR_SUCCESS) return fail(std::string("mqtt will: ") + mosquitto_strerror(rc));
+    return {};
+}
+
+void MqttLink::stop() {
     if (!thread_.joinable()) return;
-    if (connected_ && !offline_payload.empty() && !settings_.status_topic.empty()) {
+    if (connected_ && settings_.status_payload && !settings_.status_topic.empty()) {
+        std::string offline_payload = settings_.status_payload(false);
         int mid = 0;
         mosquitto_publish(mosq_, &mid, settings_.status_topic.c_str(),
                           static_cast<int>(offline_payload.size()), offline_payload.data(), 1,
@@ -151,6 +156,7 @@ void MqttLink::run() {
     while (!stopping_) {
         if (!socket_up) {
             last_lib_error_.clear();
+            if (auto r = set_will(); !r) log::warning("uplink: ", r.error().message);
             int rc = ever_tried ? mosquitto_reconnect(mosq_)
                                 : mosquitto_connect(mosq_, settings_.host.c_str(), settings_.port,
                                                     settings_.keepalive_s);
@@ -199,11 +205,11 @@ void MqttLink::on_connect(int rc) {
     backoff_ms_ = 0;
     got_connack_ = true;
     last_error_.clear();
-    if (!settings_.status_topic.empty()) {
+    if (!settings_.status_topic.empty() && settings_.status_payload) {
+        std::string online = settings_.status_payload(true);
         int mid = 0;
         mosquitto_publish(mosq_, &mid, settings_.status_topic.c_str(),
-                          static_cast<int>(settings_.online_payload.size()),
-                          settings_.online_payload.data(), 1, true);
+                          static_cast<int>(online.size()), online.data(), 1, true);
     }
     for (const auto& filter : settings_.subscriptions) {
         int rc_sub = mosquitto_subscribe(mosq_, nullptr, filter.c_str(), 1);

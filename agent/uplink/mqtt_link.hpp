@@ -9,6 +9,7 @@
 // object lives; after a restart only the caller's outbox knows them.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,8 +33,11 @@ struct LinkSettings {
     // P/status: retained; the will says offline. Empty for a client that announces nothing
     // (the county side): no will, no online message.
     std::string status_topic;
-    std::string online_payload;  // published retained after every CONNACK
-    std::string will_payload;
+    // The P/status payload, made when it is needed so that its ts is true: status_payload(true)
+    // is published retained after every CONNACK; status_payload(false) becomes the will before
+    // every connection attempt (a will is fixed when the connection is made, so its ts says when
+    // the connection that later ended began; the broker sends it unchanged).
+    std::function<std::string(bool online)> status_payload;
     // false: a persistent session, so the broker keeps the subscriptions and queues QoS 1
     // messages while the client is away (needs a stable client_id). What a subscriber that must
     // not lose a message across a restart uses (sealwatch-county run); the agent's is clean.
@@ -56,14 +60,16 @@ class MqttLink final : public Link {
     MqttLink& operator=(const MqttLink&) = delete;
 
     Result<void> start();  // sets up TLS and the will; the thread then connects in the background
-    // Publishes "offline" (retained), disconnects cleanly, joins the thread.
-    void stop(const std::string& offline_payload = {});
+    // Publishes status_payload(false) (retained) if there is one, disconnects cleanly, joins
+    // the thread.
+    void stop();
 
     Result<int> publish(const std::string& topic, const std::string& payload, bool retain) override;
     bool connected() const override { return connected_; }
 
   private:
     void run();
+    Result<void> set_will();  // the will for the next connection attempt (status_payload(false))
     void sleep_backoff();
     void connect_failed(const std::string& reason);  // logged once per distinct reason
     void on_connect(int rc);

@@ -1,6 +1,8 @@
 """Issue 3: store-and-forward through a real mosquitto. The broker goes away for a while and
 comes back: every message arrives, seq has no gap, nothing is duplicated beyond what QoS 1
 allows (a repeat carries the same content)."""
+import datetime
+import json
 import os
 import re
 import subprocess
@@ -65,6 +67,47 @@ class Outage(unittest.TestCase):
         status = [p for _, t, p in sub.messages if t.endswith("/status")]
         self.assertIn('"online":true', status[0])
         print(f"outage: {seqs} messages, {readings} readings delivered")
+
+    def test_status_times_are_those_of_the_connection(self):
+        """P/status's ts, online and will alike, is made when the connection is, not when the
+        link was set up: after a broker restart the will a kill -9 releases carries the time of
+        the reconnection (issue 16: the will's ts was the agent's start)."""
+        broker = Broker(self.h)
+        sub = Subscriber(self.h, broker, topic="sealwatch/#", name="status")
+        sim, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp", "127.0.0.1:0")
+        cfg = self.h.write("sw.toml", uc.config(self.h, listening["tcp"][0], broker.port))
+        agent = self.h.agent(cfg)
+        sub.wait_for(lambda t, p: t.endswith("/status") and '"online":true' in p, 10)
+        time.sleep(4)
+        sub.stop()
+        stopped_ms = time.time() * 1000
+        broker.stop()
+        broker.start()
+        restarted_ms = time.time() * 1000
+        sub.start()
+        # The retained "online" of the first connection may come first; wait for the new one.
+        sub.wait_for(lambda t, p: t.endswith("/status") and '"online":true' in p and
+                     status_ms(p) >= restarted_ms - 1000, 20)
+        # The broker's shutdown already sent the first connection's will (with that
+        # connection's ts): look only at what the kill -9 releases.
+        before = len(sub.collect())
+        agent.signal(signal.SIGKILL)
+        will = None
+        deadline = time.monotonic() + 10
+        while will is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            will = next((p for _, t, p in sub.collect()[before:]
+                         if t.endswith("/status") and '"online":false' in p), None)
+        self.assertIsNotNone(will, "no will after the kill -9")
+        # Made for an attempt after the first connection broke (the old code: the agent's start,
+        # 4 s and more before).
+        self.assertGreaterEqual(status_ms(will), stopped_ms - 200, will)
+        sim.stop()
+
+
+def status_ms(payload):
+    ts = json.loads(payload)["ts"]
+    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() * 1000
 
 
 if __name__ == "__main__":

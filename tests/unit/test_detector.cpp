@@ -8,6 +8,7 @@
 #include "common/quantities.hpp"
 #include "config/config.hpp"
 #include "detect/detector.hpp"
+#include "detect/evidence.hpp"
 #include "test_support.hpp"
 #include "wire/event.hpp"
 
@@ -762,3 +763,19 @@ TEST(Determinism, SameInputSameEvents) {
 }
 
 }  // namespace
+
+// Evidence numbers are for people: 745160.6 W, not 745160.6000000001 (issue 16).
+TEST(EvidenceRounding, PrintsTheDecimalItRoundsTo) {
+    EXPECT_EQ(nlohmann::json(detect::round_to(745160.60000000003, 0.1)).dump(), "745160.6");
+    EXPECT_EQ(nlohmann::json(detect::round_to(1292.1564999, 0.001)).dump(), "1292.156");
+    EXPECT_EQ(nlohmann::json(detect::round_to(748885.6000000001, 0.1)).dump(), "748885.6");
+    EXPECT_EQ(nlohmann::json(detect::round_to(-0.04, 0.1)).dump(), "0.0");
+    EXPECT_EQ(detect::round_to(846414.4, 1.0), 846414.0);
+    for (int i = 0; i < 100000; ++i) {
+        double v = i * 7.31 + 0.123456;
+        std::string shown = nlohmann::json(detect::round_to(v, 0.1)).dump();
+        auto dot = shown.find('.');
+        ASSERT_NE(dot, std::string::npos) << shown;
+        EXPECT_LE(shown.size() - dot - 1, 1U) << v << " printed as " << shown;
+    }
+}

@@ -250,6 +250,24 @@ TEST_F(EvidenceBundle, IntactBundleVerifies) {
     EXPECT_EQ(html.find("<script"), std::string::npos);
 }
 
+// Issue 16: people read local time with its offset, and what each asset and each alarm drew.
+TEST_F(EvidenceBundle, ReportShowsLocalTimeAndEnergy) {
+    cfg_.gateway.timezone = "Asia/Shanghai";
+    auto html = slurp(export_to("tz") + "/report.html");
+    EXPECT_NE(html.find("2026-01-01 08:00:00 +08:00"), std::string::npos);  // kT0, the period
+    EXPECT_NE(html.find("(Asia/Shanghai)"), std::string::npos);
+    EXPECT_EQ(html.find("T00:00:00"), std::string::npos);  // no UTC time for people
+    // furnace-2 (m1): its register went 100.00 -> 100.09; line-1 (m2): 10.5 -> 19.5.
+    EXPECT_NE(html.find("0.090 kWh"), std::string::npos);
+    EXPECT_NE(html.find("9.000 kWh"), std::string::npos);
+    // The reenergized alarm raised at minute 4 and still open: 100.04 -> 100.09 so far.
+    auto row = html.find("gw-test:reenergized:furnace-2:1");
+    ASSERT_NE(row, std::string::npos);
+    auto row_start = html.rfind("<tr>", row);
+    EXPECT_NE(html.substr(row_start, row - row_start).find("0.050 kWh"), std::string::npos)
+        << html.substr(row_start, row - row_start);
+}
+
 TEST_F(EvidenceBundle, AssetBundleCarriesContextAndVerifies) {
     auto b = export_to("a", "furnace-2");
     auto r = verify_bundle(b, key_->public_key());

@@ -93,8 +93,7 @@ class MosquittoBench final : public Bench {
         s.client_id = "sealwatch-contract-" + std::to_string(::getpid());
         s.keepalive_s = 5;
         s.status_topic = "sealwatch/contract/status";
-        s.online_payload = "online";
-        s.will_payload = "offline";
+        s.status_payload = [](bool online) { return std::string(online ? "online" : "offline"); };
         s.backoff_min_ms = 50;
         s.backoff_max_ms = 200;
         link_ = std::make_unique<uplink::MqttLink>(s, [this](const LinkNote& n) { notes.push(n); });
