@@ -3,8 +3,14 @@
 // for every bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "common/quantities.hpp"
 #include "config/config.hpp"
+#include "detect/detector.hpp"
 #include "detect/replay.hpp"
 #include "wire/event.hpp"
 
@@ -277,3 +283,65 @@ TEST(Replay, RowsAFewSecondsOutOfOrderAreReordered) {
 }
 
 }  // namespace
+
+// A far jump in time (tests/fuzz/findings/analyze: four rows, one in the year 9026) made the
+// balance step through every 15-minute window in between: 39 s for the finding. The windows in
+// between are skipped now, and the balance judges again after the jump: a bypass that starts a
+// century later is raised, from a window after the jump.
+TEST(Replay, BalanceJudgesAgainAfterAFarJumpInTime) {
+    auto plant = config::load(std::string(SEALWATCH_SOURCE_DIR) +
+                              "/tests/scenarios/detect/bypass_submeter.toml");
+    ASSERT_TRUE(plant);
+    std::string csv = "ts,meter,p_w,e_imp_kwh\n";
+    double kwh[3] = {1000, 10, 10};
+    auto minutes = [&](int64_t start_s, int n, double main_w, double sub_w) {
+        for (int i = 0; i < n; ++i) {
+            const double w[3] = {main_w, sub_w, sub_w};
+            for (int m = 0; m < 3; ++m) {
+                kwh[m] += w[m] / 60 / 1000;
+                csv += std::to_string(start_s + int64_t{60} * i) + ",m" + std::to_string(m) + "," +
+                       std::to_string(w[m]) + "," + std::to_string(kwh[m]) + "\n";
+            }
+        }
+    };
+    const int64_t t0 = 1767225600;                   // 2026-01-01
+    const int64_t later = t0 + int64_t{3155760000};  // 100 years on
+    minutes(t0, 120, 200000, 100000);                // balanced: no alarm
+    minutes(later, 120, 900000, 100000);             // 700 kW the sub-meters do not see
+    detect::Detector detector(*plant);
+    std::vector<Event> ev;
+    auto r = detect::replay_csv_text(csv, "jump.csv", detector,
+                                     [&](const Event& e) { ev.push_back(e); }, {});
+    ASSERT_TRUE(r) << r.error();
+    auto raised = std::find_if(ev.begin(), ev.end(), [](const Event& e) {
+        return e.type == "unmetered_load" && e.state == EventState::raised;
+    });
+    ASSERT_NE(raised, ev.end());
+    EXPECT_GE(raised->started, later * 1000);
+    EXPECT_LT(raised->started, (later + 3600) * 1000);
+}
+
+TEST(Replay, FuzzFindingsReplayCleanly) {
+    auto plant = config::load(std::string(SEALWATCH_SOURCE_DIR) +
+                              "/tests/scenarios/detect/bypass_submeter.toml");
+    ASSERT_TRUE(plant);
+    const std::filesystem::path findings =
+        std::filesystem::path(SEALWATCH_SOURCE_DIR) / "tests/fuzz/findings/analyze";
+    int replayed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(findings)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::stringstream bytes;
+        bytes << in.rdbuf();
+        const std::string input = bytes.str();
+        if (input.empty()) continue;
+        detect::ReplayOptions options;  // as fuzz_analyze reads its input
+        options.strict = (static_cast<unsigned char>(input[0]) & 1) != 0;
+        detect::Detector detector(*plant);
+        auto r = detect::replay_csv_text(
+            std::string_view(input).substr(1), "finding.csv", detector, [](const Event&) {},
+            options);
+        if (r) (void)detect::describe_dirt(*r, "finding.csv");
+        ++replayed;
+    }
+    EXPECT_GE(replayed, 2) << "the findings folder moved?";
+}

@@ -88,6 +88,14 @@ void UnmeteredLoad::sample(Balance& b, size_t k, const MeterReading& r, Events& 
         }
         if (ts - t1 >= window) {  // a member has not read for a whole window: no verdict
             next_window(b);
+            if (ts - t1 >= 3 * window) {
+                // Every window up to this reading's has no verdict, and after two of them every
+                // member's state is blank and stays so (this reading's edges are drawn again
+                // from the line between its previous reading and it): go to two windows before
+                // the reading's, so that a jump of years costs what one of minutes does.
+                next_window(b);
+                b.win_start = std::max(b.win_start, (ts / window - 2) * window);
+            }
             continue;
         }
         if (!std::isnan(p)) mem.next_psum += p, ++mem.next_pn;  // the others have not read past t1
