@@ -18,6 +18,7 @@ for f in usr/bin/sealwatchd usr/bin/sealwatch usr/bin/sealwatch-sim \
          etc/sealwatch/sealwatch.toml usr/share/sealwatch/profiles/eastron-sdm630.toml \
          usr/share/doc/sealwatch/copyright usr/share/doc/sealwatch/changelog.Debian.gz \
          usr/share/doc/sealwatch/examples/sealwatch-bridge.conf usr/share/doc/sealwatch/operator.md.gz \
+         usr/share/doc/sealwatch/examples/county-acl.example \
          usr/share/doc/sealwatch/examples/scenarios/night-furnace.toml \
          usr/bin/sealwatch-county usr/share/man/man1/sealwatch.1.gz usr/share/man/man8/sealwatchd.8.gz \
          usr/share/man/man1/sealwatch-county.1.gz usr/share/man/man5/sealwatch.toml.5.gz usr/share/man/man1/sealwatch-sim.1.gz \
