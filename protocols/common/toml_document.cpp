@@ -42,13 +42,22 @@ bool bare_key_character(char c) {
            c == '-';
 }
 
+// What a value outside a string may hold: numbers (hex, octal, binary, exponents, inf, nan,
+// signs, underscores), booleans, dates and times.
+bool bare_value_character(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '+' || c == '-' || c == '.' || c == ':';
+}
+
 // One pass over the raw text, without building anything, for what toml++ must not see:
 // - nesting: each segment of a [header] or of a dotted key, and each open [ or { of a value, is
 //   one level; deeper than `limit` is refused (toml++ recurses once per level);
 // - a non-ASCII byte outside strings and comments (TOML keys and values are ASCII there):
 //   toml++ 3.3 reaches __builtin_unreachable() classifying one as a key character;
 // - a [header] whose first character is no key (`[!`, `[[[`, `[` then a line end): toml++ 3.3
-//   asserts in parse_key.
+//   asserts in parse_key;
+// - in a value outside strings, a character no number, date or boolean has, or a '[' or '{'
+//   that starts no value: toml++ 3.3 scans such a bare value into an assert or the above.
 // Strings and comments are skipped so that a '.' or '[' inside them does not count; dots in
 // values (floats, dates) do not count either. Text that is not valid TOML in other ways is
 // scanned as well as it goes; toml++ reports what is wrong with it afterwards.
@@ -209,6 +218,11 @@ std::optional<TextProblem> first_structure_problem(std::string_view text, unsign
             }
         } else if (c == '=') {
             return TextProblem{line, "a second '=' after a key's value; not read"};
+        } else if ((c == '[' || c == '{') && prev != '=' && prev != '[' && prev != ',' &&
+                   prev != '\n') {
+            // Inside a bare value (`05_1["…`) toml++ 3.3 scans on past what this scan takes for
+            // an array and a string, into the bytes that trip it.
+            return TextProblem{line, std::string("a '") + c + "' inside a value; not read"};
         } else if (c == '[' || c == '{') {
             frames.push_back(Frame{c == '{', 0});
             if (c == '{') start_key();
@@ -221,6 +235,11 @@ std::optional<TextProblem> first_structure_problem(std::string_view text, unsign
             frames.pop_back();
         } else if (c == ',' && !frames.empty() && frames.back().inline_table) {
             start_key();
+        } else if (c != ',' && !bare_value_character(c)) {
+            // No number, date, time or boolean has one; toml++ 3.3 asserts scanning some of
+            // them (`2704-$)-$p 7`).
+            return TextProblem{line, std::string("a '") + c +
+                                         "' in a value outside a string (quote text); not read"};
         }
         if (deeper && depth() > limit) return too_deep(line);
         prev = c;

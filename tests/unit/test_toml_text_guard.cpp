@@ -101,6 +101,24 @@ TEST(TomlTextGuard, BracketsCloseWhatIsOpen) {
     EXPECT_EQ(refusal("[[a]]\nb = [[1], {c = {}}, []]\n[[a]]\n"), "");
 }
 
+TEST(TomlTextGuard, BareValuesHoldOnlyWhatValuesHave) {
+    // fuzz_profile: toml++ 3.3 asserts scanning `2704-$)-$p`; fuzz_config: `05_1["…` was read
+    // as a number running into an array and a string holding U+FEFF (unreachable reached).
+    for (const std::string text : {"d = 2704-$)-$p 7,56\n", "a = 1$\n", "a = [1, 2)]\n",
+                                   "a = {b = 1;}\n", "a = x/y\n", "[t] !\n"}) {
+        const std::string r = refusal(text);
+        EXPECT_NE(r.find("in a value outside a string"), std::string::npos) << text << " -> " << r;
+    }
+    for (const std::string text : {"e_ = 05_1[\"\xEF\xBB\xBFsi-g \n", "a = 1{b = 2}\n"}) {
+        const std::string r = refusal(text);
+        EXPECT_NE(r.find("inside a value"), std::string::npos) << text << " -> " << r;
+    }
+    EXPECT_EQ(
+        refusal("a = 1979-05-27 07:32:00.999+08:00\nb = [-inf, +nan, 0xDEAD_BEEF, 1e-3, true]\n"
+                "c = [\n  [1, 2], # x\n  {d = 0o17, e = 0b1}, [\n 3]]\nf = 07:32:00\n"),
+        "");
+}
+
 TEST(TomlTextGuard, FuzzFindingsAreRefusedCleanly) {
     const std::filesystem::path findings =
         std::filesystem::path(SEALWATCH_SOURCE_DIR) / "tests/fuzz/findings";
