@@ -25,7 +25,7 @@ Event event(const std::string& id, WallMs ts) {
     return e;
 }
 
-store::Store open(const TempDir& dir, store::Options o = {}) {
+store::Store open(const TempDir& dir, const store::Options& o = {}) {
     auto s = store::Store::open(dir.db(), o);
     EXPECT_TRUE(s) << s.error().message;
     return std::move(*s);
