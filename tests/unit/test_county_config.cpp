@@ -5,9 +5,12 @@
 #include <fstream>
 
 #include "county/config.hpp"
+#include "county_config_support.hpp"
 #include "test_support.hpp"
 
 using namespace sealwatch;
+using test_support::joined;
+using test_support::problems_of;
 
 namespace {
 
@@ -21,18 +24,6 @@ topic_prefix = "sealwatch/v1"
 insecure = true
 
 )";
-
-county::Problems problems_of(const std::string& text) {
-    auto r = county::parse(text, "c.toml");
-    if (r) return {};
-    return r.error();
-}
-
-std::string joined(const county::Problems& ps) {
-    std::string all;
-    for (const auto& p : ps) all += p + "\n";
-    return all;
-}
 
 }  // namespace
 

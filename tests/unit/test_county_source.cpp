@@ -7,24 +7,15 @@
 #include "county/config.hpp"
 #include "county/source/amqp_source.hpp"
 #include "county/source/amqp_url.hpp"
+#include "county_config_support.hpp"
 
 using namespace sealwatch;
+using test_support::joined;
+using test_support::problems_of;
 
 namespace {
 
 const std::string kBroker = "[broker]\ninsecure = true\n";  // lines 1-2
-
-county::Problems problems_of(const std::string& text) {
-    auto r = county::parse(text, "c.toml");
-    if (r) return {};
-    return r.error();
-}
-
-std::string joined(const county::Problems& ps) {
-    std::string all;
-    for (const auto& p : ps) all += p + "\n";
-    return all;
-}
 
 }  // namespace
 
