@@ -275,13 +275,16 @@ Result<void> Connection::script(const std::string& sql) {
 }
 
 Result<Rows> Connection::failure(pg_result* result, std::string_view sql) {
-    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    // Copied out: both point into the result, which is cleared below.
+    const char* field = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string state = field ? field : "";
     std::string why = result ? PQresultErrorMessage(result) : "";
     if (why.empty()) why = PQerrorMessage(conn_.get());
     while (!why.empty() && why.back() == '\n') why.pop_back();
     PQclear(result);
     // A connection that broke mid-statement often leaves no SQLSTATE, only its status.
-    transient_ = PQstatus(conn_.get()) != CONNECTION_OK || (state && transient_state(state));
+    transient_ =
+        PQstatus(conn_.get()) != CONNECTION_OK || (!state.empty() && transient_state(state));
     // Which statement, by its first words: enough to find it in postgres_store.cpp.
     const auto start = sql.find_first_not_of(" \n");
     const auto words = start == std::string_view::npos ? sql : sql.substr(start, 48);
