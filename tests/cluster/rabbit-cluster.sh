@@ -15,6 +15,11 @@
 # Environment: RABBIT_QUEUE (default sealwatch-county), RABBIT_BINDING (default sealwatch.v1.#,
 # the routing key of <topic_prefix>/# once the MQTT plugin has turned '/' into '.'),
 # RABBIT_START_TIMEOUT_S (default 120, for the whole start).
+# TLS for the gateways (MQTT over TLS, as in the field): RABBIT_TLS_CA, RABBIT_TLS_CERT and
+# RABBIT_TLS_KEY (PEM files) give every node an MQTT TLS listener beside the plain one, on a
+# loopback port of its own (MQTTS_PORT_N in cluster.env), that asks clients for a certificate
+# from that CA (mutual TLS, as the county's mosquitto does). The plain listener stays, for the
+# load generator (tests/bench/county_load.py) and for tests that want no TLS.
 #
 # Why so many variables: a node takes its name, ports and folders from RABBITMQ_* variables and
 # otherwise falls back on the system service's (/etc/rabbitmq, /var/lib/rabbitmq, port 5672), and
@@ -29,6 +34,9 @@ QUEUE=${RABBIT_QUEUE:-sealwatch-county}
 BINDING=${RABBIT_BINDING:-sealwatch.v1.#}
 START_TIMEOUT_S=${RABBIT_START_TIMEOUT_S:-120}
 NODES=(1 2 3)
+TLS_CA=${RABBIT_TLS_CA:-}
+TLS_CERT=${RABBIT_TLS_CERT:-}
+TLS_KEY=${RABBIT_TLS_KEY:-}
 
 die() { echo "rabbit-cluster: $*" >&2; exit 1; }
 
@@ -134,8 +142,30 @@ stop_node() {
     rm -f "$pidfile"
 }
 
+# Node N's MQTT TLS listener: its certificate and key, and a client certificate from the CA
+# required (docs/county.md shows the same lines for a real cluster).
+tls_listener() {
+    local mqtts_var=MQTTS_PORT_$1
+    cat <<EOF
+mqtt.listeners.ssl.default = 127.0.0.1:${!mqtts_var}
+ssl_options.cacertfile = $TLS_CA
+ssl_options.certfile = $TLS_CERT
+ssl_options.keyfile = $TLS_KEY
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
+EOF
+}
+
 cmd_start() {
     local dir=$1
+    if [ -n "$TLS_CA$TLS_CERT$TLS_KEY" ]; then
+        for f in "$TLS_CA" "$TLS_CERT" "$TLS_KEY"; do
+            [ -f "$f" ] && [ -r "$f" ] ||
+                die "RABBIT_TLS_CA, RABBIT_TLS_CERT, RABBIT_TLS_KEY: '$f' is not a readable file"
+        done
+        # The nodes run in other folders: absolute paths in their config.
+        TLS_CA=$(realpath "$TLS_CA") TLS_CERT=$(realpath "$TLS_CERT") TLS_KEY=$(realpath "$TLS_KEY")
+    fi
     mkdir -p "$dir/home"
     dir=$(cd "$dir" && pwd)
     # A stopped cluster's nodes would wait for their old peers: every start is a new cluster.
@@ -143,13 +173,14 @@ cmd_start() {
     local deadline=$(($(date +%s) + START_TIMEOUT_S))
 
     local ports
-    read -r -a ports <<<"$(free_ports 10)"
+    read -r -a ports <<<"$(free_ports 13)"
     {
         echo "EPMD_PORT=${ports[0]}"
         for n in "${NODES[@]}"; do
-            echo "AMQP_PORT_$n=${ports[$((3 * n - 2))]}"
-            echo "MQTT_PORT_$n=${ports[$((3 * n - 1))]}"
-            echo "DIST_PORT_$n=${ports[$((3 * n))]}"
+            echo "AMQP_PORT_$n=${ports[$((4 * n - 3))]}"
+            echo "MQTT_PORT_$n=${ports[$((4 * n - 2))]}"
+            echo "DIST_PORT_$n=${ports[$((4 * n - 1))]}"
+            [ -z "$TLS_CA" ] || echo "MQTTS_PORT_$n=${ports[$((4 * n))]}"
         done
         echo "QUEUE=$QUEUE"
         echo "BINDING=$BINDING"
@@ -175,6 +206,7 @@ cluster_formation.classic_config.nodes.1 = rabbit1@localhost
 cluster_formation.classic_config.nodes.2 = rabbit2@localhost
 cluster_formation.classic_config.nodes.3 = rabbit3@localhost
 EOF
+        [ -z "$TLS_CA" ] || tls_listener "$n" >>"$dir/rabbit$n/rabbitmq.conf"
     done
 
     (cluster_env "$dir"; exec setsid epmd -port "$EPMD_PORT" -address 127.0.0.1 \

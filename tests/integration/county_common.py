@@ -1,8 +1,9 @@
 """Shared by the tests of `sealwatch-county run` (test_county.py, test_county_postgres.py,
-test_county_web.py): start `run` and wait for its broker connection, call a reading verb, wait
-for a condition; a real gateway of the county tests (county_gateway). A mixin for
-a unittest.TestCase that has `self.h` (a Harness) and `self.cfg` (the county config's path), and
-sets `self.county` (the running `run`)."""
+test_county_web.py, test_county_rabbitmq.py): start `run` and wait for its broker connection,
+call a reading verb, wait for a condition (a failure shows the stderr of every process of the
+harness named county…); a real gateway of the county tests (county_gateway). A mixin for a
+unittest.TestCase that has `self.h` (a Harness) and `self.cfg` (the county config's path), and
+sets `self.county` (the running `run`) when it uses start_county."""
 import json
 import subprocess
 import time
@@ -40,8 +41,9 @@ class CountyVerbs:
             if got:
                 return got
             if time.monotonic() > deadline:
-                self.fail(f"{what}: not within {timeout} s; status {self.status()}\n"
-                          f"county stderr:\n{self.county.stderr()[-3000:]}")
+                logs = "".join(f"{p.name} stderr:\n{p.stderr()[-3000:]}\n" for p in self.h.procs
+                               if p.name.startswith("county"))
+                self.fail(f"{what}: not within {timeout} s; status {self.status()}\n{logs}")
             time.sleep(0.3)
 
 

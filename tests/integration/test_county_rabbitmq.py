@@ -1,17 +1,20 @@
 """Issue 12's cluster path, smoke: a real gateway's messages through a three-node RabbitMQ
 cluster into `sealwatch-county run` consuming over AMQP 0-9-1, into PostgreSQL.
 
-    sealwatch-sim ─Modbus TCP─▶ sealwatchd ─MQTT 3.1.1─▶ rabbit2 (MQTT plugin) ─amq.topic─▶
+    sealwatch-sim ─Modbus TCP─▶ sealwatchd ─MQTT 3.1.1, TLS─▶ rabbit2 (MQTT plugin) ─amq.topic─▶
         quorum queue (members on rabbit1..3) ─AMQP─▶ sealwatch-county run ×2 ─▶ PostgreSQL
 
-- The cluster is tests/cluster/rabbit-cluster.sh's (nodes, cookie, plugin, queue and binding);
-  the database tests/support/pg-instance.sh's.
-- The agent publishes to rabbit2's MQTT listener; two `run`s, competing consumers on the one
-  database, consume from rabbit1 and rabbit2 first (their first URLs).
+- The cluster is tests/cluster/rabbit-cluster.sh's (nodes, cookie, plugin, queue and binding,
+  an MQTT TLS listener per node with a CA made by test_uplink_tls.make_pki); the database
+  tests/support/pg-instance.sh's.
+- The agent publishes to rabbit2's MQTT TLS listener, as in the field: the broker's certificate
+  checked against the CA and the host name (the agent's default), its own certificate asked
+  for. Two `run`s, competing consumers on the one database, consume from rabbit1 and rabbit2
+  first (their first URLs).
 - Midway rabbit1 stops: the connection of the `run` on it drops, it reconnects to another node,
   and the quorum queue, two of three members up, goes on. Then the other `run` is killed with
   SIGKILL: what it had not acknowledged is delivered again; it is started again.
-- `sealwatch-county send` over rabbit1's MQTT listener reaches the gateway on rabbit2.
+- `sealwatch-county send` over rabbit1's MQTT TLS listener reaches the gateway on rabbit2.
 - At the end every seq the broker acknowledged to the agent (the agent's outbox no longer holds
   it) is in the county's ledger, with no gap, one range row in the database (no duplicate, no
   hole); both `run`s stop cleanly (exit 0), each having
@@ -20,6 +23,7 @@ cluster into `sealwatch-county run` consuming over AMQP 0-9-1, into PostgreSQL.
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -28,20 +32,28 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from county_common import CountyVerbs  # noqa: E402
 from harness import SOURCE, Harness, binary  # noqa: E402
 from postgres import Postgres  # noqa: E402
+from test_uplink_tls import make_pki  # noqa: E402
 import uplink_common as uc  # noqa: E402
 
 CLUSTER = os.path.join(SOURCE, "tests/cluster/rabbit-cluster.sh")
 
 
-class CountyOnRabbitmq(unittest.TestCase):
+class CountyOnRabbitmq(CountyVerbs, unittest.TestCase):
     def setUp(self):
         if not os.access("/usr/lib/rabbitmq/bin/rabbitmq-server", os.X_OK):
             raise unittest.SkipTest("rabbitmq-server not installed")
+        if not shutil.which("openssl"):
+            raise unittest.SkipTest("openssl not installed")
         self.h = Harness()
         self.addCleanup(self.h.close)
         self.pg = Postgres(self.h)
+        self.pki = make_pki(self.h.path("pki"))
+        # The nodes' TLS listeners take the server's certificate (127.0.0.1 and localhost).
+        self.cluster_tls = {"RABBIT_TLS_CA": self.pki["ca"], "RABBIT_TLS_CERT": self.pki["cert"],
+                            "RABBIT_TLS_KEY": self.pki["key"]}
         self.cluster_dir = self.h.path("rabbit")
         self.addCleanup(self.cluster, "stop")
         started = time.monotonic()
@@ -52,46 +64,26 @@ class CountyOnRabbitmq(unittest.TestCase):
 
     def cluster(self, verb, *args):
         r = subprocess.run([CLUSTER, verb, self.cluster_dir, *args], capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=300, env={**os.environ, **self.cluster_tls})
         self.assertEqual(r.returncode, 0, f"rabbit-cluster.sh {verb}: {r.stdout}{r.stderr}")
         return r.stdout
 
     def port(self, kind, node):
         return int(self.env[f"{kind}_PORT_{node}"])
 
-    def county_verb(self, *args):
-        r = subprocess.run([binary("sealwatch-county"), *args, "--config", self.cfg],
-                           capture_output=True, text=True, timeout=30)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        return r.stdout
+    def gateway(self, gw="gw-it"):
+        return self.status().get(gw)
 
-    def gateway(self):
-        got = {g["gateway"]: g for g in json.loads(self.county_verb("status", "--json"))}
-        return got.get("gw-it")
-
-    def gaps(self):
-        return {g["gateway"]: g for g in json.loads(self.county_verb("gaps", "--json"))}["gw-it"]
-
-    def wait(self, what, check, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            got = check()
-            if got:
-                return got
-            if time.monotonic() > deadline:
-                logs = "".join(f"{p.name} stderr:\n{p.stderr()[-2000:]}\n" for p in self.h.procs
-                               if p.name.startswith("county"))
-                self.fail(f"{what}: not within {timeout} s; county: {self.gateway()}\n{logs}")
-            time.sleep(0.3)
-
-    def start_county(self, name, first_node):
+    def consumer(self, name, first_node):
         """`run` with the three nodes' URLs, starting at first_node; returns once it consumes."""
         order = [first_node] + [n for n in (1, 2, 3) if n != first_node]
         urls = ", ".join(f'"amqp://guest:guest@127.0.0.1:{self.port("AMQP", n)}"' for n in order)
         cfg = self.h.write(f"{name}.toml", (
             f'[county]\ndata_dir = "{self.h.path("county")}"\n\n'
             f'[store]\nkind = "postgresql"\nurl = "{self.pg.url}"\n\n'
-            f'[broker]\nhost = "127.0.0.1"\nport = {self.port("MQTT", 1)}\ninsecure = true\n\n'
+            f'[broker]\nhost = "127.0.0.1"\nport = {self.port("MQTTS", 1)}\n\n'
+            f'[broker.tls]\nca_file = "{self.pki["ca"]}"\n'
+            f'cert_file = "{self.pki["client_cert"]}"\nkey_file = "{self.pki["client_key"]}"\n\n'
             f'[source]\nkind = "amqp"\nurls = [{urls}]\nqueue = "{self.env["QUEUE"]}"\n'
             'prefetch = 20\nheartbeat_s = 10\n\n'
             f'[[command_key]]\nid = "county-1"\nprivate_key_file = "{self.h.path("key")}"\n'))
@@ -111,12 +103,14 @@ class CountyOnRabbitmq(unittest.TestCase):
                               timeout=30)
         # Two instances, competing consumers on the one queue and the one database; a starts on
         # rabbit1, b on rabbit2.
-        a = self.start_county("county-a", 1)
-        b = self.start_county("county-b", 2)
+        a = self.consumer("county-a", 1)
+        b = self.consumer("county-b", 2)
 
         sim, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp", "127.0.0.1:0")
-        agent_cfg = uc.config(self.h, listening["tcp"][0], self.port("MQTT", 2), interval_ms=200,
-                              extra=made.stdout)
+        agent_cfg = uc.with_tls(
+            uc.config(self.h, listening["tcp"][0], self.port("MQTTS", 2), interval_ms=200,
+                      extra=made.stdout),
+            self.pki["ca"], self.pki["client_cert"], self.pki["client_key"])
         agent = self.h.agent(self.h.write("agent.toml", agent_cfg))
         first = self.wait("the agent's messages in the county", lambda: (
             self.gateway() and self.gateway()["received"] >= 10 and self.gateway()), 60)
@@ -146,7 +140,7 @@ class CountyOnRabbitmq(unittest.TestCase):
         b.signal(signal.SIGKILL)
         b.p.wait(10)
         self.grows("messages with a alone", 10)
-        b = self.start_county("county-b-again", 2)
+        b = self.consumer("county-b-again", 2)
         self.grows("messages with both again", 10)
 
         # The agent stops cleanly; what its broker acknowledged is out of its outbox.
@@ -157,8 +151,8 @@ class CountyOnRabbitmq(unittest.TestCase):
         con.close()
         last = int(meta.get("next_seq", 1)) - 1
         gaps = self.wait("every acknowledged seq in the county", lambda: (
-            self.gaps()["last_seq"] >= last - unacked and self.gaps()["missing"] == []
-            and self.gaps()), 60)
+            (g := self.gaps()["gw-it"])["last_seq"] >= last - unacked and g["missing"] == []
+            and g), 60)
         final = self.gateway()
         self.assertEqual(final["missing"], 0, gaps)
         self.assertLessEqual(final["received"], last)
@@ -173,13 +167,18 @@ class CountyOnRabbitmq(unittest.TestCase):
             self.assertEqual(proc.stop(), 0, proc.stderr()[-3000:])
             text = proc.stderr()
             self.assertNotIn("unreadable", text)
-            shares[proc.name] = int(re.search(r"stopped, (\d+) message", text).group(1))
+            shares[proc.name] = self.recorded(proc)
             self.assertGreater(shares[proc.name], 0, (proc.name, text[-2000:]))
         self.assertIn("lost", a.stderr())  # rabbit1's loss was said
+        self.assertIn("uplink: connected", agent.stderr())
         print(f"\ncluster start {self.cluster_start_s:.0f} s; {final['received']} seqs, "
               f"last {last}, {unacked} unacknowledged at the agent's stop; recorded by "
               f"{shares}", file=sys.stderr)
 
+    @staticmethod
+    def recorded(proc):
+        """How many messages a stopped `run` took from the queue and committed."""
+        return int(re.search(r"stopped, (\d+) message", proc.stderr()).group(1))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
