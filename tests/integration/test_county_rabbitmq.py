@@ -19,6 +19,11 @@ cluster into `sealwatch-county run` consuming over AMQP 0-9-1, into PostgreSQL.
   it) is in the county's ledger, with no gap, one range row in the database (no duplicate, no
   hole); both `run`s stop cleanly (exit 0), each having
   recorded a share.
+- A clean stop drains (issue 12 item 2): a played gateway's burst of telemetry waits in the
+  queue; a third `run` takes part of it and is stopped with SIGTERM mid-stream. It exits 0
+  within a few seconds; a fourth `run` then takes what is left in the queue, and the two counts
+  add up to the burst exactly, with no gap: a message committed but left unacknowledged would
+  be taken twice, one acknowledged but not committed never, and missing.
 """
 import json
 import os
@@ -39,14 +44,16 @@ from test_uplink_tls import make_pki  # noqa: E402
 import uplink_common as uc  # noqa: E402
 
 CLUSTER = os.path.join(SOURCE, "tests/cluster/rabbit-cluster.sh")
+BURST = 3000  # telemetry messages of the played gateway, for the clean stop
 
 
 class CountyOnRabbitmq(CountyVerbs, unittest.TestCase):
     def setUp(self):
         if not os.access("/usr/lib/rabbitmq/bin/rabbitmq-server", os.X_OK):
             raise unittest.SkipTest("rabbitmq-server not installed")
-        if not shutil.which("openssl"):
-            raise unittest.SkipTest("openssl not installed")
+        for tool in ("openssl", "mosquitto_pub"):
+            if not shutil.which(tool):
+                raise unittest.SkipTest(f"{tool} not installed")
         self.h = Harness()
         self.addCleanup(self.h.close)
         self.pg = Postgres(self.h)
@@ -171,14 +178,57 @@ class CountyOnRabbitmq(CountyVerbs, unittest.TestCase):
             self.assertGreater(shares[proc.name], 0, (proc.name, text[-2000:]))
         self.assertIn("lost", a.stderr())  # rabbit1's loss was said
         self.assertIn("uplink: connected", agent.stderr())
+        stop_s, taken = self.clean_stop_drains()
         print(f"\ncluster start {self.cluster_start_s:.0f} s; {final['received']} seqs, "
               f"last {last}, {unacked} unacknowledged at the agent's stop; recorded by "
-              f"{shares}", file=sys.stderr)
+              f"{shares}; SIGTERM mid-stream: exit 0 after {stop_s:.1f} s, {taken} of {BURST} "
+              "committed and acknowledged", file=sys.stderr)
 
     @staticmethod
     def recorded(proc):
         """How many messages a stopped `run` took from the queue and committed."""
         return int(re.search(r"stopped, (\d+) message", proc.stderr()).group(1))
+
+    def clean_stop_drains(self):
+        """The burst, a `run` stopped with SIGTERM mid-stream, the sums; returns (seconds from
+        SIGTERM to exit, messages the stopped `run` committed)."""
+        lines = "\n".join(json.dumps({"seq": s, "readings": [
+            {"meter": "m1", "ts": "2026-11-21T22:00:00.125Z", "values": {"p_w": float(s)}}]})
+            for s in range(1, BURST + 1))
+        # QoS 1: mosquitto_pub ends once every message is acknowledged, which RabbitMQ does
+        # once the quorum queue has it.
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port("MQTTS", 2)),
+                        "-q", "1", "-t", "sealwatch/v1/plant-it/gw-burst/telemetry", "-l",
+                        "--cafile", self.pki["ca"], "--cert", self.pki["client_cert"],
+                        "--key", self.pki["client_key"]],
+                       input=lines, text=True, check=True, capture_output=True, timeout=180)
+        c = self.consumer("county-c", 2)
+        self.wait("the burst being recorded", lambda: (
+            self.gateway("gw-burst") or {}).get("received", 0) >= 100, 60)
+        c.signal(signal.SIGTERM)
+        sent = time.monotonic()
+        self.assertEqual(c.p.wait(30), 0, c.stderr()[-3000:])
+        stop_s = time.monotonic() - sent
+        self.assertLess(stop_s, 5, c.stderr()[-3000:])
+        committed = self.gateway("gw-burst")["received"]
+        self.assertEqual(self.recorded(c), committed, c.stderr()[-3000:])
+        self.assertLess(committed, BURST, "the stop was not mid-stream")
+
+        # The queue holds only the rest of the burst (the agent is stopped, a and b took all
+        # else): d takes exactly what c did not acknowledge.
+        d = self.consumer("county-d", 3)
+        self.wait("the rest of the burst", lambda: (
+            (g := self.gaps()["gw-burst"])["last_seq"] == BURST and g["missing"] == []), 120)
+        time.sleep(2)  # time for a delivery c left unacknowledged, if any, to come to d too
+        self.assertEqual(d.stop(), 0, d.stderr()[-3000:])
+        self.assertEqual(committed + self.recorded(d), BURST,
+                         f"c committed {committed}, d then took {self.recorded(d)}")
+        self.assertEqual(self.gateway("gw-burst")["received"], BURST)
+        self.assertEqual(self.pg.psql(
+            "SELECT count(*) FROM seq_ranges r JOIN gateways g ON g.id = r.gateway "
+            "WHERE g.gateway = 'gw-burst'"), "1")
+        return stop_s, committed
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
