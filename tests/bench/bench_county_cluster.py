@@ -12,16 +12,25 @@ cluster:  three RabbitMQ nodes (tests/cluster/rabbit-cluster.sh), the gateways s
           started again 8 s later.
 embedded: one mosquitto and one `run` on SQLite (the default), the same load.
 
+Beside the simulated gateways, three real `sealwatchd` (gw-real-1..3, site plant-it) poll a
+sealwatch-sim's two meters every 500 ms, started with the integration tests' helpers
+(county_common.county_gateway), and publish over MQTT with TLS and client certificates
+(test_uplink_tls.make_pki's CA): to the TLS listeners of rabbit1, rabbit2, rabbit1, or to the
+embedded mosquitto's TLS listener. They are stopped cleanly (SIGTERM) after the sender ends.
+
 Then it waits until `county_load.py check` passes (every deliberate gap reported, nothing
-else missing) and prints one JSON line: the sender's figures, how long after the last publish
-the county had everything (the consumer's lag at the end), and CPU seconds and peak RSS per
-part. Everything runs in a temporary folder and is stopped at the end.
+else missing) and every seq each real agent had delivered (given out and no longer in its
+outbox) is in the county's ledger with no gap, and prints one JSON line: the sender's figures,
+the real agents' seqs, how long after the last publish the county had everything (the
+consumer's lag at the end), and CPU seconds and peak RSS per part. Everything runs in a
+temporary folder and is stopped at the end.
 """
 import argparse
 import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,11 +38,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "tests/integration"))
+from county_common import county_gateway  # noqa: E402
+from harness import Harness  # noqa: E402
+from test_uplink_tls import make_pki  # noqa: E402
+import uplink_common as uc  # noqa: E402
+
 BIN = os.environ.get("SEALWATCH_BIN", os.path.join(SOURCE, "build/dev/bin"))
 COUNTY = os.path.join(BIN, "sealwatch-county")
 CLUSTER = os.path.join(SOURCE, "tests/cluster/rabbit-cluster.sh")
 PG = os.path.join(SOURCE, "tests/support/pg-instance.sh")
 LOAD = os.path.join(HERE, "county_load.py")
+REAL = ["gw-real-1", "gw-real-2", "gw-real-3"]
 
 
 def proc_stat(pid):
@@ -63,7 +79,10 @@ class Bench:
         self.procs = {}  # name -> Popen
         self.cleanups = []
         self.parts = {}  # name -> pid to measure
-        self.killed = {}  # name -> (CPU s, peak RSS) measured just before a kill
+        self.killed = {}  # name -> (CPU s, peak RSS) measured just before a kill or a stop
+        self.h = Harness()  # the real agents and their simulator
+        self.pki = make_pki(self.h.path("pki"))
+        self.agents = {}  # gateway id -> harness Proc
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -90,8 +109,10 @@ class Bench:
 
     def cluster(self):
         rabbit = self.path("rabbit")
+        tls = {"RABBIT_TLS_CA": self.pki["ca"], "RABBIT_TLS_CERT": self.pki["cert"],
+               "RABBIT_TLS_KEY": self.pki["key"]}
         subprocess.run([CLUSTER, "start", rabbit], check=True, stdout=subprocess.DEVNULL,
-                       timeout=300)
+                       timeout=300, env={**os.environ, **tls})
         self.cleanups.append(lambda: subprocess.run([CLUSTER, "stop", rabbit], timeout=120))
         env = dict(line.strip().split("=", 1) for line in open(os.path.join(rabbit, "cluster.env")))
         for n in (1, 2, 3):
@@ -114,13 +135,14 @@ class Bench:
         self.county("county-1", self.cfg)
         self.county("county-3", cfg3)
         ports = f'{env["MQTT_PORT_1"]},{env["MQTT_PORT_2"]}'
+        self.real_agents([int(env[f"MQTTS_PORT_{n}"]) for n in (1, 2, 1)])
 
         def midway():
             subprocess.run([CLUSTER, "stop-node", rabbit, "3"], check=True, timeout=120)
             self.parts.pop("rabbit3")
             events = [f"rabbit3 stopped at {time.monotonic() - self.t0:.0f} s"]
             time.sleep(5)
-            self.killed = {"county-1 (until killed)": proc_stat(self.parts.pop("county-1"))}
+            self.killed["county-1 (until killed)"] = proc_stat(self.parts.pop("county-1"))
             self.procs["county-1"].send_signal(signal.SIGKILL)
             self.procs["county-1"].wait()
             events.append(f"county-1 killed at {time.monotonic() - self.t0:.0f} s")
@@ -131,20 +153,62 @@ class Bench:
 
     def embedded(self):
         import socket
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        socks = [socket.socket() for _ in range(2)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        port, tls_port = (s.getsockname()[1] for s in socks)
+        for s in socks:
+            s.close()
         conf = self.path("mosquitto.conf")
         with open(conf, "w") as f:
             f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n"
                     f"persistence true\npersistence_location {self.dir}/\n" +
-                    ("user root\n" if os.geteuid() == 0 else ""))
+                    ("user root\n" if os.geteuid() == 0 else "") +
+                    f"listener {tls_port} 127.0.0.1\ncafile {self.pki['ca']}\n"
+                    f"certfile {self.pki['cert']}\nkeyfile {self.pki['key']}\n"
+                    "require_certificate true\n")
         self.start("mosquitto", ["mosquitto", "-c", conf])
         time.sleep(0.5)
         self.cfg = self.config("county.toml", f'[broker]\nport = {port}\ninsecure = true\n')
         self.county("county", self.cfg)
+        self.real_agents([tls_port] * len(REAL))
         return str(port), lambda: []
+
+    def real_agents(self, ports):
+        """The three real agents, gw-real-N publishing over TLS to ports[N-1]."""
+        _, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp", "127.0.0.1:0")
+        tls = (self.pki["ca"], self.pki["client_cert"], self.pki["client_key"])
+        for gw, port in zip(REAL, ports):
+            self.agents[gw] = county_gateway(self.h, gw, listening["tcp"][0], port, tls=tls)
+            self.parts[gw] = self.agents[gw].p.pid
+
+    def stop_real_agents(self):
+        """Stops the agents cleanly; {gateway: (last seq given out, seqs still in its outbox)}."""
+        out = {}
+        for gw, agent in self.agents.items():
+            self.killed[f"{gw} (until stopped)"] = proc_stat(self.parts.pop(gw))
+            if agent.stop(30) != 0:
+                raise SystemExit(f"{gw} did not stop cleanly: {agent.stderr()[-2000:]}")
+            con = sqlite3.connect(os.path.join(self.h.path(f"data-{gw}"), "sealwatch.db"))
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            outbox = con.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            con.close()
+            out[gw] = (int(meta.get("next_seq", 1)) - 1, outbox)
+        return out
+
+    def real_agents_complete(self, delivered):
+        """{gateway: (received, last seq)} once every seq the agents delivered is in the
+        county's ledger with nothing missing; None while not."""
+        r = subprocess.run([COUNTY, "gaps", "--json", "--config", self.cfg],
+                           capture_output=True, text=True, timeout=300)
+        gaps = {g["gateway"]: g for g in json.loads(r.stdout)} if r.returncode == 0 else {}
+        got = {}
+        for gw, (last, unacked) in delivered.items():
+            g = gaps.get(gw)
+            if g is None or g["missing"] or g["last_seq"] < last - unacked:
+                return None
+            got[gw] = {"last_seq": g["last_seq"], "given_out": last, "left_in_outbox": unacked}
+        return got
 
     def run(self):
         ports, midway = self.cluster() if self.args.path == "cluster" else self.embedded()
@@ -159,20 +223,22 @@ class Bench:
         events = midway()
         out, _ = sender.communicate(timeout=self.args.seconds * 3 + 300)
         sent_at = time.monotonic()
+        delivered = self.stop_real_agents()
         figures = json.loads(out.strip().splitlines()[-1])
         deadline = sent_at + self.args.drain_timeout_s
         while True:
             r = subprocess.run([sys.executable, LOAD, "check", sent, "--county", COUNTY,
                                 "--config", self.cfg], capture_output=True, text=True)
-            if r.returncode == 0:
+            real = self.real_agents_complete(delivered) if r.returncode == 0 else None
+            if real:
                 break
             if time.monotonic() > deadline:
-                print(r.stdout + r.stderr, file=sys.stderr)
+                print(r.stdout + r.stderr, delivered, file=sys.stderr)
                 raise SystemExit("the county did not have everything in time")
             time.sleep(1)
         figures.update({
             "path": self.args.path, "complete_after_last_publish_s":
-                round(time.monotonic() - sent_at, 1),
+                round(time.monotonic() - sent_at, 1), "real_agents": real,
             "midway": events, "check": json.loads(r.stdout.strip().splitlines()[-1]),
             "cpu_s_and_peak_rss_mib": {**{n: proc_stat(p) for n, p in self.parts.items()},
                                        **self.killed},
@@ -184,6 +250,7 @@ class Bench:
             if p.poll() is None:
                 p.terminate()
                 p.wait(30)
+        self.h.close()
         for cleanup in reversed(self.cleanups):
             cleanup()
         if os.environ.get("SEALWATCH_KEEP_TEST_DIR"):
