@@ -49,6 +49,25 @@ bool bare_value_character(char c) {
            c == '+' || c == '-' || c == '.' || c == ':';
 }
 
+// The one space TOML allows in a value outside a string: a date-time written with a space for
+// its 'T' (RFC 3339, section 5.6), so exactly one space between a full date and a two-digit hour
+// with its ':' (`1979-05-27 07:32:00Z`). Any other space between two bare words of one value
+// (`1 2`, `true false`, two spaces, a tab, a space after the time) is invalid TOML. Checked here
+// because toml++ 3.3 reads any date-shaped word, one space and a digit as the start of such a
+// date-time and asserts (parse_value) when the value ends right after that digit
+// (`7247-07-7- 2#`, `1979-05-27 0,`); what follows a valid `hh:` toml++ checks itself.
+// `value` is the text from the bare value's first character on; `next_word` is the offset of the
+// word after the blank(s).
+bool date_space_time(std::string_view value, size_t next_word) {
+    constexpr std::string_view shape = "0000-00-00 00:";  // '0': any decimal digit
+    if (next_word != shape.find(' ') + 1 || value.size() < shape.size()) return false;
+    for (size_t k = 0; k < shape.size(); ++k) {
+        const bool digit = value[k] >= '0' && value[k] <= '9';
+        if (shape[k] == '0' ? !digit : value[k] != shape[k]) return false;
+    }
+    return true;
+}
+
 // One pass over the raw text, without building anything, for what toml++ must not see:
 // - nesting: each segment of a [header] or of a dotted key, and each open [ or { of a value, is
 //   one level; deeper than `limit` is refused (toml++ recurses once per level);
@@ -57,7 +76,8 @@ bool bare_value_character(char c) {
 // - a [header] whose first character is no key (`[!`, `[[[`, `[` then a line end): toml++ 3.3
 //   asserts in parse_key;
 // - in a value outside strings, a character no number, date or boolean has, or a '[' or '{'
-//   that starts no value: toml++ 3.3 scans such a bare value into an assert or the above.
+//   that starts no value: toml++ 3.3 scans such a bare value into an assert or the above;
+// - a space inside a bare value other than a date-time's (date_space_time).
 // Strings and comments are skipped so that a '.' or '[' inside them does not count; dots in
 // values (floats, dates) do not count either. Text that is not valid TOML in other ways is
 // scanned as well as it goes; toml++ reports what is wrong with it afterwards.
@@ -143,6 +163,7 @@ std::optional<TextProblem> first_structure_problem(std::string_view text, unsign
     // A UTF-8 byte order mark, as Windows editors write, is the one non-ASCII text allowed here.
     const size_t start = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
     char prev = '\n';  // the last character read outside strings and comments, blanks skipped
+    size_t word = 0;   // where the bare value being read (not a string) started
     for (size_t i = start; i < text.size(); ++i) {
         const char c = text[i];
         if (static_cast<unsigned char>(c) >= 0x80) return non_ascii(line);
@@ -240,6 +261,16 @@ std::optional<TextProblem> first_structure_problem(std::string_view text, unsign
             // them (`2704-$)-$p 7`).
             return TextProblem{line, std::string("a '") + c +
                                          "' in a value outside a string (quote text); not read"};
+        } else if (c != ',') {  // a character of a bare value
+            if (!bare_value_character(prev)) {
+                word = i;
+            } else if ((text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\r') &&
+                       !date_space_time(text.substr(word), i - word)) {
+                return TextProblem{line,
+                                   "a space inside a value outside a string (TOML allows one "
+                                   "only between a date and its time: 1979-05-27 07:32:00); "
+                                   "not read"};
+            }
         }
         if (deeper && depth() > limit) return too_deep(line);
         prev = c;

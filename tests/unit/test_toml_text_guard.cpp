@@ -119,6 +119,33 @@ TEST(TomlTextGuard, BareValuesHoldOnlyWhatValuesHave) {
         "");
 }
 
+TEST(TomlTextGuard, SpaceInAValueOnlyBetweenDateAndTime) {
+    // fuzz_profile: toml++ 3.3 takes a date-shaped word, a space and a digit for a date-time and
+    // asserts when the value ends after the digit (at a comment, a comma, a blank, a line end).
+    for (const std::string text :
+         {"D= 7247-07-7- 2#", "d = 1979-05-27 0#\n", "d = 1979-05-27 0 \n",
+          "d = [1979-05-27 0,1]\n", "d = 1979-05-27 0\n", "d = {e = 1979-05-27 0}\n",
+          "d = 1979_-05-27 0#\n",
+          // Invalid TOML of the same shape: two bare words, two blanks, a tab, no hour.
+          "a = 1 2\n", "a = true false\n", "a = [1 2]\n", "d = 1979-05-27  07:32:00\n",
+          "d = 1979-05-27\t07:32:00\n", "d = 1979-05-27 07:32:00 Z\n", "d = 1979-05-27 7:32:00\n",
+          "d = 1979-5-27 07:32:00\n", "d = 19790-5-27 07:32:00\n", "[t] 1979-05-27 0#\n"}) {
+        const std::string r = refusal(text);
+        EXPECT_TRUE(starts_with(r, "t.toml:1: a space inside a value outside a string"))
+            << text << " -> " << r;
+    }
+    EXPECT_TRUE(starts_with(refusal("a = 1\nb = [\n  1,\n  2 3]\n"), "t.toml:4: a space inside"));
+    // TOML's date-time with a space for its 'T' still reads, with a zone, an offset, a fraction
+    // or none, in an array or an inline table, followed by blanks, a comma or a comment.
+    EXPECT_EQ(refusal("t = 1979-05-27 07:32:00Z\nu = 1979-05-27 00:32:00.999999-07:00\n"
+                      "v = 1979-05-27 07:32:00 # local\nw = [1979-05-27 07:32:00 , 1979-05-27]\n"
+                      "x = {y = 1979-05-27 07:32:00+08:00}\nz = 1979-05-27 # a date alone\n"),
+              "");
+    // What follows a well-formed `hh:` is toml++'s to judge (and it does, without asserting).
+    EXPECT_NE(refusal("d = 1979-05-27 07:#\n"), "");
+    EXPECT_NE(refusal("d = 1979-05-27 07:3x\n"), "");
+}
+
 TEST(TomlTextGuard, FuzzFindingsAreRefusedCleanly) {
     const std::filesystem::path findings =
         std::filesystem::path(SEALWATCH_SOURCE_DIR) / "tests/fuzz/findings";
