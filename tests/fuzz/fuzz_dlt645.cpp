@@ -27,7 +27,7 @@ Address consume_address(FuzzedDataProvider& in) {
 
 void fuzz_frame(FuzzedDataProvider& in) {
     const Address address = consume_address(in);
-    const DataId id = in.ConsumeIntegral<uint32_t>();
+    const auto id = in.ConsumeIntegral<DataId>();
     const auto sequence = in.ConsumeIntegral<uint8_t>();
     const Frame request = in.ConsumeBool() ? read_request(address, id)
                                            : read_follow_up_request(address, id, sequence);
@@ -70,7 +70,7 @@ void fuzz_values(FuzzedDataProvider& in) {
     EventCount count;
     count.bytes = in.ConsumeIntegralInRange<uint8_t>(0, 12);
     count.counts_at.clear();
-    for (size_t n = in.ConsumeIntegralInRange<size_t>(0, 4); n > 0; --n)
+    for (auto n = in.ConsumeIntegralInRange<size_t>(0, 4); n > 0; --n)
         count.counts_at.push_back(in.ConsumeIntegral<uint8_t>());
     const auto value = in.ConsumeRemainingBytes<uint8_t>();
     const std::span<const uint8_t> bytes(value);

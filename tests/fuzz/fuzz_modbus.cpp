@@ -48,10 +48,10 @@ void fuzz_plan(FuzzedDataProvider& in) {
     PlanOptions options;
     options.max_registers = in.ConsumeIntegralInRange<uint16_t>(4, kMaxReadRegisters);
     options.max_gap = in.ConsumeIntegral<uint16_t>();
-    for (size_t n = in.ConsumeIntegralInRange<size_t>(0, 8); n > 0; --n)
+    for (auto n = in.ConsumeIntegralInRange<size_t>(0, 8); n > 0; --n)
         options.barriers.push_back(in.ConsumeIntegral<uint16_t>());
     std::vector<Span> spans;
-    for (size_t n = in.ConsumeIntegralInRange<size_t>(0, 64); n > 0; --n)
+    for (auto n = in.ConsumeIntegralInRange<size_t>(0, 64); n > 0; --n)
         spans.push_back({in.ConsumeBool() ? Table::holding : Table::input,
                          in.ConsumeIntegral<uint16_t>(),
                          static_cast<uint16_t>(in.ConsumeIntegralInRange<int>(1, 4))});
