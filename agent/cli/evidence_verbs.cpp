@@ -150,9 +150,7 @@ int run_set_state(const std::string& config_path, const std::string& asset,
         std::cerr << "sealwatch asset set-state: --by must name who decides the change\n";
         return 2;
     }
-    store::Options wait_for_the_agent;
-    wait_for_the_agent.busy_wait_ms = 10000;
-    auto store = store::Store::open(db_path(*cfg), wait_for_the_agent);
+    auto store = evidence::open_to_queue(*cfg);
     if (!store) {
         std::cerr << "sealwatch asset set-state: " << store.error().message << '\n';
         return 1;

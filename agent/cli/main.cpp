@@ -6,6 +6,7 @@
 #include "cli/analyze.hpp"
 #include "cli/evidence_verbs.hpp"
 #include "cli/status.hpp"
+#include "cli/test_alarm.hpp"
 #include "config/config.hpp"
 
 using namespace sealwatch;
@@ -103,12 +104,27 @@ int main(int argc, char** argv) {
     set_state->add_option("--note", note, "why: decision number, seal number, ...");
     set_state->add_option("--wait", wait_s, "seconds to wait for the running agent (default 15)");
 
+    std::string test_asset, test_by, test_note;
+    int test_wait_s = 15;
+    auto* test_alarm = app.add_subcommand(
+        "test-alarm",
+        "commissioning: have the running agent send a clearly marked test event to the county "
+        "office (never counted as an alarm)");
+    test_alarm->add_option("-c,--config", config_path, "configuration file");
+    test_alarm->add_option("--asset", test_asset, "asset id the test is about")->required();
+    test_alarm->add_option("--by", test_by, "who runs the test (default: the user running this)");
+    test_alarm->add_option("--note", test_note, "why: commissioning ticket, ...");
+    test_alarm->add_option("--wait", test_wait_s,
+                           "seconds to wait for the running agent (default 15)");
+
     CLI11_PARSE(app, argc, argv);
     if (exp->parsed())
         return cli::run_export(config_path, from, to, out_dir, export_asset, export_database);
     if (ver->parsed()) return cli::run_verify(bundle_dir, pubkey, verify_config);
     if (set_state->parsed())
         return cli::run_set_state(config_path, asset_id, new_state, by, note, wait_s);
+    if (test_alarm->parsed())
+        return cli::run_test_alarm(config_path, test_asset, test_by, test_note, test_wait_s);
     if (status->parsed()) return cli::run_status(config_path, status_json);
     if (analyze->parsed())
         return cli::run_analyze(config_path, csv_path,

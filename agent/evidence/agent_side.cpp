@@ -2,6 +2,7 @@
 
 #include "chain/chain.hpp"
 #include "common/log.hpp"
+#include "evidence/test_alarm.hpp"
 #include "wire/chain_head.hpp"
 #include "wire/topics.hpp"
 
@@ -36,6 +37,24 @@ wire::ChainHead sign_chain_head(const chain::SigningKey& key, const std::string&
     return h;
 }
 
+bool AgentSide::record_test_alarms_now(WallMs now, store::Store& store, const config::Config& cfg) {
+    auto outcomes = record_test_alarms(store, cfg, now);
+    if (!outcomes) {
+        log::error("test-alarm: ", outcomes.error().message, " (retried next second)");
+        return false;
+    }
+    bool stored = false;
+    for (const auto& o : *outcomes) {
+        if (o.recorded) {
+            log::info("test-alarm (request ", o.request_id, "): recorded");
+        } else {
+            log::warning("test-alarm (request ", o.request_id, "): ", o.message);
+        }
+        stored = stored || o.recorded;
+    }
+    return stored;
+}
+
 bool AgentSide::turn(WallMs now, store::Store& store, detect::Detector& detector,
                      const config::Config& cfg, bool connected, const Publish& publish) {
     bool stored = false;
@@ -55,6 +74,7 @@ bool AgentSide::turn(WallMs now, store::Store& store, detect::Detector& detector
             }
         }
     }
+    stored = record_test_alarms_now(now, store, cfg) || stored;
     // The head goes out on every (re)connection and then once a minute when it has moved. Only
     // a head on stable storage: one that a power cut could take back would be given to another
     // history after the restart (store.hpp, durable_chain_length).

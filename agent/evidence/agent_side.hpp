@@ -1,6 +1,7 @@
 #pragma once
 // The evidence trail's part of the running agent, kept out of the main loop's file: the agent's
-// lock on its data_dir, the gateway key, set-state commands applied live, and the signed chain
+// lock on its data_dir, the gateway key, set-state commands applied live, test-alarm requests
+// recorded (evidence/test_alarm.hpp), and the signed chain
 // head published to the county office (retained on P/chain, docs/protocol.md).
 #include <functional>
 #include <string>
@@ -24,13 +25,16 @@ class AgentSide {
     Result<void> start(const config::Config& cfg);
 
     // Once a second from the main loop, after its own events are stored. Applies queued
-    // set-state commands; returns true when it stored events (the caller saves the detector's
-    // snapshot and pumps the uplink). `publish` sends a retained QoS 1 message.
+    // set-state commands and records test-alarm requests; returns true when it stored events (the
+    // caller saves the detector's snapshot and pumps the uplink). `publish` sends a retained QoS 1
+    // message.
     using Publish = std::function<void(const std::string& topic, const std::string& payload)>;
     bool turn(WallMs now, store::Store& store, detect::Detector& detector,
               const config::Config& cfg, bool connected, const Publish& publish);
 
   private:
+    bool record_test_alarms_now(WallMs now, store::Store& store, const config::Config& cfg);
+
     AgentLock lock_;
     std::optional<chain::SigningKey> key_;
     int64_t published_n_ = -1;

@@ -50,6 +50,10 @@ class AgentLock {
 // The pid written by the agent that holds the lock, if one holds it now.
 std::optional<long> agent_pid(const std::string& data_dir);
 
+// The agent's database (data_dir/sealwatch.db) opened by the CLI to queue a request for it
+// (set-state, test-alarm): writes wait up to 10 s for the agent's own transactions.
+Result<store::Store> open_to_queue(const config::Config& cfg);
+
 // The CLI's path when no agent runs: the detector as the agent would have it (config, recorded
 // states, saved snapshot), the queue applied, the snapshot saved back.
 Result<std::vector<Applied>> apply_without_agent(store::Store& store, const config::Config& cfg);

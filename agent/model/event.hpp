@@ -27,6 +27,10 @@ struct Event {
     nlohmann::ordered_json details = nlohmann::ordered_json::object();
 };
 
+// `sealwatch test-alarm`'s event (evidence/test_alarm.hpp): state info, never an alarm; the
+// county office shows each gateway's last one apart from the alarms.
+inline constexpr const char* kTestAlarmType = "test_alarm";
+
 std::string_view to_string(EventState state);
 std::string_view to_string(Severity severity);
 std::optional<EventState> parse_event_state(std::string_view text);

@@ -77,6 +77,20 @@ constexpr const char* kMigrations[] = {
         nonce TEXT PRIMARY KEY,
         keep_until_ms INTEGER NOT NULL) WITHOUT ROWID;
     )sql",
+    // 4: `sealwatch test-alarm` requests waiting for the running agent, and what became of them.
+    R"sql(
+    CREATE TABLE test_alarms(
+        id INTEGER PRIMARY KEY,
+        created_ms INTEGER NOT NULL,
+        asset TEXT NOT NULL,
+        by_whom TEXT NOT NULL,
+        note TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        message TEXT NOT NULL DEFAULT '',
+        chain_n INTEGER NOT NULL DEFAULT 0,
+        event_id TEXT NOT NULL DEFAULT '',
+        done_ms INTEGER NOT NULL DEFAULT 0);
+    )sql",
 };
 
 }  // namespace

@@ -131,6 +131,19 @@ struct StateCommand {
     int64_t chain_n = 0;  // the asset_state_changed event's chain entry, when applied
 };
 
+// A `sealwatch test-alarm` request queued by the CLI for the running agent, which records it as
+// a test_alarm event (evidence/test_alarm.hpp). Only the agent takes a pending one; the CLI
+// withdraws its own when the agent does not take it in time, so none waits for a later start.
+struct TestAlarmRequest {
+    int64_t id = 0;
+    WallMs created_ms = 0;
+    std::string asset, by, note;
+    std::string status;  // "pending" | "recorded" | "rejected" | "withdrawn"
+    std::string message;
+    int64_t chain_n = 0;   // the test_alarm event's chain entry, when recorded
+    std::string event_id;  // and its id, as the county office sees it
+};
+
 class Store {
   public:
     static Result<Store> open(const std::string& path, const Options& options);
@@ -224,6 +237,16 @@ class Store {
     Result<void> apply_state_command(int64_t command_id, const AssetStateRow& row,
                                      std::span<const Event> events);
     Result<void> reject_state_command(int64_t command_id, const std::string& why);
+
+    // `sealwatch test-alarm` requests (store/test_alarms.cpp).
+    Result<int64_t> queue_test_alarm(const TestAlarmRequest& request);
+    Result<std::vector<TestAlarmRequest>> pending_test_alarms();
+    Result<std::optional<TestAlarmRequest>> test_alarm(int64_t id);
+    // One transaction: the event chained and the request recorded, only while it is pending
+    // (false, and nothing written, when it was withdrawn meanwhile).
+    Result<bool> record_test_alarm(int64_t id, const Event& event);
+    // Ends a pending request as "rejected" or "withdrawn"; false when it was no longer pending.
+    Result<bool> close_test_alarm(int64_t id, std::string_view status, const std::string& why);
 
     // Nonces of accepted county commands (store/command_nonces.cpp), kept until keep_until so
     // that a replay is refused across restarts; remember_command_nonce commits with
