@@ -125,6 +125,7 @@ Result<void> Ingest::event(const GatewayRef& gw, std::string_view payload, WallM
     auto added = store_.record_seq(gw, m->seq, received);
     if (!added) return tl::unexpected(added.error());
     const Event& e = m->event;
+    if (e.type == kTestAlarmType) return test_alarm(gw, *m, received);
     if (e.state == EventState::info) return {};
     AlarmRecord a;
     a.gw = gw;
@@ -143,6 +144,27 @@ Result<void> Ingest::event(const GatewayRef& gw, std::string_view payload, WallM
         a.details = "{}";
     }
     return store_.record_alarm(a);
+}
+
+Result<void> Ingest::test_alarm(const GatewayRef& gw, const wire::EventMessage& m,
+                                WallMs received) {
+    const Event& e = m.event;
+    TestAlarmRecord t;
+    t.id = e.id;
+    t.asset = e.asset;
+    // The details are the gateway's to fill; a field of another kind is left empty, not fatal.
+    auto text = [&](const char* key) {
+        auto it = e.details.find(key);
+        return it != e.details.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    t.by = text("by");
+    t.note = text("note");
+    t.ts = e.ts;
+    t.received = received;
+    t.seq = m.seq;
+    log::info("county: ", gw.site, "/", gw.gateway, ": test alarm for ", t.asset, " (by ", t.by,
+              ", seq ", t.seq, ")");
+    return store_.record_test_alarm(gw, t);
 }
 
 Result<void> Ingest::chain_head(const GatewayRef& gw, std::string_view payload, WallMs received) {

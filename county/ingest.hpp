@@ -8,7 +8,8 @@
 //   P/telemetry   its seq into the ledger; the first time a seq arrives, its active power as
 //                 per-minute aggregates into the power series (county/power_minutes.hpp),
 //                 kept for `power_retention_ms` before the time of arrival
-//   P/event       its seq into the ledger; raised/cleared events into the alarms, by id
+//   P/event       its seq into the ledger; raised/cleared events into the alarms, by id; a
+//                 test_alarm (`sealwatch test-alarm`) as the gateway's last test, never an alarm
 //   P/chain       judged (county/chain_verdict.hpp); a head that breaks the chain raises the
 //                 county's own alarm `chain_broken`
 //   P/cmd/reply   kept
@@ -27,6 +28,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "county/store/store.hpp"
+#include "wire/event.hpp"
 
 namespace sealwatch::county {
 
@@ -46,6 +48,7 @@ class Ingest {
     Result<void> status(const GatewayRef& gw, std::string_view payload, WallMs received);
     Result<void> telemetry(const GatewayRef& gw, std::string_view payload, WallMs received);
     Result<void> event(const GatewayRef& gw, std::string_view payload, WallMs received);
+    Result<void> test_alarm(const GatewayRef& gw, const wire::EventMessage& m, WallMs received);
     Result<void> chain_head(const GatewayRef& gw, std::string_view payload, WallMs received);
     Result<void> reply(const GatewayRef& gw, std::string_view payload, WallMs received);
     void reject(const std::string& kind, std::string_view topic, const std::string& why);

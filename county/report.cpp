@@ -24,6 +24,21 @@ std::string json_text(const json& j) {
     return j.dump(2) + "\n";
 }
 
+json test_alarm_json(const std::optional<TestAlarmRecord>& t) {
+    if (!t) return nullptr;
+    return {{"ts", time_json(t->ts)},
+            {"received", time_json(t->received)},
+            {"asset", t->asset},
+            {"by", t->by},
+            {"note", t->note},
+            {"seq", t->seq},
+            {"id", t->id}};
+}
+
+WallMs test_alarm_ts(const std::optional<TestAlarmRecord>& t) {
+    return t ? t->ts : 0;
+}
+
 const char* alarm_state(const AlarmRecord& a) {
     return a.open() ? "raised" : "cleared";
 }
@@ -70,17 +85,18 @@ std::string status_report(const std::vector<GatewaySummary>& gateways, WallMs no
                            {"received", g.received},
                            {"missing", g.missing},
                            {"open_alarms", g.open_alarms},
-                           {"chain", to_string(g.chain)}});
+                           {"chain", to_string(g.chain)},
+                           {"last_test_alarm", test_alarm_json(g.last_test_alarm)}});
         return json_text(out);
     }
     if (format == Format::csv) {
         std::string out = csv_line({"gateway", "site", "state", "last_message", "received",
-                                    "missing", "open_alarms", "chain"});
+                                    "missing", "open_alarms", "chain", "last_test_alarm"});
         for (const auto& g : gateways)
             out += csv_line({g.gw.gateway, g.gw.site, to_string(state_of(g, now, silent_after_s)),
                              time_csv(g.last_message), std::to_string(g.received),
                              std::to_string(g.missing), std::to_string(g.open_alarms),
-                             to_string(g.chain)});
+                             to_string(g.chain), time_csv(test_alarm_ts(g.last_test_alarm))});
         return out;
     }
     if (gateways.empty()) return "no gateway heard from yet\n";
@@ -91,11 +107,13 @@ std::string status_report(const std::vector<GatewaySummary>& gateways, WallMs no
                  {"RECEIVED", Align::right, false},
                  {"MISSING", Align::right, false},
                  {"ALARMS", Align::right, false},
-                 {"CHAIN", Align::left, false}});
+                 {"CHAIN", Align::left, false},
+                 {"TEST", Align::right, false}});
     for (const auto& g : gateways)
         t.add({g.gw.gateway, g.gw.site, to_string(state_of(g, now, silent_after_s)),
                age_text(g.last_message, now), std::to_string(g.received), std::to_string(g.missing),
-               std::to_string(g.open_alarms), to_string(g.chain)});
+               std::to_string(g.open_alarms), to_string(g.chain),
+               age_text(test_alarm_ts(g.last_test_alarm), now)});
     return t.render();
 }
 

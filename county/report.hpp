@@ -4,7 +4,8 @@
 // spreadsheets. Pure: the time of reading comes in (a gateway's state and every age depend on it).
 //
 //   status   gateway, site, state (online|silent|offline), last_message, received, missing,
-//            open_alarms, chain (verified|unverified|broken)
+//            open_alarms, chain (verified|unverified|broken), last_test_alarm (the gateway's
+//            last `sealwatch test-alarm`, never counted in open_alarms; the table's TEST age)
 //   gaps     per gateway: gateway, site, last_seq, missing [[a,b],…] (inclusive), and opened
 //            (when each range was first seen missing, same order)
 //   alarms   gateway, site, id, type, state (raised|cleared), severity, asset, meter, started,

@@ -104,6 +104,18 @@ constexpr const char* kMigrations[] = {
         max_w double precision NOT NULL,
         PRIMARY KEY(gateway, minute_ms, meter));
     )sql",
+    // 3: each gateway's last test event, as in SQLite's migration 3.
+    R"sql(
+    CREATE TABLE test_alarms(
+        gateway bigint PRIMARY KEY REFERENCES gateways(id),
+        id text NOT NULL,
+        asset text NOT NULL,
+        by_whom text NOT NULL,
+        note text NOT NULL,
+        ts_ms bigint NOT NULL,
+        received_ms bigint NOT NULL,
+        seq bigint NOT NULL);
+    )sql",
 };
 
 // The schema's version: one row, made by the first migration run.
@@ -554,6 +566,26 @@ Result<void> PostgresStore::record_reply(const GatewayRef& gw, const ReplyRecord
                             .integer(reply.received));
 }
 
+Result<void> PostgresStore::record_test_alarm(const GatewayRef& gw, const TestAlarmRecord& test) {
+    return impl_->write(gw, test.received,
+                        "INSERT INTO test_alarms(gateway, id, asset, by_whom, note, ts_ms, "
+                        "received_ms, seq) SELECT id, $3::text, $4::text, $5::text, $6::text, "
+                        "$7::bigint, $8::bigint, $9::bigint FROM gateways "
+                        "WHERE site = $1 AND gateway = $2 "
+                        "ON CONFLICT(gateway) DO UPDATE SET id = excluded.id, asset = "
+                        "excluded.asset, by_whom = excluded.by_whom, note = excluded.note, ts_ms "
+                        "= excluded.ts_ms, received_ms = excluded.received_ms, seq = excluded.seq "
+                        "WHERE excluded.ts_ms > test_alarms.ts_ms",
+                        pg::Params()
+                            .text(test.id)
+                            .text(test.asset)
+                            .text(test.by)
+                            .text(test.note)
+                            .integer(test.ts)
+                            .integer(test.received)
+                            .integer(static_cast<int64_t>(test.seq)));
+}
+
 Result<void> PostgresStore::record_power(const GatewayRef& gw,
                                          const std::vector<PowerMinute>& minutes,
                                          WallMs keep_from) {
@@ -673,8 +705,9 @@ Result<std::vector<GatewaySummary>> PostgresStore::gateways() {
         "  coalesce((SELECT sum(last - first + 1) FROM seq_gaps WHERE gateway = g.id), 0), "
         "  coalesce((SELECT max(last) FROM seq_ranges WHERE gateway = g.id), 0), "
         "  (SELECT count(*) FROM alarms WHERE gateway = g.id AND cleared_ms IS NULL), "
-        "  g.chain_state "
-        "FROM gateways g ORDER BY g.site COLLATE \"C\", g.gateway COLLATE \"C\"",
+        "  g.chain_state, t.id, t.asset, t.by_whom, t.note, t.ts_ms, t.received_ms, t.seq "
+        "FROM gateways g LEFT JOIN test_alarms t ON t.gateway = g.id "
+        "ORDER BY g.site COLLATE \"C\", g.gateway COLLATE \"C\"",
         {}, [&](const pg::Rows& r, int i) {
             GatewaySummary s;
             s.gw = {r.text(i, 0), r.text(i, 1)};
@@ -688,6 +721,10 @@ Result<std::vector<GatewaySummary>> PostgresStore::gateways() {
             s.last_seq = seq_at(r, i, 11);
             s.open_alarms = r.integer(i, 12);
             s.chain = chain_state_from(r.text(i, 13));
+            if (!r.is_null(i, 14))
+                s.last_test_alarm = TestAlarmRecord{
+                    r.text(i, 14),    r.text(i, 15),    r.text(i, 16),   r.text(i, 17),
+                    r.integer(i, 18), r.integer(i, 19), seq_at(r, i, 20)};
             out.push_back(std::move(s));
         });
     if (!done) return failed(done);

@@ -94,6 +94,18 @@ constexpr const char* kMigrations[] = {
         max_w REAL NOT NULL,
         PRIMARY KEY(gateway, minute_ms, meter)) WITHOUT ROWID;
     )sql",
+    // 3: each gateway's last test event (`sealwatch test-alarm`), apart from the alarms.
+    R"sql(
+    CREATE TABLE test_alarms(
+        gateway INTEGER PRIMARY KEY REFERENCES gateways(id),
+        id TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        by_whom TEXT NOT NULL,
+        note TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        received_ms INTEGER NOT NULL,
+        seq INTEGER NOT NULL);
+    )sql",
 };
 
 Result<void> migrate(sqlite::Db& db) {
@@ -390,6 +402,25 @@ Result<void> SqliteStore::record_reply(const GatewayRef& gw, const ReplyRecord& 
                         });
 }
 
+Result<void> SqliteStore::record_test_alarm(const GatewayRef& gw, const TestAlarmRecord& test) {
+    return impl_->write(gw, test.received,
+                        "INSERT INTO test_alarms(gateway, id, asset, by_whom, note, ts_ms, "
+                        "received_ms, seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                        "ON CONFLICT(gateway) DO UPDATE SET id = excluded.id, asset = "
+                        "excluded.asset, by_whom = excluded.by_whom, note = excluded.note, ts_ms "
+                        "= excluded.ts_ms, received_ms = excluded.received_ms, seq = excluded.seq "
+                        "WHERE excluded.ts_ms > test_alarms.ts_ms",
+                        [&](sqlite::Stmt& st) {
+                            st.bind(2, test.id)
+                                .bind(3, test.asset)
+                                .bind(4, test.by)
+                                .bind(5, test.note)
+                                .bind(6, test.ts)
+                                .bind(7, test.received)
+                                .bind(8, static_cast<int64_t>(test.seq));
+                        });
+}
+
 Result<void> SqliteStore::record_power(const GatewayRef& gw,
                                        const std::vector<PowerMinute>& minutes, WallMs keep_from) {
     sqlite::Transaction tx(impl_->db);
@@ -491,8 +522,9 @@ Result<std::vector<GatewaySummary>> SqliteStore::gateways() {
         "  coalesce((SELECT sum(last - first + 1) FROM seq_gaps WHERE gateway = g.id), 0), "
         "  coalesce((SELECT max(last) FROM seq_ranges WHERE gateway = g.id), 0), "
         "  (SELECT count(*) FROM alarms WHERE gateway = g.id AND cleared_ms IS NULL), "
-        "  g.chain_state "
-        "FROM gateways g ORDER BY g.site, g.gateway",
+        "  g.chain_state, t.id, t.asset, t.by_whom, t.note, t.ts_ms, t.received_ms, t.seq "
+        "FROM gateways g LEFT JOIN test_alarms t ON t.gateway = g.id "
+        "ORDER BY g.site, g.gateway",
         [](sqlite::Stmt&) {},
         [&](const sqlite::Stmt& r) {
             GatewaySummary s;
@@ -507,6 +539,14 @@ Result<std::vector<GatewaySummary>> SqliteStore::gateways() {
             s.last_seq = static_cast<uint64_t>(r.int64(11));
             s.open_alarms = r.int64(12);
             s.chain = chain_state_from(r.text(13));
+            if (!r.is_null(14))
+                s.last_test_alarm = TestAlarmRecord{r.text(14),
+                                                    r.text(15),
+                                                    r.text(16),
+                                                    r.text(17),
+                                                    r.int64(18),
+                                                    r.int64(19),
+                                                    static_cast<uint64_t>(r.int64(20))};
             out.push_back(std::move(s));
         });
     if (!done) return failed(done);

@@ -31,6 +31,7 @@ class SqliteStore final : public Store {
     Result<void> record_head(const GatewayRef& gw, const HeadRecord& head) override;
     Result<void> set_chain(const GatewayRef& gw, const ChainRecord& chain) override;
     Result<void> record_reply(const GatewayRef& gw, const ReplyRecord& reply) override;
+    Result<void> record_test_alarm(const GatewayRef& gw, const TestAlarmRecord& test) override;
     Result<void> record_power(const GatewayRef& gw, const std::vector<PowerMinute>& minutes,
                               WallMs keep_from) override;
 

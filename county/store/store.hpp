@@ -82,6 +82,17 @@ struct ReplyRecord {
     WallMs received = 0;
 };
 
+// A gateway's last test event (`sealwatch test-alarm`, type test_alarm, docs/protocol.md): the
+// commissioning proof that its events reach the county office. Kept apart from the alarms, it
+// never counts as one.
+struct TestAlarmRecord {
+    std::string id, asset, by, note;
+    WallMs ts = 0;  // as the gateway recorded it
+    WallMs received = 0;
+    uint64_t seq = 0;
+    bool operator==(const TestAlarmRecord&) const = default;
+};
+
 // A gateway as `status` shows it (the state online/silent/offline is judged by the reader:
 // it depends on the time of reading).
 struct GatewaySummary {
@@ -92,6 +103,7 @@ struct GatewaySummary {
     uint64_t received = 0, missing = 0, last_seq = 0;
     int64_t open_alarms = 0;
     ChainState chain = ChainState::unverified;
+    std::optional<TestAlarmRecord> last_test_alarm;
 };
 
 // One minute of one meter's active power (p_w) as the county received it, for the web page's
@@ -130,6 +142,8 @@ class Store {
     virtual Result<void> record_head(const GatewayRef& gw, const HeadRecord& head) = 0;
     virtual Result<void> set_chain(const GatewayRef& gw, const ChainRecord& chain) = 0;
     virtual Result<void> record_reply(const GatewayRef& gw, const ReplyRecord& reply) = 0;
+    // Kept when it is the gateway's latest by its ts (a re-sent older one changes nothing).
+    virtual Result<void> record_test_alarm(const GatewayRef& gw, const TestAlarmRecord& test) = 0;
     // Minutes merged into the gateway's power series (n and sum add up, min and max widen), in
     // one transaction; minutes before `keep_from` are not kept, and the ones already held that
     // lie before it are dropped (bounded retention). Callers pass each message's minutes once:

@@ -70,11 +70,21 @@ const char* colour(size_t i) {
     return kColours[i % std::size(kColours)];
 }
 
+// The gateway's last `sealwatch test-alarm` (commissioning): when, and in the tooltip for which
+// asset and by whom. It is no alarm and is counted nowhere else on the page.
+std::string test_cell(const PageData& d, const std::optional<TestAlarmRecord>& t) {
+    if (!t) return "<td class=\"test\">never</td>";
+    return "<td class=\"test\" title=\"" +
+           html_escape(local(d, t->ts) + ": " + t->asset + ", by " + t->by +
+                       (t->note.empty() ? "" : " (" + t->note + ")")) +
+           "\">" + age_text(t->ts, d.now) + " ago</td>";
+}
+
 std::string fleet_table(const PageData& d, const std::optional<GatewayRef>& selected) {
     std::string s =
         "<table class=\"fleet\"><tr><th>Gateway</th><th>Site</th><th>State</th>"
         "<th>Last message</th><th>Received</th><th>Missing</th><th>Open alarms</th>"
-        "<th>Chain</th></tr>";
+        "<th>Chain</th><th>Last test</th></tr>";
     for (const auto& g : d.gateways) {
         const std::string state = to_string(state_of(g, d.now, d.silent_after_s));
         const std::string chain = to_string(g.chain);
@@ -91,9 +101,10 @@ std::string fleet_table(const PageData& d, const std::optional<GatewayRef>& sele
         s += std::string("<td class=\"n") + (g.missing > 0 ? " alert" : "") + " missing\">" +
              std::to_string(g.missing) + "</td>";
         s += "<td class=\"n open_alarms\">" + std::to_string(g.open_alarms) + "</td>";
-        s += "<td class=\"chain " + chain + "\">" + chain + "</td></tr>";
+        s += "<td class=\"chain " + chain + "\">" + chain + "</td>";
+        s += test_cell(d, g.last_test_alarm) + "</tr>";
     }
-    if (d.gateways.empty()) s += "<tr><td colspan=\"8\">no gateway heard from yet</td></tr>";
+    if (d.gateways.empty()) s += "<tr><td colspan=\"9\">no gateway heard from yet</td></tr>";
     return s + "</table>";
 }
 

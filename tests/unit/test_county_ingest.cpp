@@ -330,3 +330,37 @@ TEST_F(CountyIngest, PowerOlderThanTheRetentionIsNotKept) {
     EXPECT_TRUE(store->power(kGw, 0, m0 + kRetentionMs * 2)->empty());
     EXPECT_EQ(gw().received, 1u);  // the seq is recorded all the same
 }
+
+TEST_F(CountyIngest, ATestAlarmIsShownAsTheGatewaysLastTestAndNeverAsAnAlarm) {
+    Event t;
+    t.id = "gw-001:test_alarm:furnace-2:3000:1";
+    t.type = kTestAlarmType;
+    t.state = EventState::info;
+    t.severity = Severity::info;
+    t.asset = "furnace-2";
+    t.ts = 3000;
+    t.started = 3000;
+    t.details = {{"test", true}, {"by", "installer Wang"}, {"note", "commissioning"}};
+    in("/event", event(1, t), 3100);
+    // Even marked raised (a gateway's bug, or a hand-made message) it opens no alarm.
+    Event raised = t;
+    raised.id = "gw-001:test_alarm:furnace-2:4000:2";
+    raised.state = EventState::raised;
+    raised.severity = Severity::critical;
+    raised.ts = 4000;
+    raised.details["by"] = 42;  // not text: left empty, not fatal
+    in("/event", event(2, raised), 4100);
+    auto g = gw();
+    EXPECT_EQ(g.received, 2u) << "its seq counts like any event's";
+    EXPECT_EQ(g.open_alarms, 0);
+    EXPECT_TRUE(store->alarms(true)->empty());
+    ASSERT_TRUE(g.last_test_alarm);
+    EXPECT_EQ(g.last_test_alarm->id, raised.id);
+    EXPECT_EQ(g.last_test_alarm->asset, "furnace-2");
+    EXPECT_EQ(g.last_test_alarm->by, "");
+    EXPECT_EQ(g.last_test_alarm->note, "commissioning");
+    EXPECT_EQ(g.last_test_alarm->ts, 4000);
+    EXPECT_EQ(g.last_test_alarm->received, 4100);
+    EXPECT_EQ(g.last_test_alarm->seq, 2u);
+    EXPECT_TRUE(ingest->garbage().empty());
+}

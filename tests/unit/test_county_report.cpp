@@ -63,6 +63,33 @@ TEST(CountyReport, StatusJsonHasTheContractFields) {
     auto never =
         nlohmann::json::parse(status_report({gateway("gw-002", true, 0)}, kNow, 60, Format::json));
     EXPECT_TRUE(never[0]["last_message"].is_null());
+    EXPECT_TRUE(never[0]["last_test_alarm"].is_null());
+}
+
+TEST(CountyReport, StatusShowsTheLastTestAlarmApartFromTheAlarms) {
+    auto g = gateway("gw-001", true, kNow - 5'000);
+    g.last_test_alarm = TestAlarmRecord{"gw-001:test_alarm:furnace-2:1:1",
+                                        "furnace-2",
+                                        "Wang",
+                                        "commissioning",
+                                        kNow - 180'000,
+                                        kNow - 179'000,
+                                        42};
+    auto j = nlohmann::json::parse(status_report({g}, kNow, 60, Format::json));
+    EXPECT_EQ(j[0]["open_alarms"], 1) << "counted apart";
+    const auto& t = j[0]["last_test_alarm"];
+    EXPECT_EQ(t["ts"], format_rfc3339(kNow - 180'000));
+    EXPECT_EQ(t["received"], format_rfc3339(kNow - 179'000));
+    EXPECT_EQ(t["asset"], "furnace-2");
+    EXPECT_EQ(t["by"], "Wang");
+    EXPECT_EQ(t["note"], "commissioning");
+    EXPECT_EQ(t["seq"], 42);
+    const auto table = status_report({g}, kNow, 60, Format::table);
+    EXPECT_NE(table.find("TEST"), std::string::npos) << table;
+    EXPECT_NE(table.find(" 3m\n"), std::string::npos) << table;
+    const auto csv = status_report({g}, kNow, 60, Format::csv);
+    EXPECT_NE(csv.find(",last_test_alarm\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("," + format_rfc3339(kNow - 180'000) + "\n"), std::string::npos) << csv;
 }
 
 TEST(CountyReport, GapsJsonListsInclusiveRangesWithWhenTheyOpened) {

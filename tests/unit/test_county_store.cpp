@@ -356,6 +356,34 @@ TEST_P(CountyStore, RepliesAreKeptInOrderNullNonceIncluded) {
     EXPECT_TRUE(store->replies(kGw2)->empty());
 }
 
+TEST_P(CountyStore, TestAlarmIsTheGatewaysLatestAndNoAlarm) {
+    ASSERT_TRUE(store->touch(kGw1, 100));
+    ASSERT_TRUE(store->touch(kGw2, 100));
+    EXPECT_FALSE(summary(kGw1).last_test_alarm) << "none before the first";
+    const TestAlarmRecord first{"gw-1:test_alarm:furnace-2:1000:1",
+                                "furnace-2",
+                                "installer Wang",
+                                "commissioning",
+                                1000,
+                                1100,
+                                7};
+    ASSERT_TRUE(store->record_test_alarm(kGw1, first));
+    TestAlarmRecord later = first;
+    later.id = "gw-1:test_alarm:line-1:5000:2";
+    later.asset = "line-1";
+    later.ts = 5000;
+    later.received = 5100;
+    later.seq = 9;
+    ASSERT_TRUE(store->record_test_alarm(kGw1, later));
+    ASSERT_TRUE(store->record_test_alarm(kGw1, first)) << "the older one re-sent (QoS 1)";
+    auto s = summary(kGw1);
+    ASSERT_TRUE(s.last_test_alarm);
+    EXPECT_EQ(*s.last_test_alarm, later);
+    EXPECT_EQ(s.open_alarms, 0);
+    EXPECT_TRUE(store->alarms(true)->empty());
+    EXPECT_FALSE(summary(kGw2).last_test_alarm) << "another gateway's is its own";
+}
+
 // --- concurrent instances ---------------------------------------------------------------------
 // Two stores on one database, on two threads, as two county processes consuming one queue: the
 // messages of one gateway come to either, in any order, and a redelivered one may come to both.
