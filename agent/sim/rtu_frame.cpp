@@ -2,19 +2,6 @@
 
 namespace sealwatch::sim {
 
-uint16_t crc16(std::span<const uint8_t> bytes) {
-    uint16_t crc = 0xFFFF;
-    for (uint8_t b : bytes) {
-        crc = static_cast<uint16_t>(crc ^ b);
-        for (int i = 0; i < 8; ++i) {
-            bool lsb = (crc & 1) != 0;
-            crc = static_cast<uint16_t>(crc >> 1);
-            if (lsb) crc = static_cast<uint16_t>(crc ^ 0xA001);
-        }
-    }
-    return crc;
-}
-
 int rtu_request_length(std::span<const uint8_t> buf) {
     if (buf.size() < 2) return 0;
     switch (buf[1]) {

@@ -8,9 +8,11 @@
 #include <span>
 #include <vector>
 
+#include "modbus/rtu_frame.hpp"
+
 namespace sealwatch::sim {
 
-uint16_t crc16(std::span<const uint8_t> bytes);  // Modbus CRC, sent low byte first
+using modbus::rtu::crc16;  // the master's and the meters' CRC are one
 
 // Length of the request at the start of buf, with CRC: > 0 the length, 0 need more bytes to
 // tell, -1 a function code whose length only a silence can tell.
