@@ -158,14 +158,15 @@ class Parser {
         r.read("timeout_ms", b.timeout_ms, 10, 60000);
         r.read("byte_timeout_ms", b.byte_timeout_ms, 1, 10000);
         r.read("inter_frame_ms", b.inter_frame_ms, 0, 10000);
-        if (b.kind == BusKind::dlt645) {
-            if (r.has("device") == r.has("host"))
-                r.problem_here(
-                    "a dlt645 bus needs 'device' (a serial line) or 'host' and 'port' "
-                    "(a transparent DTU), not both");
-        }
-        const bool serial =
-            b.kind == BusKind::rtu || (b.kind == BusKind::dlt645 && r.has("device"));
+        // rtu and dlt645 run on a serial line of the gateway or, through a serial device server
+        // or a DTU in transparent mode, over TCP: one of the two, said by 'device' or 'host'.
+        const bool either = b.kind != BusKind::tcp;
+        const std::string kind_name = b.kind == BusKind::dlt645 ? "a dlt645" : "an rtu";
+        if (either && r.has("device") == r.has("host"))
+            r.problem_here(kind_name +
+                           " bus needs 'device' (a serial line) or 'host' and 'port' (a serial "
+                           "device server or DTU that carries its frames over TCP), not both");
+        const bool serial = either && !r.has("host");
         if (serial) {
             r.read("device", b.device, Need::required);
             r.read("baud", b.baud, 300, 1000000);
@@ -185,16 +186,24 @@ class Parser {
             r.read("rs485_ioctl", b.rs485_ioctl);
             if (b.kind == BusKind::dlt645 && b.rs485_ioctl)
                 r.problem("rs485_ioctl", "'rs485_ioctl' is not supported on a dlt645 bus yet");
-            for (auto key : {"host", "port"})
-                if (r.has(key))
-                    r.reject(key, std::string("'") + key + "' belongs to a tcp bus, not rtu");
+            if (r.has("port"))
+                r.reject("port", "'port' goes with 'host'; this bus is on 'device', a serial line");
         } else {
             r.read("host", b.host, Need::required);
-            r.read("port", b.port, 1, 65535,
-                   b.kind == BusKind::dlt645 ? Need::required : Need::optional);
-            for (auto key : {"device", "baud", "parity", "data_bits", "stop_bits", "rs485_ioctl"})
-                if (r.has(key))
+            // Modbus TCP has its port 502; a device server's or DTU's port is whatever it was
+            // set to (4001, 8899, 10001 are common), so it must be said.
+            r.read("port", b.port, 1, 65535, either ? Need::required : Need::optional);
+            for (auto key : {"device", "baud", "parity", "data_bits", "stop_bits", "rs485_ioctl"}) {
+                if (!r.has(key)) continue;
+                if (!either)
                     r.reject(key, std::string("'") + key + "' belongs to an rtu bus, not tcp");
+                else if (std::string_view(key) == "device")
+                    (void)r.node(key);  // 'device' and 'host' together: reported above
+                else
+                    r.reject(key, std::string("'") + key +
+                                      "' belongs to a serial line ('device'); behind 'host' the "
+                                      "device server or DTU drives the line: set it there");
+            }
         }
         return b;
     }

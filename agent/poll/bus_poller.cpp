@@ -8,6 +8,7 @@
 #include "common/quantities.hpp"
 #include "dlt645/line_client.hpp"
 #include "modbus/libmodbus_client.hpp"
+#include "modbus/rtu_tcp_client.hpp"
 #include "poll/dlt645_reader.hpp"
 #include "poll/modbus_reader.hpp"
 
@@ -25,20 +26,23 @@ std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bu
     return plans;
 }
 
+std::unique_ptr<dlt645::Client> make_dlt645_client(const config::Bus& bus) {
+    dlt645::Timing t;
+    t.response_timeout = std::chrono::milliseconds(bus.timeout_ms);
+    t.byte_timeout = std::chrono::milliseconds(bus.byte_timeout_ms);
+    t.inter_frame_delay = std::chrono::milliseconds(bus.inter_frame_ms);
+    std::variant<dlt645::SerialSettings, dlt645::TcpSettings> line;
+    if (bus.device.empty())
+        line = dlt645::TcpSettings{bus.host, bus.port};
+    else
+        line =
+            dlt645::SerialSettings{bus.device, bus.baud, bus.parity, bus.data_bits, bus.stop_bits};
+    return std::make_unique<dlt645::LineClient>(line, t);
+}
+
 std::unique_ptr<MeterReader> make_reader(const config::Bus& bus) {
-    if (bus.kind == config::BusKind::dlt645) {
-        dlt645::Timing t;
-        t.response_timeout = std::chrono::milliseconds(bus.timeout_ms);
-        t.byte_timeout = std::chrono::milliseconds(bus.byte_timeout_ms);
-        t.inter_frame_delay = std::chrono::milliseconds(bus.inter_frame_ms);
-        std::variant<dlt645::SerialSettings, dlt645::TcpSettings> line;
-        if (bus.device.empty())
-            line = dlt645::TcpSettings{bus.host, bus.port};
-        else
-            line = dlt645::SerialSettings{bus.device, bus.baud, bus.parity, bus.data_bits,
-                                          bus.stop_bits};
-        return std::make_unique<Dlt645Reader>(std::make_unique<dlt645::LineClient>(line, t));
-    }
+    if (bus.kind == config::BusKind::dlt645)
+        return std::make_unique<Dlt645Reader>(make_dlt645_client(bus));
     modbus::LinkOptions opts;
     opts.response_timeout = std::chrono::milliseconds(bus.timeout_ms);
     opts.byte_timeout = std::chrono::milliseconds(bus.byte_timeout_ms);
@@ -46,6 +50,9 @@ std::unique_ptr<MeterReader> make_reader(const config::Bus& bus) {
     if (bus.kind == config::BusKind::tcp)
         return std::make_unique<ModbusReader>(
             std::make_unique<modbus::LibmodbusClient>(modbus::TcpLink{bus.host, bus.port}, opts));
+    if (bus.device.empty())  // RTU frames over TCP, to a device server or DTU
+        return std::make_unique<ModbusReader>(
+            std::make_unique<modbus::RtuTcpClient>(modbus::RtuTcpLink{bus.host, bus.port}, opts));
     return std::make_unique<ModbusReader>(std::make_unique<modbus::LibmodbusClient>(
         modbus::RtuLink{bus.device, bus.baud, bus.parity, bus.data_bits, bus.stop_bits,
                         bus.rs485_ioctl},
@@ -110,6 +117,19 @@ uint64_t BusPoller::out_of_range_values(size_t meter) const {
     return n;
 }
 
+void BusPoller::note_link(const MeterRead& result) {
+    // The next poll connects afresh (the client's contract); the meters' own schedules, with
+    // their backoff once offline, pace the tries, so a DTU that stays away is not hammered.
+    if (result.link_failed && !link_down_) {
+        link_down_ = true;
+        log::warning("bus ", bus_id_, ": lost the link to ", reader_.describe(), " (",
+                     result.reason, "); reconnecting at the next polls (logged again when back)");
+    } else if (link_down_ && result.outcome != Outcome::failed) {
+        link_down_ = false;
+        log::info("bus ", bus_id_, ": the link to ", reader_.describe(), " is back");
+    }
+}
+
 void BusPoller::poll_next() {
     if (meters_.empty()) return;
     const auto next = schedule_.next();
@@ -128,6 +148,7 @@ void BusPoller::poll_next() {
     reading.serial = std::move(result.serial);
     if (result.outcome != Outcome::failed && with_serial) need_serial_[next.meter] = false;
     if (result.outcome == Outcome::failed) need_serial_[next.meter] = true;
+    note_link(result);
     auto change =
         schedule_.record(next.meter, result.outcome, started, reading.wall_ms, result.reason);
     if (change) {

@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/quantities.hpp"
 #include "config/config.hpp"
+#include "dlt645/client.hpp"
 #include "model/reading.hpp"
 #include "poll/meter_reader.hpp"
 #include "poll/schedule.hpp"
@@ -28,6 +29,9 @@ std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bu
 // The bus's real reader: libmodbus over TCP or RTU, or DL/T 645 over a serial line or TCP, with
 // the bus's timeouts.
 std::unique_ptr<MeterReader> make_reader(const config::Bus& bus);
+// A dlt645 bus's line client, with the bus's timing: the reader's, and `sealwatch meter
+// discover`'s.
+std::unique_ptr<dlt645::Client> make_dlt645_client(const config::Bus& bus);
 
 // Where a bus hands its output; called on the thread that polls.
 // What a poller hands on, in poll order.
@@ -59,6 +63,7 @@ class BusPoller {
   private:
     // False (and counted, logged when it starts) when v cannot have been measured.
     bool physically_possible(size_t meter, size_t quantity, double v);
+    void note_link(const MeterRead& result);
 
     std::string bus_id_;
     MeterReader& reader_;
@@ -67,6 +72,9 @@ class BusPoller {
     const Clock& clock_;
     Schedule schedule_;
     std::vector<bool> need_serial_;
+    // The bus's link (a TCP connection to a gateway, device server or DTU) failed and no poll
+    // has got through since: logged once when lost and once when back, not at every poll.
+    bool link_down_ = false;
     struct OutOfRange {
         uint64_t dropped = 0;  // values dropped, ever
         bool now_out = false;  // the last value was dropped

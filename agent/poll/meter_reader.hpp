@@ -29,6 +29,9 @@ struct MeterPlan {
 struct MeterRead {
     Outcome outcome = Outcome::ok;  // failed: no usable answer; refused: alive but said no
     std::string reason;             // why, when not ok
+    // The line itself failed (connect refused or timed out, closed by the far end), not just
+    // this meter: every meter on the bus is cut off until it is back.
+    bool link_failed = false;
     std::vector<QuantityValue> values;
     std::optional<std::string> serial;
 };

@@ -32,6 +32,7 @@ MeterRead ModbusReader::read(const MeterPlan& plan, bool with_serial) {
             result.reason = error_text(e);
             if (e.kind != modbus::ErrorKind::exception) {
                 result.outcome = Outcome::failed;
+                result.link_failed = e.kind == modbus::ErrorKind::link;
                 result.values.clear();
                 return result;
             }
@@ -62,6 +63,7 @@ MeterRead ModbusReader::read(const MeterPlan& plan, bool with_serial) {
             if (auto v = profiles::field_value(f, *regs)) result.serial = serial_text(*v);
         } else if (regs.error().kind != modbus::ErrorKind::exception) {
             result.outcome = Outcome::failed;
+            result.link_failed = regs.error().kind == modbus::ErrorKind::link;
             result.reason = error_text(regs.error());
             result.values.clear();
             return result;

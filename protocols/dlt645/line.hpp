@@ -1,6 +1,7 @@
 #pragma once
 // The byte lines DL/T 645 runs over: a serial device set raw (termios) or a TCP connection to
-// a transparent device server or DTU. File descriptors, non-blocking; the caller closes them.
+// a transparent device server or DTU (common/tcp_connect.hpp). File descriptors, non-blocking;
+// the caller closes them.
 #include <chrono>
 #include <string>
 
@@ -18,7 +19,6 @@ struct SerialSettings {
 std::string describe(const SerialSettings& s);  // "/dev/ttyS1 2400 8E1"
 
 Result<int> open_serial(const SerialSettings& settings);
-Result<int> connect_tcp(const std::string& host, int port, std::chrono::milliseconds timeout);
 
 // Time one byte takes on a serial line (start, data, parity, stop bits).
 std::chrono::microseconds byte_time(const SerialSettings& settings);

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <thread>
 
+#include "common/tcp_connect.hpp"
+
 namespace sealwatch::dlt645 {
 
 namespace {

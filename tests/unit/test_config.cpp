@@ -276,7 +276,7 @@ TEST(ConfigDlt645, BehindADtu) {
                                "port = 8899\nbaud = 9600\n",
                            "t.toml");
     ASSERT_FALSE(r);
-    EXPECT_TRUE(has(r.error(), "'baud' belongs to an rtu bus")) << join(r.error());
+    EXPECT_TRUE(has(r.error(), "'baud' belongs to a serial line")) << join(r.error());
     r = config::parse(kDlt645Head +
                           "[[bus]]\nid = \"dtu\"\nkind = \"dlt645\"\nhost = \"10.0.0.9\"\n"
                           "port = 8899\ntimeout_ms = 2000\n",
@@ -369,4 +369,56 @@ TEST(Config, TlsFileNamingAFolderIsRefused) {
     auto ps =
         problems_of(replace(kGood, "insecure = true\n", "") + "[uplink.tls]\nca_file = \"/tmp\"\n");
     EXPECT_TRUE(has(ps, "'ca_file': /tmp is a folder, not a file")) << join(ps);
+}
+
+// ---- RTU over TCP: kind = "rtu" with host/port (a serial device server or a 4G DTU in
+// transparent mode) instead of device; the serial line's settings are the DTU's.
+
+TEST(ConfigRtuOverTcp, HostAndPortInsteadOfDevice) {
+    auto r = config::parse(kDlt645Head +
+                               "[[bus]]\nid = \"dtu\"\nkind = \"rtu\"\nhost = \"10.0.0.7\"\n"
+                               "port = 4001\ntimeout_ms = 1500\ninter_frame_ms = 20\n"
+                               "[[meter]]\nid = \"m\"\nbus = \"dtu\"\nunit = 3\n"
+                               "profile = \"eastron-sdm630\"\n",
+                           "t.toml");
+    ASSERT_TRUE(r) << join(r.error());
+    const auto& b = r->buses[0];
+    EXPECT_EQ(b.kind, config::BusKind::rtu);
+    EXPECT_TRUE(b.device.empty());
+    EXPECT_EQ(b.host, "10.0.0.7");
+    EXPECT_EQ(b.port, 4001);
+    EXPECT_EQ(b.timeout_ms, 1500);
+    EXPECT_EQ(b.inter_frame_ms, 20);
+}
+
+TEST(ConfigRtuOverTcp, ADeviceOrAHostNotBoth) {
+    auto p = dlt645_problems("[[bus]]\nid = \"x\"\nkind = \"rtu\"\n");
+    EXPECT_TRUE(has(p, "t.toml:9: an rtu bus needs 'device' (a serial line) or 'host' and 'port'"))
+        << join(p);
+    p = dlt645_problems(
+        "[[bus]]\nid = \"x\"\nkind = \"rtu\"\ndevice = \"/dev/ttyS1\"\n"
+        "host = \"h\"\nport = 4001\n");
+    EXPECT_TRUE(has(p, "t.toml:9: an rtu bus needs 'device'")) << join(p);
+    EXPECT_EQ(p.size(), 1u) << join(p);
+}
+
+TEST(ConfigRtuOverTcp, ThePortMustBeSaid) {
+    auto p = dlt645_problems("[[bus]]\nid = \"x\"\nkind = \"rtu\"\nhost = \"h\"\n");
+    ASSERT_EQ(p.size(), 1u) << join(p);
+    EXPECT_TRUE(has(p, "missing required key 'port'")) << join(p);
+}
+
+TEST(ConfigRtuOverTcp, SerialSettingsBelongToTheDtu) {
+    auto p = dlt645_problems(
+        "[[bus]]\nid = \"x\"\nkind = \"rtu\"\nhost = \"h\"\nport = 4001\n"
+        "baud = 9600\n");
+    ASSERT_EQ(p.size(), 1u) << join(p);
+    EXPECT_EQ(p[0],
+              "t.toml:14: 'baud' belongs to a serial line ('device'); behind 'host' the device "
+              "server or DTU drives the line: set it there");
+    p = dlt645_problems(
+        "[[bus]]\nid = \"x\"\nkind = \"rtu\"\ndevice = \"/dev/ttyS1\"\n"
+        "port = 4001\n");
+    ASSERT_EQ(p.size(), 1u) << join(p);
+    EXPECT_TRUE(has(p, "t.toml:13: 'port' goes with 'host'")) << join(p);
 }
