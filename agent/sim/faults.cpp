@@ -13,6 +13,7 @@ ActiveFaults active_faults(const std::vector<Fault>& faults, double t) {
         a.corrupt = a.corrupt || f.corrupt;
         a.garbage = a.garbage || f.garbage;
         a.wrong_address = a.wrong_address || f.wrong_address;
+        a.drop_link = a.drop_link || f.drop_link;
         if (a.exception == 0) a.exception = f.exception;
         a.slow_ms = std::max(a.slow_ms, f.slow_ms);
         if (!a.frozen_at && !a.shown_p_w) {

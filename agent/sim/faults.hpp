@@ -13,6 +13,7 @@ struct ActiveFaults {
     bool corrupt = false;
     bool garbage = false;
     bool wrong_address = false;
+    bool drop_link = false;
     int exception = 0;  // 0 = none
     int slow_ms = 0;
     // What the power values show (the counters always integrate the true program):

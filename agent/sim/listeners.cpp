@@ -33,6 +33,7 @@ std::vector<ListenerSpec> merge_listeners(const std::vector<ListenerSpec>& from_
             } else if (i < same_kind.size()) {
                 l.id = same_kind[i]->id;
                 l.protocol = same_kind[i]->protocol;
+                l.rtu_over_tcp = same_kind[i]->rtu_over_tcp;
             } else {
                 l.id = i == 0 ? base : base + std::to_string(i + 1);
             }
@@ -55,9 +56,12 @@ std::vector<ListenerSpec> merge_listeners(const std::vector<ListenerSpec>& from_
                 l.data_bits = serial.data_bits;
                 l.stop_bits = serial.stop_bits;
             }
-            // An address for a listener of the file keeps what the file says it speaks.
+            // An address for a listener of the file keeps what the file says it speaks, and how.
             for (auto& f : from_file)
-                if (f.id == l.id && f.kind == kind) l.protocol = f.protocol;
+                if (f.id == l.id && f.kind == kind) {
+                    l.protocol = f.protocol;
+                    l.rtu_over_tcp = f.rtu_over_tcp;
+                }
             for (auto& prev : out)
                 if (prev.id == l.id) problems.push_back("listener id '" + l.id + "' given twice");
             out.push_back(std::move(l));

@@ -18,7 +18,8 @@ struct SerialDefaults {
 // tcp/rtu: the --tcp/--rtu values, each "ADDRESS" or "ID=ADDRESS". A value without an id takes
 // the id of the file's listener of the same kind in the same position, or "tcp"/"rtu" (then
 // "tcp2", ...) when the file has none there. A value that takes the id of a file's listener
-// keeps its protocol (a file's DL/T 645 listener served on a pty given on the command line).
+// keeps its protocol and framing (a file's DL/T 645 listener served on a pty given on the command
+// line, its RTU-over-TCP listener on a free port).
 // Appends problems for malformed values.
 std::vector<ListenerSpec> merge_listeners(const std::vector<ListenerSpec>& from_file,
                                           const std::vector<std::string>& tcp,

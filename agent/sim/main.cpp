@@ -167,7 +167,8 @@ int main(int argc, char** argv) {
                 std::printf("%u\n", static_cast<unsigned>(s->port()));
     }
     for (auto& s : tcp)
-        std::printf("listening tcp %s\n", tcp_address(s->spec().host, s->port()).c_str());
+        std::printf("listening %s %s\n", s->spec().rtu_over_tcp ? "rtu tcp" : "tcp",
+                    tcp_address(s->spec().host, s->port()).c_str());
     for (auto& s : rtu) std::printf("listening rtu %s\n", s->spec().device.c_str());
     for (auto& s : dlt645) std::printf("listening %s\n", s->where().c_str());
     std::printf("ready\n");

@@ -14,6 +14,7 @@
 #include "sim/log.hpp"
 #include "sim/pending.hpp"
 #include "sim/reply_encoder.hpp"
+#include "sim/rtu_answer.hpp"
 #include "sim/rtu_frame.hpp"
 
 namespace sealwatch::sim {
@@ -114,47 +115,15 @@ void RtuServer::run() {
         auto quiet = Clock::now() - last_rx;
         bool silence = quiet >= std::chrono::milliseconds(silence_ms());
         while (auto frame = framer.next(silence)) {
-            Request req;
-            req.unit = (*frame)[0];
-            req.function = (*frame)[1];
-            if (frame->size() == 8) {
-                req.address = static_cast<uint16_t>((*frame)[2] << 8 | (*frame)[3]);
-                req.count = static_cast<uint16_t>((*frame)[4] << 8 | (*frame)[5]);
-            } else {
-                req.well_formed = false;
-            }
-            if (req.unit == 0) continue;  // broadcast: never answered
-            Decision d = sim_.answer(spec_.id, req, clock_.now());
-            if (verbose_)
-                log_line("rtu " + spec_.device + ": unit " + std::to_string(req.unit) + " fc " +
-                         std::to_string(req.function) + " addr " + std::to_string(req.address) +
-                         " count " + std::to_string(req.count) + " -> " +
-                         (d.meter.empty() ? "no meter" : d.meter) + at_wall_ms());
-            Result<std::vector<uint8_t>> bytes = fail("silent");
-            switch (d.kind) {
-                case Decision::Kind::unknown_unit:
-                case Decision::Kind::silent:
-                    continue;  // not addressed to anyone here, or a mute meter
-                case Decision::Kind::exception:
-                    bytes = (*encoder)->exception(*frame, d.exception);
-                    break;
-                case Decision::Kind::registers:
-                    bytes = (*encoder)->registers(*frame, req.address, d.words);
-                    break;
-            }
-            if (!bytes) {
-                log_line("rtu " + spec_.device + ": " + bytes.error().message);
-                continue;
-            }
-            if (d.corrupt && bytes->size() >= 2) {
-                bytes->back() ^= 0xFF;
-                (*bytes)[bytes->size() - 2] ^= 0xFF;
-            }
-            if (d.delay_ms > 0)
-                pending.add(
-                    {Clock::now() + std::chrono::milliseconds(d.delay_ms), fd_, std::move(*bytes)});
+            RtuAnswer a = answer_rtu(sim_, **encoder, spec_.id, "rtu " + spec_.device, *frame,
+                                     clock_.now(), verbose_);
+            // A serial line cannot be dropped like a DTU's link: a drop_link meter is silent.
+            if (!a.bytes || a.drop_link) continue;
+            if (a.delay_ms > 0)
+                pending.add({Clock::now() + std::chrono::milliseconds(a.delay_ms), fd_,
+                             std::move(*a.bytes)});
             else
-                write_all(fd_, *bytes);
+                write_all(fd_, *a.bytes);
         }
         if (framer.discarded() != reported_noise) {
             if (verbose_)

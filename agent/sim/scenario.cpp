@@ -92,6 +92,14 @@ void read_listener(const toml::table& t, ProblemLog& log, Scenario& out) {
         l.kind = ListenerSpec::Kind::rtu;
         l.device = *v;
     }
+    if (auto v = r.string("framing")) {
+        if (*v == "rtu" && tcp && !rtu)
+            l.rtu_over_tcp = true;
+        else if (*v != "tcp" || !tcp)
+            r.problem("framing", r.name("framing") +
+                                     " must be \"rtu\" (Modbus RTU frames over TCP, as a DTU "
+                                     "carries them) or \"tcp\" (Modbus TCP), on a tcp listener");
+    }
     if (auto v = r.string("protocol")) {
         if (*v == profiles::to_string(profiles::Protocol::dlt645)) {
             l.protocol = profiles::Protocol::dlt645;
@@ -102,6 +110,10 @@ void read_listener(const toml::table& t, ProblemLog& log, Scenario& out) {
             r.problem("protocol", r.name("protocol") + " must be \"modbus\" or \"dlt645\"");
         }
     }
+    if (l.rtu_over_tcp && l.protocol == profiles::Protocol::dlt645)
+        r.problem("framing", r.name("framing") +
+                                 " is for Modbus listeners: DL/T 645 frames are the same on "
+                                 "every line");
     if (tcp && !rtu) {
         for (auto key : {"baud", "parity", "data_bits", "stop_bits"})
             if (r.has(key)) r.reject(key, r.name(key) + " applies to rtu listeners only");
@@ -171,7 +183,7 @@ void read_meter_event(TableReader& r, const toml::node* swap, const toml::node* 
     const char* what = swap ? "swap" : "counter_reset";
     if (swap && reset) r.problem_here("swap and counter_reset need separate entries");
     for (auto key : {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms",
-                     "freeze_power", "report_p_w", "garbage", "wrong_address", "what"})
+                     "freeze_power", "report_p_w", "garbage", "wrong_address", "drop_link", "what"})
         if (r.has(key))
             r.reject(key, r.name(key) + " cannot be combined with " + std::string(what));
     MeterEvent e;
@@ -208,7 +220,7 @@ void read_count_event(TableReader& r, MeterSpec& m) {
     CountEvent e;
     e.line = r.line();
     for (auto key : {"from", "until", "no_answer", "offline", "corrupt_crc", "exception", "slow_ms",
-                     "freeze_power", "report_p_w", "garbage", "wrong_address"})
+                     "freeze_power", "report_p_w", "garbage", "wrong_address", "drop_link"})
         if (r.has(key)) r.reject(key, r.name(key) + " cannot be combined with meter_event");
     r.read("meter_event", e.event);
     r.read("what", e.what);
@@ -246,15 +258,16 @@ void read_fault(const toml::table& t, ProblemLog& log, MeterSpec& m) {
     f.report_p_w = r.number("report_p_w");
     r.read("garbage", f.garbage);
     r.read("wrong_address", f.wrong_address);
+    r.read("drop_link", f.drop_link);
     if (r.node("what")) r.problem("what", r.name("what") + " goes with meter_event");
     if (f.freeze_power && f.report_p_w)
         r.problem_here("freeze_power and report_p_w need separate entries");
     if (!f.no_answer && !f.offline && !f.corrupt && f.exception == 0 && f.slow_ms == 0 &&
-        !f.freeze_power && !f.report_p_w && !f.garbage && !f.wrong_address) {
+        !f.freeze_power && !f.report_p_w && !f.garbage && !f.wrong_address && !f.drop_link) {
         r.problem_here(
             "fault does nothing: give no_answer, offline, corrupt_crc, exception, "
-            "slow_ms, freeze_power, report_p_w, garbage, wrong_address, swap, counter_reset "
-            "or meter_event");
+            "slow_ms, freeze_power, report_p_w, garbage, wrong_address, drop_link, swap, "
+            "counter_reset or meter_event");
         return;
     }
     m.faults.push_back(f);

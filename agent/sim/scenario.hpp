@@ -27,6 +27,9 @@ struct ListenerSpec {
     Kind kind = Kind::tcp;
     // What it speaks: Modbus (TCP or RTU framing by kind) or DL/T 645 (the same frames on both).
     profiles::Protocol protocol = profiles::Protocol::modbus;
+    // tcp and Modbus: RTU frames (CRC, no MBAP header) instead of Modbus TCP, as a serial device
+    // server or a DTU in transparent mode carries them.
+    bool rtu_over_tcp = false;
     std::string host = "127.0.0.1";  // tcp
     uint16_t port = 0;               // tcp; 0 = pick a free port
     std::string device;              // rtu
@@ -73,6 +76,9 @@ struct Fault {
     // DL/T 645 meters only:
     bool garbage = false;        // line noise instead of each reply
     bool wrong_address = false;  // replies carry another meter's address
+    // TCP listeners: a request to this meter closes the connection it came on instead of being
+    // answered (a DTU dropping its link); on a serial line, silence.
+    bool drop_link = false;
     unsigned line = 0;
 };
 

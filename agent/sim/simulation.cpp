@@ -68,7 +68,8 @@ Decision Simulation::answer(std::string_view listener, const Request& request, d
     ActiveFaults faults = active_faults(meter.model.spec().faults, now);
     d.delay_ms = faults.slow_ms;
     d.corrupt = faults.corrupt;
-    if (faults.silent) {
+    d.drop_link = faults.drop_link;
+    if (faults.silent || faults.drop_link) {
         d.kind = Decision::Kind::silent;
         return d;
     }

@@ -34,9 +34,10 @@ struct Decision {
     Kind kind = Kind::silent;
     int exception = 0;
     std::vector<uint16_t> words;
-    int delay_ms = 0;      // send this much later (real time)
-    bool corrupt = false;  // garble the frame
-    std::string meter;     // meter id, for logs
+    int delay_ms = 0;        // send this much later (real time)
+    bool corrupt = false;    // garble the frame
+    bool drop_link = false;  // close the connection instead of answering (TCP; serial: silent)
+    std::string meter;       // meter id, for logs
 };
 
 // How a DL/T 645 line answers one request frame.

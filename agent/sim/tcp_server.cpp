@@ -15,6 +15,8 @@
 #include "sim/log.hpp"
 #include "sim/pending.hpp"
 #include "sim/reply_encoder.hpp"
+#include "sim/rtu_answer.hpp"
+#include "sim/rtu_frame.hpp"
 
 namespace sealwatch::sim {
 
@@ -26,7 +28,8 @@ constexpr size_t kMbapLength = 7;
 struct TcpServer::Client {
     int fd = -1;
     std::string peer;
-    std::vector<uint8_t> buf;
+    std::vector<uint8_t> buf;  // Modbus TCP: bytes of an ADU under way
+    RtuFramer rtu;             // RTU framing
 };
 
 TcpServer::TcpServer(ListenerSpec spec, Simulation& sim, const SimClock& clock,
@@ -50,6 +53,37 @@ Result<void> TcpServer::open() {
     port_ = bound_port(listen_fd_);
     if (port_ == 0) return fail(std::string("getsockname: ") + std::strerror(errno));
     return {};
+}
+
+std::string TcpServer::where() const {
+    return (spec_.rtu_over_tcp ? "rtu tcp " : "tcp ") + spec_.host + ":" + std::to_string(port_);
+}
+
+void TcpServer::drop_link(size_t index) {
+    log_line(where() + ": dropping the link to " + clients_[index]->peer + " (drop_link fault)");
+    close_client(index);
+}
+
+// RTU frames over the connection. TCP keeps no silences between frames, so a frame ends where
+// its function code says; one of unknown length waits for more bytes and, never completed,
+// is dropped as noise once the framer's bound is reached.
+void TcpServer::serve_rtu(size_t index, ReplyEncoder& encoder) {
+    Client& c = *clients_[index];
+    while (auto frame = c.rtu.next(false)) {
+        RtuAnswer a = answer_rtu(sim_, encoder, spec_.id, where(), *frame, clock_.now(), verbose_);
+        if (a.drop_link) {
+            drop_link(index);
+            return;
+        }
+        if (!a.bytes) continue;
+        if (a.delay_ms > 0) {
+            pending_.add({std::chrono::steady_clock::now() + std::chrono::milliseconds(a.delay_ms),
+                          c.fd, std::move(*a.bytes)});
+            continue;
+        }
+        send_now(c.fd, *a.bytes);
+        if (index >= clients_.size() || clients_[index].get() != &c) return;  // dropped
+    }
 }
 
 void TcpServer::send_now(int fd, const std::vector<uint8_t>& bytes) {
@@ -91,7 +125,8 @@ Request parse_tcp_request(const std::vector<uint8_t>& adu) {
 }  // namespace
 
 void TcpServer::run() {
-    auto encoder = ReplyEncoder::create(ReplyEncoder::Framing::tcp);
+    auto encoder = ReplyEncoder::create(spec_.rtu_over_tcp ? ReplyEncoder::Framing::rtu
+                                                           : ReplyEncoder::Framing::tcp);
     if (!encoder) {
         log_line("tcp " + spec_.id + ": " + encoder.error().message);
         return;
@@ -127,6 +162,11 @@ void TcpServer::run() {
                 close_client(ci);
                 continue;
             }
+            if (spec_.rtu_over_tcp) {
+                c.rtu.feed(std::span<const uint8_t>(chunk, static_cast<size_t>(n)));
+                serve_rtu(ci, **encoder);
+                continue;
+            }
             c.buf.insert(c.buf.end(), chunk, chunk + n);
             bool garbage = false;
             while (c.buf.size() >= kMbapLength) {
@@ -150,6 +190,10 @@ void TcpServer::run() {
                              std::to_string(req.function) + " addr " + std::to_string(req.address) +
                              " count " + std::to_string(req.count) + " -> " +
                              (d.meter.empty() ? "no meter" : d.meter) + at_wall_ms());
+                if (d.drop_link) {
+                    drop_link(ci);
+                    break;
+                }
                 Result<std::vector<uint8_t>> bytes = fail("silent");
                 switch (d.kind) {
                     case Decision::Kind::unknown_unit:

@@ -112,9 +112,9 @@ class Harness:
 
     def sim(self, scenario_path, *extra, name="sim"):
         """Starts sealwatch-sim; returns (proc, {"tcp": [ports], "rtu": [devices],
-        "dlt645": [ports or devices]})."""
+        "rtu_tcp": [ports], "dlt645": [ports or devices]})."""
         proc = self.start([binary("sealwatch-sim"), "--scenario", scenario_path, *extra], name)
-        listening = {"tcp": [], "rtu": [], "dlt645": []}
+        listening = {"tcp": [], "rtu": [], "rtu_tcp": [], "dlt645": []}
         while True:
             line = proc.wait_line(lambda l: l.startswith("listening") or l == "ready", 20)
             if line == "ready":
@@ -125,6 +125,8 @@ class Harness:
                                            else parts[2])
             elif parts[1] == "tcp":
                 listening["tcp"].append(int(parts[2].rsplit(":", 1)[1]))
+            elif parts[1:3] == ["rtu", "tcp"]:  # RTU frames over TCP, as a DTU carries them
+                listening["rtu_tcp"].append(int(parts[3].rsplit(":", 1)[1]))
             else:
                 listening["rtu"].append(parts[2])
 

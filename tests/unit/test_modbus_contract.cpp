@@ -1,7 +1,8 @@
-// The modbus::Client contract (modbus/client.hpp), one suite run against both implementations:
-// the libmodbus client talking Modbus TCP to the simulator's server in this process, and the
-// scripted fake the poller tests use (tests/support/fake_modbus.hpp). What the poller tests
-// assume of the fake is checked here against the real thing.
+// The modbus::Client contract (modbus/client.hpp), one suite run against every implementation:
+// the libmodbus client talking Modbus TCP to the simulator's server in this process, the RTU
+// over TCP client talking to the same server as a DTU (RTU framing), and the scripted fake the
+// poller tests use (tests/support/fake_modbus.hpp). What the poller tests assume of the fake is
+// checked here against the real things.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "modbus/libmodbus_client.hpp"
+#include "modbus/rtu_tcp_client.hpp"
 #include "profiles/catalog.hpp"
 #include "sim/clock.hpp"
 #include "sim/simulation.hpp"
@@ -79,21 +81,27 @@ class Bench {
     virtual void restart_far_end() = 0;
 };
 
-// The libmodbus client and the simulator's Modbus TCP server on a loopback port.
+// A real client and the simulator's TCP server on a loopback port: the libmodbus client with
+// Modbus TCP, or the RTU over TCP client with the server framing RTU, as a DTU does.
 class SimBench final : public Bench {
   public:
-    SimBench() : catalog_(profiles::Catalog::builtin()), sim_clock_(1.0) {
+    explicit SimBench(bool rtu_over_tcp) : catalog_(profiles::Catalog::builtin()), sim_clock_(1.0) {
         auto scenario = sim::parse_scenario(kScenario, "contract.toml");
         if (!scenario) throw std::runtime_error("scenario does not parse");
         if (!sim::check_scenario(*scenario, catalog_).empty())
             throw std::runtime_error("scenario does not check");
         spec_ = scenario->listeners.at(0);
+        spec_.rtu_over_tcp = rtu_over_tcp;
         sim_ = std::make_unique<sim::Simulation>(*scenario, catalog_);
         restart_far_end();
         modbus::LinkOptions options;
         options.response_timeout = kTimeout;
-        client_ = std::make_unique<modbus::LibmodbusClient>(
-            modbus::TcpLink{"127.0.0.1", spec_.port}, options);
+        if (rtu_over_tcp)
+            client_ = std::make_unique<modbus::RtuTcpClient>(
+                modbus::RtuTcpLink{"127.0.0.1", spec_.port}, options);
+        else
+            client_ = std::make_unique<modbus::LibmodbusClient>(
+                modbus::TcpLink{"127.0.0.1", spec_.port}, options);
     }
     ~SimBench() override { stop_far_end(); }
 
@@ -124,7 +132,7 @@ class SimBench final : public Bench {
     std::unique_ptr<sim::StopSignal> stop_;
     std::unique_ptr<sim::TcpServer> server_;
     std::thread thread_;
-    std::unique_ptr<modbus::LibmodbusClient> client_;
+    std::unique_ptr<modbus::Client> client_;
 };
 
 // The fake, scripted to be the same bus.
@@ -152,7 +160,9 @@ class ModbusContract : public testing::TestWithParam<std::string> {
   protected:
     void SetUp() override {
         if (GetParam() == "libmodbus")
-            bench_ = std::make_unique<SimBench>();
+            bench_ = std::make_unique<SimBench>(false);
+        else if (GetParam() == "rtu_over_tcp")
+            bench_ = std::make_unique<SimBench>(true);
         else
             bench_ = std::make_unique<FakeBench>();
     }
@@ -251,7 +261,8 @@ TEST_P(ModbusContract, CountOutOfRangeIsRefusedWithoutARequest) {
     EXPECT_FALSE(bench_->client().connected());  // not even a connect
 }
 
-INSTANTIATE_TEST_SUITE_P(BothClients, ModbusContract, testing::Values("libmodbus", "fake"),
+INSTANTIATE_TEST_SUITE_P(EveryClient, ModbusContract,
+                         testing::Values("libmodbus", "rtu_over_tcp", "fake"),
                          [](const auto& param_info) { return param_info.param; });
 
 }  // namespace

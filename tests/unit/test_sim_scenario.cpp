@@ -295,3 +295,47 @@ TEST(SimScenario, ShippedScenariosAreValid) {
     }
     EXPECT_GE(n, 7);
 }
+
+// A DTU: a TCP listener framing Modbus RTU, whose meters may drop its link.
+TEST(SimScenario, RtuOverTcpListenerAndDropLink) {
+    const char* text = R"([[listener]]
+id = "dtu"
+tcp = "127.0.0.1:0"
+framing = "rtu"
+
+[[meter]]
+unit = 3
+profile = "eastron-sdm630"
+faults = [{ drop_link = true, from = "30s", until = "32s" }]
+)";
+    auto s = parse_scenario(text, "dtu.toml");
+    ASSERT_TRUE(s) << all(s.error());
+    EXPECT_TRUE(s->listeners[0].rtu_over_tcp);
+    ASSERT_EQ(s->meters[0].faults.size(), 1u);
+    EXPECT_TRUE(s->meters[0].faults[0].drop_link);
+    EXPECT_EQ(s->meters[0].faults[0].until, 32);
+
+    // The command line's address for the listener keeps its framing.
+    Problems p;
+    auto merged = merge_listeners(s->listeners, {"dtu=127.0.0.1:0"}, {}, SerialDefaults{}, p);
+    ASSERT_EQ(merged.size(), 1u);
+    EXPECT_TRUE(merged[0].rtu_over_tcp);
+
+    auto bad = parse_scenario(R"([[listener]]
+id = "a"
+rtu = "/dev/ttyS1"
+framing = "rtu"
+
+[[listener]]
+id = "b"
+tcp = "127.0.0.1:0"
+framing = "rtu"
+protocol = "dlt645"
+)",
+                              "bad.toml");
+    ASSERT_FALSE(bad);
+    EXPECT_TRUE(has_problem(bad.error(), "bad.toml:4: 'framing' in [[listener]] must be \"rtu\""))
+        << all(bad.error());
+    EXPECT_TRUE(has_problem(bad.error(), "bad.toml:9: 'framing' in [[listener]] is for Modbus"))
+        << all(bad.error());
+}
