@@ -40,23 +40,22 @@ struct Storage {
     int check_interval_s = 60;    // how often retention and the budget are enforced
 };
 
-// rtu: Modbus RTU on a serial device, or its frames over TCP to a serial device server or a DTU
-// in transparent mode (host/port instead of device); tcp: Modbus TCP; dlt645: DL/T 645-2007 on
-// a serial device or over TCP (a transparent DTU).
+// rtu: Modbus RTU on a serial device; tcp: Modbus TCP; dlt645: DL/T 645-2007 on a serial
+// device or over TCP (a transparent DTU).
 enum class BusKind { rtu, tcp, dlt645 };
 
 struct Bus {
     unsigned line = 0;  // where it was declared, for later messages
     std::string id;
     BusKind kind = BusKind::tcp;
-    // rtu and dlt645 on a serial device
+    // rtu, and dlt645 on a serial device
     std::string device;
     int baud = 9600;
     char parity = 'N';
     int data_bits = 8;
     int stop_bits = 1;
     bool rs485_ioctl = false;
-    // tcp, and rtu and dlt645 over TCP (a device server or DTU)
+    // tcp, and dlt645 over TCP
     std::string host;
     int port = 502;
     // both

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/tcp_connect.hpp"
+#include "common/write_all.hpp"
 
 namespace sealwatch::dlt645 {
 
@@ -78,22 +79,9 @@ void LineClient::drain_input() {
 }
 
 tl::expected<void, ExchangeError> LineClient::send(const std::vector<uint8_t>& bytes) {
-    size_t done = 0;
-    const auto deadline = Clock::now() + timing_.response_timeout;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-        if (n > 0) {
-            done += static_cast<size_t>(n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR) && Clock::now() < deadline) {
-            pollfd p{fd_, POLLOUT, 0};
-            ::poll(&p, 1, ms_until(deadline));
-            continue;
-        }
-        std::string msg = n < 0 ? std::strerror(errno) : "write timed out";
+    if (auto sent = write_all(fd_, bytes, Clock::now() + timing_.response_timeout); !sent) {
         disconnect();
-        return error(ErrorKind::link, "cannot send: " + msg);
+        return error(ErrorKind::link, "cannot send: " + sent.error().message);
     }
     // The request is on the line only once the UART has shifted it out.
     if (!is_tcp()) ::tcdrain(fd_);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/tcp_connect.hpp"
+#include "common/write_all.hpp"
 
 namespace sealwatch::modbus {
 
@@ -67,22 +68,9 @@ bool RtuTcpClient::drain_input() {
 }
 
 tl::expected<void, ReadError> RtuTcpClient::send(std::span<const uint8_t> bytes) {
-    size_t done = 0;
-    const auto deadline = Clock::now() + options_.response_timeout;
-    while (done < bytes.size()) {
-        const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-        if (n > 0) {
-            done += static_cast<size_t>(n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR) && Clock::now() < deadline) {
-            pollfd p{fd_, POLLOUT, 0};
-            ::poll(&p, 1, ms_until(deadline));
-            continue;
-        }
-        std::string why = n < 0 ? std::strerror(errno) : "send timed out";
+    if (auto sent = write_all(fd_, bytes, Clock::now() + options_.response_timeout); !sent) {
         disconnect();
-        return error(ErrorKind::link, "send: " + why);
+        return error(ErrorKind::link, "send: " + sent.error().message);
     }
     return {};
 }

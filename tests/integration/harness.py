@@ -307,6 +307,14 @@ def dlt645_scenario(sim_tty, meters):
     return text
 
 
+def sealed_furnace(meter, asset="furnace-2"):
+    """The [detect] and [[asset]] tables of a sealed induction furnace on `meter`, tuned to raise
+    within seconds (two samples in a row, one second on, two off), for agent_config's extra."""
+    return (f'\n[detect]\nmin_samples = 2\n\n[[asset]]\nid = "{asset}"\n'
+            f'kind = "induction_furnace"\nstate = "sealed"\nmeters = ["{meter}"]\n'
+            'standby_w = 300\nmin_on_s = 1\nmin_off_s = 2\n')
+
+
 def agent_config(data_dir, buses, meters, mqtt_port=None, extra="", tuned=True):
     """A sealwatch.toml as text. buses/meters: lists of dicts rendered as [[bus]]/[[meter]].
     tuned=False: the contract's keys and nothing else (no uplink or storage tuning), for the

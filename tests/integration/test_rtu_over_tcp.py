@@ -9,7 +9,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Harness, agent_config, readings  # noqa: E402
+from harness import Harness, agent_config, readings, sealed_furnace  # noqa: E402
 
 # Simulated seconds (speed 1, so also real seconds from the simulator's start).
 ON_AT = 4
@@ -37,20 +37,6 @@ profile = "eastron-sdm630"
 faults = [{{ no_answer = true }}]
 """
 
-ASSET = """
-[detect]
-min_samples = 2
-
-[[asset]]
-id = "furnace-2"
-kind = "induction_furnace"
-state = "sealed"
-meters = ["furnace"]
-standby_w = 300
-min_on_s = 1
-min_off_s = 2
-"""
-
 RUN_S = 15
 
 
@@ -68,7 +54,7 @@ class RtuOverTcpTest(unittest.TestCase):
         meters = [{"id": name, "bus": "dtu", "unit": unit, "profile": "eastron-sdm630",
                    "interval_ms": 1000} for name, unit in (("furnace", 3), ("dead", 9))]
         cfg = self.h.write("sw.toml", agent_config(self.h.path("data"), [bus], meters,
-                                                   extra=ASSET))
+                                                   extra=sealed_furnace("furnace")))
         agent = self.h.agent(cfg, "--print-readings")
         lines = readings(agent, RUN_S)
 
