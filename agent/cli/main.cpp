@@ -5,6 +5,7 @@
 
 #include "cli/analyze.hpp"
 #include "cli/evidence_verbs.hpp"
+#include "cli/meter_verbs.hpp"
 #include "cli/status.hpp"
 #include "cli/test_alarm.hpp"
 #include "config/config.hpp"
@@ -117,7 +118,18 @@ int main(int argc, char** argv) {
     test_alarm->add_option("--wait", test_wait_s,
                            "seconds to wait for the running agent (default 15)");
 
+    std::string discover_bus;
+    auto* meter_cmd = app.add_subcommand("meter", "meters on a bus (commissioning)");
+    meter_cmd->require_subcommand(1);
+    auto* discover = meter_cmd->add_subcommand(
+        "discover",
+        "the address of the one DL/T 645 meter on a dlt645 bus (read-address command), and a "
+        "[[meter]] table for it; stop the agent first");
+    discover->add_option("-c,--config", config_path, "configuration file");
+    discover->add_option("--bus", discover_bus, "the dlt645 bus's id")->required();
+
     CLI11_PARSE(app, argc, argv);
+    if (discover->parsed()) return cli::run_meter_discover(config_path, discover_bus);
     if (exp->parsed())
         return cli::run_export(config_path, from, to, out_dir, export_asset, export_database);
     if (ver->parsed()) return cli::run_verify(bundle_dir, pubkey, verify_config);
