@@ -162,7 +162,7 @@ faults = [{ no_answer = true, untill = "5m" }]
     EXPECT_EQ(s.error()[0],
               "f.toml:5: unknown key 'untill' in a fault (expected one of: meter_event, swap, "
               "counter_reset, from, until, no_answer, offline, corrupt_crc, exception, slow_ms, "
-              "freeze_power, report_p_w, garbage, wrong_address, what)");
+              "freeze_power, report_p_w, garbage, wrong_address, drop_link, what)");
 }
 
 TEST(SimScenario, DeepNestingIsAProblemNotACrash) {
