@@ -7,10 +7,10 @@ namespace sealwatch::modbus::rtu {
 namespace {
 
 constexpr uint8_t kExceptionBit = 0x80;
-constexpr size_t kExceptionBytes = 5;     // unit, function | 80H, code, CRC(2)
-constexpr size_t kDataOverhead = 5;       // unit, function, byte count, ..., CRC(2)
-constexpr size_t kMaxDataBytes = 250;     // 125 registers: the longest reply to a read
-constexpr size_t kMaxBuffered = 4 * 256;  // a flood of noise must not grow without bound
+constexpr size_t kExceptionBytes = 5;             // unit, function | 80H, code, CRC(2)
+constexpr size_t kDataOverhead = 5;               // unit, function, byte count, ..., CRC(2)
+constexpr size_t kMaxDataBytes = 250;             // 125 registers: the longest reply to a read
+constexpr size_t kMaxBuffered = size_t{4} * 256;  // a flood of noise must not grow without bound
 
 bool crc_ok(std::span<const uint8_t> frame) {
     const uint16_t crc = crc16(frame.first(frame.size() - 2));
