@@ -49,24 +49,31 @@ bool bare_value_character(char c) {
            c == '+' || c == '-' || c == '.' || c == ':';
 }
 
-// The one space TOML allows in a value outside a string: a date-time written with a space for
-// its 'T' (RFC 3339, section 5.6), so exactly one space between a full date and a two-digit hour
-// with its ':' (`1979-05-27 07:32:00Z`). Any other space between two bare words of one value
-// (`1 2`, `true false`, two spaces, a tab, a space after the time) is invalid TOML. Checked here
-// because toml++ 3.3 reads any date-shaped word, one space and a digit as the start of such a
-// date-time and asserts (parse_value) when the value ends right after that digit
-// (`7247-07-7- 2#`, `1979-05-27 0,`); what follows a valid `hh:` toml++ checks itself.
-// `value` is the text from the bare value's first character on; `next_word` is the offset of the
-// word after the blank(s).
-bool date_space_time(std::string_view value, size_t next_word) {
-    constexpr std::string_view shape = "0000-00-00 00:";  // '0': any decimal digit
-    if (next_word != shape.find(' ') + 1 || value.size() < shape.size()) return false;
+// Whether `text` starts with `shape`, where '0' stands for any decimal digit and 'T' for a
+// date-time's separator ('T', 't' or one space, RFC 3339 section 5.6).
+bool starts_with_shape(std::string_view text, std::string_view shape) {
+    if (text.size() < shape.size()) return false;
     for (size_t k = 0; k < shape.size(); ++k) {
-        const bool digit = value[k] >= '0' && value[k] <= '9';
-        if (shape[k] == '0' ? !digit : value[k] != shape[k]) return false;
+        const char c = text[k];
+        if (shape[k] == '0'   ? !(c >= '0' && c <= '9')
+            : shape[k] == 'T' ? !(c == 'T' || c == 't' || c == ' ')
+                              : c != shape[k])
+            return false;
     }
     return true;
 }
+
+// How a bare value with a date and a time starts: a full date, a separator and a two-digit hour
+// with its ':' (`1979-05-27 07:32:00Z`); what follows the ':' toml++ checks itself. toml++ 3.3
+// asserts on two near misses, so the scan asks this of every value that gets that far:
+// - once it reads a date and a 'T' or 't', it asserts (parse_time) unless a digit follows
+//   (`1979-05-27T:`);
+// - it reads any date-shaped word, one space and a digit as a date-time, and asserts
+//   (parse_value) when the value ends right after that digit (`7247-07-7- 2#`,
+//   `1979-05-27 0,`). That space is the only one TOML allows in a bare value: any other between
+//   two bare words of one value (`1 2`, `true false`, two spaces, a tab) is invalid TOML too.
+constexpr std::string_view kDateShape = "0000-00-00";
+constexpr std::string_view kDateTimeShape = "0000-00-00T00:";
 
 // One pass over the raw text, without building anything, for what toml++ must not see:
 // - nesting: each segment of a [header] or of a dotted key, and each open [ or { of a value, is
@@ -77,7 +84,8 @@ bool date_space_time(std::string_view value, size_t next_word) {
 //   asserts in parse_key;
 // - in a value outside strings, a character no number, date or boolean has, or a '[' or '{'
 //   that starts no value: toml++ 3.3 scans such a bare value into an assert or the above;
-// - a space inside a bare value other than a date-time's (date_space_time).
+// - a space inside a bare value other than a date-time's, and a date-time without its hour
+//   (kDateTimeShape).
 // Strings and comments are skipped so that a '.' or '[' inside them does not count; dots in
 // values (floats, dates) do not count either. Text that is not valid TOML in other ways is
 // scanned as well as it goes; toml++ reports what is wrong with it afterwards.
@@ -262,14 +270,22 @@ std::optional<TextProblem> first_structure_problem(std::string_view text, unsign
             return TextProblem{line, std::string("a '") + c +
                                          "' in a value outside a string (quote text); not read"};
         } else if (c != ',') {  // a character of a bare value
+            const bool blank_before =
+                i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\r');
             if (!bare_value_character(prev)) {
                 word = i;
-            } else if ((text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\r') &&
-                       !date_space_time(text.substr(word), i - word)) {
+            } else if (blank_before && !(i - word == kDateShape.size() + 1 &&
+                                         starts_with_shape(text.substr(word), kDateTimeShape))) {
                 return TextProblem{line,
                                    "a space inside a value outside a string (TOML allows one "
                                    "only between a date and its time: 1979-05-27 07:32:00); "
                                    "not read"};
+            } else if ((c == 'T' || c == 't') && i - word == kDateShape.size() &&
+                       starts_with_shape(text.substr(word), kDateShape) &&
+                       !starts_with_shape(text.substr(word), kDateTimeShape)) {
+                return TextProblem{line, std::string("a date and '") + c +
+                                             "' with no two-digit hour and ':' after it "
+                                             "(1979-05-27T07:32:00); not read"};
             }
         }
         if (deeper && depth() > limit) return too_deep(line);

@@ -141,9 +141,18 @@ TEST(TomlTextGuard, SpaceInAValueOnlyBetweenDateAndTime) {
                       "v = 1979-05-27 07:32:00 # local\nw = [1979-05-27 07:32:00 , 1979-05-27]\n"
                       "x = {y = 1979-05-27 07:32:00+08:00}\nz = 1979-05-27 # a date alone\n"),
               "");
+    // A throwaway harness of random date-time pieces: toml++ 3.3 asserts (parse_time) on a date
+    // and a 'T' with no digit after it.
+    for (const std::string text : {"d = 1979-05-27T:\n", "d = [1979-05-27t:00]\n",
+                                   "d = 1979-05-27T+:\n", "d = 1979-05-27T\n"}) {
+        const std::string r = refusal(text);
+        EXPECT_TRUE(starts_with(r, "t.toml:1: a date and '")) << text << " -> " << r;
+    }
+    EXPECT_EQ(refusal("t = 1979-05-27T07:32:00Z\nu = 1979-05-27t07:32:00\nv = 1979-05-27\n"), "");
     // What follows a well-formed `hh:` is toml++'s to judge (and it does, without asserting).
     EXPECT_NE(refusal("d = 1979-05-27 07:#\n"), "");
     EXPECT_NE(refusal("d = 1979-05-27 07:3x\n"), "");
+    EXPECT_NE(refusal("d = 1979-05-27T07:\n"), "");
 }
 
 TEST(TomlTextGuard, FuzzFindingsAreRefusedCleanly) {
