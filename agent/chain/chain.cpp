@@ -44,7 +44,56 @@ void append_ts(std::string& out, WallMs t) {
     out.append(buf, write_ts(buf, t));
 }
 
+// Appends to a stack buffer, for the per-row paths that must not allocate.
+struct BufferOut {
+    char*& p;
+    void operator+=(char c) { *p++ = c; }
+    void operator+=(std::string_view s) {
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    }
+};
+
+// The notes' form (chain.hpp), written once for the string and the buffer paths.
+template <typename Out>
+void put_notes(Out& out, const NoteCells& c) {
+    bool first = true;
+    auto note = [&](std::string_view key, std::string_view value) {
+        out += first ? '|' : ';';
+        first = false;
+        out += key;
+        out += value;
+    };
+    if (c.ct_ratio != "1") note("ct=", c.ct_ratio);
+    if (c.pt_ratio != "1") note("pt=", c.pt_ratio);
+}
+
+// A ratio as its cell: the shortest round-trip decimal, in `buf` (32 bytes); "1" without
+// formatting for the common meter that has no transformer.
+std::string_view ratio_cell(double ratio, char* buf) {
+    if (ratio == 1) return "1";
+    return {buf, static_cast<size_t>(std::to_chars(buf, buf + 32, ratio).ptr - buf)};
+}
+
+// The record's note cells; the views point into the two 32-byte buffers given.
+NoteCells note_cells(const Record& r, char* ct_buf, char* pt_buf) {
+    return {ratio_cell(r.ratios.ct, ct_buf), ratio_cell(r.ratios.pt, pt_buf)};
+}
+
+// The CSV's note columns of a row, each after a comma.
+template <typename Out>
+void put_note_cells(Out& out, const NoteCells& c) {
+    out += ',';
+    out += c.ct_ratio;
+    out += ',';
+    out += c.pt_ratio;
+}
+
 }  // namespace
+
+void append_notes(std::string& out, const NoteCells& cells) {
+    put_notes(out, cells);
+}
 
 void append_record(std::string& out, const Record& r) {
     // The store's path at every flush: no CSV, no allocation beyond `out` growing.
@@ -56,7 +105,7 @@ void append_record(std::string& out, const Record& r) {
     out += ':';
     out += r.serial;
     out += '|';
-    char buf[1024];  // 23 values of at most 28 characters each
+    char buf[1024];  // 23 values of at most 28 characters each, two notes of at most 28
     char* p = buf;
     for (size_t q = 0; q < r.v.size(); ++q) {
         if (!std::isfinite(r.v[q])) continue;
@@ -65,6 +114,9 @@ void append_record(std::string& out, const Record& r) {
         *p++ = '=';
         p = std::to_chars(p, buf + sizeof buf, r.v[q]).ptr;
     }
+    char ct[32], pt[32];
+    BufferOut notes{p};
+    put_notes(notes, note_cells(r, ct, pt));
     *p++ = '\n';
     out.append(buf, p);
 }
@@ -111,6 +163,10 @@ void append_record_and_csv(std::string& rec, std::string& csv, const Record& r) 
             rr += '=';
             rr.append(buf, end);
         }
+        char ct[32], pt[32];
+        const NoteCells cells = note_cells(r, ct, pt);
+        put_notes(rr, cells);
+        put_note_cells(cc, cells);
         rec += rr + "\n";
         csv += cc + "\n";
         return;
@@ -150,6 +206,11 @@ void append_record_and_csv(std::string& rec, std::string& csv, const Record& r) 
         std::memcpy(rp, start, static_cast<size_t>(cp - start));
         rp += cp - start;
     }
+    char ct[32], pt[32];
+    const NoteCells cells = note_cells(r, ct, pt);
+    BufferOut rec_out{rp}, csv_out{cp};
+    put_notes(rec_out, cells);
+    put_note_cells(csv_out, cells);
     *rp++ = '\n';
     *cp++ = '\n';
     rec.append(rb, rp);
@@ -161,6 +222,10 @@ std::string csv_header() {
     for (auto q : kQuantities) {
         h += ',';
         h += q;
+    }
+    for (auto c : kNoteColumns) {
+        h += ',';
+        h += c;
     }
     return h + "\n";
 }

@@ -3,9 +3,16 @@
 // head(n) = SHA-256 over head(n-1) and the entry's digest. The canonical forms below are what is
 // hashed; they are plain text so that anyone can re-implement the check (docs/evidence.md).
 //
-//   record   = ts_ms "|" meter "|" len(serial) ":" serial "|" q "=" value (";" q "=" value)* "\n"
+//   record   = ts_ms "|" meter "|" len(serial) ":" serial "|" q "=" value (";" q "=" value)*
+//              notes "\n"
 //              q = index in kQuantities, ascending; value = shortest round-trip decimal
 //              (std::to_chars); non-finite values are left out; serial empty when unknown
+//   notes    = "" when every note has its default, else "|" note (";" note)*, in this order
+//              and each only when not at its default:
+//              "ct=" ratio, "pt=" ratio   the CT/PT ratio the values were multiplied by
+//                                         (common/instrument_ratios.hpp), default 1
+//              A record without notes has the form of the versions before them, so older
+//              chains and bundles verify unchanged.
 //   readings digest = SHA-256("sealwatch/readings/v1\n" record*)   records sorted by (ts, meter)
 //   event digest    = SHA-256("sealwatch/event/v1\n" body "\n")    body = the stored JSON object
 //   head(n)  = SHA-256("sealwatch/chain/v1\n" hex(head(n-1)) "\n" n "\n" kind "\n" count "\n"
@@ -18,6 +25,7 @@
 
 #include "chain/crypto.hpp"
 #include "common/clock.hpp"
+#include "common/instrument_ratios.hpp"
 #include "common/quantities.hpp"
 
 namespace sealwatch::chain {
@@ -32,14 +40,27 @@ struct Record {
     std::string_view meter;
     std::string_view serial;  // empty: not read
     std::array<double, kQuantities.size()> v;
+    InstrumentRatios ratios;  // already applied to v: recorded, never applied again
     Record() { v.fill(std::nan("")); }
 };
+
+// A record's notes as text, the way the export CSV shows them in its note columns and verify
+// reads them back; each cell holds the shortest round-trip decimal the gateway wrote.
+struct NoteCells {
+    std::string_view ct_ratio = "1";
+    std::string_view pt_ratio = "1";
+};
+// The note columns the export CSV has after the quantities, in order.
+inline constexpr std::array<std::string_view, 2> kNoteColumns = {"ct_ratio", "pt_ratio"};
+// Appends the record's notes (above) built from their cells: "" when all are at their default.
+void append_notes(std::string& out, const NoteCells& cells);
 
 void append_record(std::string& out, const Record& r);  // the canonical line, hashed
 // Both forms at once (each value formatted once): what export does per row.
 void append_record_and_csv(std::string& record, std::string& csv, const Record& r);
 // The export CSV row: ts (RFC 3339 UTC, ms), meter, serial, then every quantity in kQuantities
-// order (empty = absent). The header is csv_header().
+// order (empty = absent), then the note columns (kNoteColumns). The header is csv_header().
+// Bundles made before the notes have no note columns; verify reads both.
 void append_csv_row(std::string& out, const Record& r);
 std::string csv_header();
 

@@ -227,7 +227,23 @@ class Parser {
         r.read("interval_ms", m.interval_ms, 100, 3600000);
         r.read("offline_after", m.offline_after, 1, 1000);
         r.read("backoff_max_ms", m.backoff_max_ms, 1000, 3600000);
+        read_ratio(r, "ct_ratio", m.ratios.ct);
+        read_ratio(r, "pt_ratio", m.ratios.pt);
         return m;
+    }
+
+    // A transformer ratio, primary over secondary: positive (zero would wipe every value out,
+    // a negative one flip it) and at most kMaxInstrumentRatio (beyond it, a typo).
+    static void read_ratio(TableReader& r, std::string_view key, double& out) {
+        auto v = r.number(key, 0, kMaxInstrumentRatio);
+        if (!v) return;
+        if (*v == 0) {
+            r.problem(key, r.name(key) +
+                               " must be greater than 0: primary over secondary, e.g. 200 for a "
+                               "1000/5 A current transformer");
+            return;
+        }
+        out = *v;
     }
 
     Asset asset(const toml::table& t) {

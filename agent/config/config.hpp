@@ -11,6 +11,7 @@
 #include <tl/expected.hpp>
 
 #include "board/catalog.hpp"
+#include "common/instrument_ratios.hpp"
 #include "config/broker.hpp"
 #include "profiles/catalog.hpp"
 
@@ -74,6 +75,8 @@ struct Meter {
     int interval_ms = 1000;
     int offline_after = 3;       // consecutive failed polls before the meter counts as offline
     int backoff_max_ms = 30000;  // longest wait between tries of an offline meter
+    // ct_ratio / pt_ratio: the meter reports secondary values (common/instrument_ratios.hpp)
+    InstrumentRatios ratios;
 };
 
 enum class AssetState { operating, rectifying, shut, sealed, dismantled };

@@ -12,13 +12,16 @@
 #include <memory>
 #include <vector>
 
+#include "chain/chain.hpp"
 #include "common/physical_range.hpp"
 
 namespace sealwatch::detect {
 
 namespace {
 
-enum class Col : uint8_t { ts, meter, serial, quantity };
+// note: an export's note columns (chain::kNoteColumns), read past. Its values are primary
+// already (the ratios say how they were derived, not something left to apply).
+enum class Col : uint8_t { ts, meter, serial, quantity, note };
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -185,6 +188,8 @@ class Replayer {
                 have_meter = true;
             } else if (name == "serial") {
                 c = Col::serial;
+            } else if (std::ranges::find(chain::kNoteColumns, name) != chain::kNoteColumns.end()) {
+                c = Col::note;
             } else {
                 bool found = false;
                 for (size_t i = 0; i < kQuantities.size(); ++i)
@@ -271,6 +276,9 @@ class Replayer {
                     last_meter_ = meter;
                     break;
                 }
+                case Col::note:
+                    p = cell_end(p);
+                    break;
                 case Col::serial:
                     p = cell_end(p);
                     sample_.serial =

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -172,7 +173,8 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
         double w;
     };
     std::vector<Add> adds;
-    std::vector<Add> registers;  // w: the import register, kWh
+    std::vector<Add> registers;                                 // w: the import register, kWh
+    std::set<std::tuple<size_t, double, double>> batch_ratios;  // (meter, ct, pt) not 1
     std::string bmain, bctx;
     chain::Sha256 batch_digest;
     std::string line, chain_line;
@@ -192,6 +194,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
             bctx.clear();
             adds.clear();
             registers.clear();
+            batch_ratios.clear();
             int64_t seen = 0;
             chain::Sha256& d = batch_digest;
             line.assign(chain::kReadingsDomain);  // the batch's record lines, hashed in one go
@@ -205,6 +208,8 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 bool main = mk < meter_main.size() ? meter_main[mk] != 0 : !asset;
                 chain::append_record_and_csv(line, main ? bmain : bctx, rec);
                 (main ? main_rows : ctx_rows)++;
+                if (main && rec.ratios != InstrumentRatios{})
+                    batch_ratios.emplace(mk, rec.ratios.ct, rec.ratios.pt);
                 if (mk < meter_series.size() && meter_series[mk] && rec.ts >= opt.from &&
                     rec.ts < opt.to) {
                     auto b = std::min(
@@ -233,6 +238,8 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 if (asset) ctx_readings.buffer() += bctx;
                 for (const auto& a : adds) a.series->add(a.bucket, a.w);
                 for (const auto& r : registers) r.series->add_register(r.bucket, r.w);
+                for (const auto& [mk, ct, pt] : batch_ratios)
+                    rep.ratios[meter_names[mk]].emplace(ct, pt);
                 sum.readings += main_rows;
                 sum.context_readings += ctx_rows;
                 if (auto r = readings.maybe_flush(); !r) return tl::unexpected(r.error());

@@ -407,6 +407,17 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
                 "raw readings had been rolled up into minute averages on the gateway (digest "
                 "kept, values not in this bundle)") +
              "</td></tr>";
+    for (const auto& [meter, pairs] : d.ratios) {
+        std::string list;
+        for (const auto& [ct, pt] : pairs)
+            list += (list.empty() ? "" : "; ") + std::string("CT ") + fmt("%g", ct) + " × PT " +
+                    fmt("%g", pt);
+        h += "<tr><th>" + bi("互感器变比", "Transformer ratios") + "</th><td>" + esc(meter) + ": " +
+             list + " — " +
+             bi("所示数值为一次侧值（电表读数乘以变比）",
+                "the values shown are primary values (the meter's readings times the ratios)") +
+             "</td></tr>";
+    }
     h += "<tr><th>" + bi("起始链头", "Head before") + "</th><td class=\"mono\">" + d.head_before +
          "</td></tr>";
     h += "<tr><th>" + bi("结束链头", "Head after") + "</th><td class=\"mono\">" + d.head_after +

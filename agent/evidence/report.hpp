@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct ReportData {
     int64_t entries = 0, first_n = 0, last_n = 0, readings = 0, event_count = 0;
     int64_t rolled_up_entries = 0, rolled_up_readings = 0, corrupt_entries = 0;
     std::string head_before, head_after, fingerprint;
+    // The meters whose values in the bundle were multiplied by CT/PT ratios, and by which
+    // (more than one pair when the config changed within the period).
+    std::map<std::string, std::set<std::pair<double, double>>> ratios;
 };
 
 std::string render_report(const ReportData& data, const config::Config& cfg);

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <tuple>
 
 #include "chain/chain.hpp"
 #include "evidence/bundle.hpp"
@@ -40,9 +42,11 @@ class Lines {
 };
 
 // One CSV row of the export format back into a Record: ts, meter, serial (quoted when it holds
-// a comma or quote), then exactly one cell per quantity.
-bool parse_row(const std::string& line, chain::Record& rec, std::string& meter, std::string& serial,
-               std::string& values, std::string& why) {
+// a comma or quote), then exactly one cell per quantity, then `notes` note cells (the first
+// `notes` of chain::kNoteColumns, as the file's header names them; none in older bundles).
+// `values` and `note_text` receive the record form's values and notes, built from the cells.
+bool parse_row(const std::string& line, size_t notes, chain::Record& rec, std::string& meter,
+               std::string& serial, std::string& values, std::string& note_text, std::string& why) {
     const char* p = line.data();
     const char* end = p + line.size();
     auto field = [&]() {
@@ -102,39 +106,73 @@ bool parse_row(const std::string& line, chain::Record& rec, std::string& meter, 
     // The values are hashed as written: a cell that is not exactly what the gateway wrote
     // (its shortest round-trip form) fails the digest. Only number characters are allowed, so
     // a cell cannot smuggle in the record form's separators.
-    values.clear();
-    for (size_t q = 0; q < kQuantities.size(); ++q) {
+    const size_t cells = kQuantities.size() + notes;
+    size_t cell = 0;
+    auto number_cell = [&](std::string_view column) -> std::optional<std::string_view> {
         const char* s = p;
         while (p < end && *p != ',') {
             char c = *p;
             if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' ||
                   c == 'E')) {
-                why = "not a number in " + std::string(kQuantities[q]);
-                return false;
+                why = "not a number in " + std::string(column);
+                return std::nullopt;
             }
             ++p;
         }
-        if (p != s) {
-            if (!values.empty()) values += ';';
-            values += std::to_string(q);
-            values += '=';
-            values.append(s, p);
-        }
-        bool last = q + 1 == kQuantities.size();
-        if (last) {
+        std::string_view text(s, static_cast<size_t>(p - s));
+        // After the cell: a comma before the next one, the end of the line after the last.
+        if (++cell == cells) {
             if (p != end) {
                 why = "more cells than the header";
-                return false;
+                return std::nullopt;
             }
         } else {
             if (p == end) {
                 why = "fewer cells than the header";
-                return false;
+                return std::nullopt;
             }
             ++p;
         }
+        return text;
+    };
+    values.clear();
+    for (size_t q = 0; q < kQuantities.size(); ++q) {
+        auto text = number_cell(kQuantities[q]);
+        if (!text) return false;
+        if (!text->empty()) {
+            if (!values.empty()) values += ';';
+            values += std::to_string(q);
+            values += '=';
+            values += *text;
+        }
     }
+    chain::NoteCells note_cells;
+    std::string_view* note_cell[] = {&note_cells.ct_ratio, &note_cells.pt_ratio};
+    static_assert(sizeof note_cell / sizeof note_cell[0] == chain::kNoteColumns.size());
+    for (size_t i = 0; i < notes; ++i) {
+        auto text = number_cell(chain::kNoteColumns[i]);
+        if (!text) return false;
+        if (text->empty()) {
+            why = "empty " + std::string(chain::kNoteColumns[i]);
+            return false;
+        }
+        *note_cell[i] = *text;
+    }
+    note_text.clear();
+    chain::append_notes(note_text, note_cells);
     return true;
+}
+
+// How many note columns (chain::kNoteColumns, in order) a readings file's header has after the
+// quantities; nullopt when it is not an export header at all.
+std::optional<size_t> note_columns_of(std::string_view header) {
+    std::string h = chain::csv_header();
+    h.pop_back();  // its newline
+    for (size_t notes = chain::kNoteColumns.size();; --notes) {
+        if (header == h) return notes;
+        if (notes == 0) return std::nullopt;
+        h.resize(h.size() - 1 - chain::kNoteColumns[notes - 1].size());  // ",name"
+    }
 }
 
 // A bundle copied as text (FTP in ASCII mode, a Windows editor, git with autocrlf) has CR LF
@@ -225,14 +263,16 @@ VerifyReport verify_bundle(const std::string& dir,
             return bad("context/events.jsonl: missing");
     }
     std::string line;
-    const std::string header = chain::csv_header().substr(0, chain::csv_header().size() - 1);
-    for (auto [f, name] :
-         {std::pair{&readings, "readings.csv"}, {&ctx_readings, "context/readings.csv"}}) {
+    // Note columns per file: none in bundles from before them, which verify as they always did.
+    size_t notes_main = 0, notes_ctx = 0;
+    for (auto [f, name, notes] : {std::tuple{&readings, "readings.csv", &notes_main},
+                                  {&ctx_readings, "context/readings.csv", &notes_ctx}}) {
         if (name == std::string("context/readings.csv") && !has_context) continue;
         const bool has_header = f->next(line);
         if (has_header && ends_in_cr(line)) return bad(std::string(name) + kCrlfCopy);
-        if (!has_header || line != header)
-            return bad(std::string(name) + " line 1: not the expected header");
+        auto columns = has_header ? note_columns_of(line) : std::nullopt;
+        if (!columns) return bad(std::string(name) + " line 1: not the expected header");
+        *notes = *columns;
     }
     if (!chain.next(line)) return bad("chain.csv: empty");
     if (ends_in_cr(line)) return bad(std::string("chain.csv") + kCrlfCopy);
@@ -242,14 +282,14 @@ VerifyReport verify_bundle(const std::string& dir,
     int64_t total_readings = 0, total_events = 0, rolled_entries = 0, rolled_readings = 0;
     struct Pending {
         chain::Record rec;
-        std::string meter, serial, values, line;
+        std::string meter, serial, values, notes, line;
         int64_t lineno = 0;
         bool context = false;
     };
     std::vector<Pending> main_rows, ctx_rows, merged;
     std::string why, rec_line;
 
-    auto read_rows = [&](Lines& f, const char* name, int64_t count, bool context,
+    auto read_rows = [&](Lines& f, const char* name, size_t notes, int64_t count, bool context,
                          std::vector<Pending>& out, int64_t n) -> std::optional<std::string> {
         out.clear();
         for (int64_t i = 0; i < count; ++i) {
@@ -266,7 +306,7 @@ VerifyReport verify_bundle(const std::string& dir,
             out.push_back(std::move(p));
         }
         for (auto& p : out) {
-            if (!parse_row(p.line, p.rec, p.meter, p.serial, p.values, why))
+            if (!parse_row(p.line, notes, p.rec, p.meter, p.serial, p.values, p.notes, why))
                 return std::string(name) + " line " + std::to_string(p.lineno) + ": " + why;
         }
         return std::nullopt;
@@ -316,11 +356,11 @@ VerifyReport verify_bundle(const std::string& dir,
             return bad(where + ": " + std::to_string(rows + crows) +
                        " row(s) listed for an entry of " + std::to_string(count));
         } else if (kind == static_cast<int64_t>(chain::EntryKind::readings)) {
-            if (auto e = read_rows(readings, "readings.csv", rows, false, main_rows, n))
+            if (auto e = read_rows(readings, "readings.csv", notes_main, rows, false, main_rows, n))
                 return bad(*e);
             if (has_context)
-                if (auto e =
-                        read_rows(ctx_readings, "context/readings.csv", crows, true, ctx_rows, n))
+                if (auto e = read_rows(ctx_readings, "context/readings.csv", notes_ctx, crows, true,
+                                       ctx_rows, n))
                     return bad(*e);
             // Merge the two files back into the entry's (ts, meter) order.
             merged.clear();
@@ -353,6 +393,7 @@ VerifyReport verify_bundle(const std::string& dir,
                 rec_line += p.serial;
                 rec_line += '|';
                 rec_line += p.values;
+                rec_line += p.notes;
                 rec_line += '\n';
             }
             digest = chain::sha256(rec_line);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/instrument_ratios.hpp"
 
 namespace sealwatch {
 
@@ -22,6 +23,10 @@ struct Reading {
     MonoNs mono_ns = 0;  // monotonic clock at the same moment
     std::vector<QuantityValue> values;
     std::optional<std::string> serial;  // read at first contact and then every so often
+    // The transformer ratios `values` were already multiplied by (the meter's ct_ratio and
+    // pt_ratio): carried along so the chain and the export can say which primary values were
+    // derived how. Never applied again after the poller.
+    InstrumentRatios ratios;
 };
 
 enum class MeterHealth { online, offline, misconfigured };

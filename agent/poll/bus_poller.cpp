@@ -3,6 +3,7 @@
 #include <chrono>
 #include <variant>
 
+#include "common/instrument_ratios.hpp"
 #include "common/log.hpp"
 #include "common/physical_range.hpp"
 #include "common/quantities.hpp"
@@ -141,10 +142,23 @@ void BusPoller::poll_next() {
     reading.wall_ms = clock_.wall_ms();
     reading.mono_ns = started;
     MeterRead result = reader_.read(meters_[next.meter], with_serial);
-    // Whatever the protocol, a value no meter can measure is a bad read, not a reading.
-    for (const QuantityValue& v : result.values)
-        if (v.quantity < kQuantities.size() && physically_possible(next.meter, v.quantity, v.value))
-            reading.values.push_back(v);
+    // The one place where secondary values become primary ones (common/instrument_ratios.hpp):
+    // the readers decode what the meter says, and nothing after this scales again.
+    const InstrumentRatios& ratios = meters_[next.meter].meter.ratios;
+    reading.ratios = ratios;
+    for (const QuantityValue& v : result.values) {
+        if (v.quantity >= kQuantities.size()) continue;
+        const double primary = primary_value(v.quantity, v.value, ratios);
+        // Whatever the protocol, a value no meter can measure is a bad read, not a reading.
+        // Judged on the primary value: the physical ranges bound what a plant can carry (a
+        // 110 kV feeder's 63.5 kV per phase is in range, common/physical_range.hpp), and this is
+        // the value detection, store and uplink would see. Judged on the secondary value, an
+        // absurd register behind a 1000:1 transformer would pass and reach them 1000 times
+        // larger; a check of the secondary scale itself would need the transformer's rated
+        // secondary (1 A, 5 A, 100 V), which the config does not give.
+        if (physically_possible(next.meter, v.quantity, primary))
+            reading.values.push_back({v.quantity, primary});
+    }
     reading.serial = std::move(result.serial);
     if (result.outcome != Outcome::failed && with_serial) need_serial_[next.meter] = false;
     if (result.outcome == Outcome::failed) need_serial_[next.meter] = true;

@@ -41,6 +41,18 @@ inline Result<void> set_meta_int(sqlite::Db& db, const char* key, int64_t value)
     return st->run();
 }
 
+// A reading's CT/PT ratio column (schema 5): NULL stands for 1, the meter without a transformer.
+inline void bind_ratio(sqlite::Stmt& st, int i, double ratio) {
+    if (ratio == 1) {
+        st.bind_null(i);
+    } else {
+        st.bind(i, ratio);
+    }
+}
+inline double ratio_at(const sqlite::Stmt& st, int col) {
+    return st.is_null(col) ? 1.0 : st.real(col);
+}
+
 // A chain row: the columns to select, in the order chain_entry() reads them.
 inline constexpr const char* kChainColumns =
     "n, kind, first_id, last_id, count, ts_min, ts_max, digest, head";

@@ -154,6 +154,10 @@ Result<ReadingJournal::Contents> ReadingJournal::read() const {
             v.value = cur.get<double>();
             r.values.push_back(v);
         }
+        if (!cur.bad && cur.at != payload.size()) {  // older records end after their values
+            r.ratios.ct = cur.get<double>();
+            r.ratios.pt = cur.get<double>();
+        }
         if (cur.bad || cur.at != payload.size()) break;  // a checksummed record of another form
         c.readings.push_back(std::move(r));
         at += kRecordHead + length;
@@ -194,6 +198,8 @@ Result<void> ReadingJournal::append(const Reading& reading) {
         put(record_, v.quantity);
         put(record_, v.value);
     }
+    put(record_, reading.ratios.ct);
+    put(record_, reading.ratios.pt);
     const auto length = static_cast<uint32_t>(record_.size() - kRecordHead);
     const uint32_t crc = crc32(bytes_of(record_).subspan(kRecordHead));
     std::memcpy(record_.data(), &length, 4);

@@ -91,6 +91,12 @@ constexpr const char* kMigrations[] = {
         event_id TEXT NOT NULL DEFAULT '',
         done_ms INTEGER NOT NULL DEFAULT 0);
     )sql",
+    // 5: the CT/PT ratios a reading's values were multiplied by; NULL for 1, so the rows of a
+    // meter without transformers (and every row from before) cost nothing.
+    R"sql(
+    ALTER TABLE readings ADD COLUMN ct_ratio REAL;
+    ALTER TABLE readings ADD COLUMN pt_ratio REAL;
+    )sql",
 };
 
 }  // namespace

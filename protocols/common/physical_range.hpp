@@ -2,8 +2,10 @@
 // The physical range of each quantity: a value outside it cannot have been measured, whatever
 // the meter, so it is a bad read (a garbage register, a unit mix-up, a corrupted export), not a
 // reading. The analyze CSV reader counts such cells as absent (contract, "CSV for analyze");
-// the live poll path is meant to use the same table. One row per entry of kQuantities, in the
-// same order (checked below).
+// the live poll path uses the same table. The bounds are on primary values, the plant's side of
+// any instrument transformer: the poller checks a value after applying the meter's CT/PT ratios
+// (poll/bus_poller.cpp says why), and everything downstream holds primary values only. One row
+// per entry of kQuantities, in the same order (checked below).
 //
 // The bounds are generous on purpose: they reject what no meter can measure, not what is merely
 // unusual. Whether an in-range value is plausible for *this* asset is the detector's judgement.

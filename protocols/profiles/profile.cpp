@@ -9,6 +9,7 @@
 
 #include "common/problem_log.hpp"
 #include "common/quantities.hpp"
+#include "common/significant.hpp"
 #include "common/table_reader.hpp"
 #include "common/toml_document.hpp"
 
@@ -267,19 +268,6 @@ tl::expected<Profile, std::vector<std::string>> parse_profile(std::string_view t
     if (!log.empty()) return tl::unexpected(log.in_file_order());
     return prof;
 }
-
-namespace {
-
-// The double nearest to `v` written with `digits` significant digits.
-double round_significant(double v, int digits) {
-    char buf[40];
-    auto w = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, digits);
-    double out = v;
-    std::from_chars(buf, w.ptr, out);
-    return out;
-}
-
-}  // namespace
 
 std::optional<double> field_value(const Field& field, std::span<const uint16_t> regs) {
     if (regs.size() < static_cast<size_t>(modbus::register_count(field.encoding.type)))

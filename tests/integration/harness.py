@@ -283,6 +283,14 @@ class Subscriber:
             topic, _, payload = line.partition(" ")
             self.messages.append((t, topic, payload))
 
+    def readings(self):
+        """The reading objects of every telemetry message collected so far, in arrival order."""
+        out = []
+        for _, topic, payload in self.collect():
+            if topic.endswith("/telemetry"):
+                out += json.loads(payload).get("readings", [])
+        return out
+
     def wait_for(self, predicate, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -180,6 +180,78 @@ TEST_F(PollerTest, PhysicallyImpossibleValueIsDroppedCountedAndLoggedOncePerChan
     EXPECT_FALSE(has(liar[9], "pf"));
 }
 
+// The value of one quantity in a reading; NaN when the reading lacks it.
+double value_of(const Reading& r, const char* quantity) {
+    for (const auto& v : r.values)
+        if (v.quantity == test_support::q(quantity)) return v.value;
+    return std::nan("");
+}
+
+TEST(InstrumentRatios, PrimaryValuesKeepTheMetersDigitsAndSign) {
+    using test_support::q;
+    const InstrumentRatios ctpt{200, 100};
+    EXPECT_EQ(primary_value(q("u_l1_v"), 230.1, ctpt), 23010);  // not 23010.000000000004
+    EXPECT_EQ(primary_value(q("i_l2_a"), 4.07, ctpt), 814);
+    EXPECT_EQ(primary_value(q("p_l3_w"), -1234.5, ctpt), -24690000);  // reverse power stays so
+    EXPECT_EQ(primary_value(q("e_total_kwh"), 12345.67, ctpt), 246913400);
+    EXPECT_EQ(primary_value(q("pf"), 0.93, ctpt), 0.93);
+    EXPECT_EQ(primary_value(q("thd_i_l1_pct"), 31.5, ctpt), 31.5);
+    EXPECT_TRUE(std::isnan(primary_value(q("p_w"), std::nan(""), ctpt)));
+    EXPECT_EQ(primary_value(q("u_l1_v"), 230.1, {}), 230.1);
+}
+
+TEST_F(PollerTest, CtAndPtRatiosGivePrimaryValuesExactlyOnceAtEveryPoll) {
+    // A meter behind a 1000/5 A CT (200) and a 10 kV/100 V PT (100) reports secondary values;
+    // its neighbour has no transformers. Values exact in f32, so the products are exact too.
+    add_meter("ctpt", 1, 7,
+              {{"u_l1_v", 57.5},
+               {"i_l1_a", 1.25},
+               {"p_w", 70.5},
+               {"pf", 0.5},
+               {"f_hz", 50},
+               {"e_imp_kwh", 12.5}});
+    plans_.back().meter.ratios = {200, 100};
+    add_meter("plain", 2, 8, {{"u_l1_v", 57.5}, {"p_w", 70.5}});
+    start();
+    run_for(3500ms);  // four polls each: a ratio applied again on a later poll would show
+
+    auto r = readings("ctpt");
+    ASSERT_EQ(r.size(), 4u);
+    for (const auto& reading : r) {
+        EXPECT_EQ(value_of(reading, "u_l1_v"), 5750);       // × pt
+        EXPECT_EQ(value_of(reading, "i_l1_a"), 250);        // × ct
+        EXPECT_EQ(value_of(reading, "p_w"), 1410000);       // × ct × pt
+        EXPECT_EQ(value_of(reading, "e_imp_kwh"), 250000);  // × ct × pt
+        EXPECT_EQ(value_of(reading, "pf"), 0.5);            // ratios cancel out
+        EXPECT_EQ(value_of(reading, "f_hz"), 50);
+        EXPECT_EQ(reading.ratios, (InstrumentRatios{200, 100}));  // recorded with the values
+    }
+    EXPECT_EQ(plans_[0].meter.ratios, (InstrumentRatios{200, 100}));
+    auto plain = readings("plain");
+    ASSERT_EQ(plain.size(), 4u);
+    EXPECT_EQ(value_of(plain[3], "u_l1_v"), 57.5);
+    EXPECT_EQ(value_of(plain[3], "p_w"), 70.5);
+    EXPECT_EQ(plain[3].ratios, InstrumentRatios{});
+}
+
+TEST_F(PollerTest, PhysicalRangeIsJudgedOnThePrimaryValue) {
+    // 25 kW on the secondary side is a plausible register, but behind 2000 A/5 A and
+    // 220 kV/100 V it is 22 GW, which no plant draws: dropped as a bad read. The voltage,
+    // 127 kV per phase on the primary side, is in range and kept.
+    add_meter("hv", 1, 9, {{"u_l1_v", 57.75}, {"p_w", 25000}});
+    plans_.back().meter.ratios = {400, 2200};
+    start();
+    testing::internal::CaptureStderr();
+    run_for(500ms);
+    const std::string log = testing::internal::GetCapturedStderr();
+    auto r = readings("hv");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_TRUE(std::isnan(value_of(r[0], "p_w")));
+    EXPECT_EQ(value_of(r[0], "u_l1_v"), 127050);
+    EXPECT_EQ(poller_->out_of_range_values(0), 1u);
+    EXPECT_EQ(count_lines(log, "p_w = 2.2e+10 is outside"), 1u) << log;
+}
+
 TEST_F(PollerTest, DeadMeterBacksOffDoublingUpTo30sAndItsHealthIsLoggedOnceEachWay) {
     add_meter("dead", 1, 1);
     bus_.unit(1).silent = true;

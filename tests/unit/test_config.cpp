@@ -112,7 +112,41 @@ TEST(Config, UnknownKeyIsAnError) {
     ASSERT_EQ(ps.size(), 1u) << join(ps);
     EXPECT_EQ(ps[0],
               "t.toml:29: unknown key 'uint' in [[meter]] (expected one of: id, bus, unit, "
-              "profile, interval_ms, offline_after, backoff_max_ms)");
+              "profile, interval_ms, offline_after, backoff_max_ms, ct_ratio, pt_ratio)");
+}
+
+TEST(Config, InstrumentRatiosDefaultToOneAndAreReadPerMeter) {
+    auto r = config::parse(
+        replace(kGood, "unit = 2\n", "unit = 2\nct_ratio = 200\npt_ratio = 0.5\n"), "t.toml");
+    ASSERT_TRUE(r) << join(r.error());
+    EXPECT_EQ(r->meters[0].ratios, InstrumentRatios{});
+    EXPECT_EQ(r->meters[1].ratios, (InstrumentRatios{200, 0.5}));
+}
+
+TEST(Config, InstrumentRatiosMustBePositiveFiniteAndSane) {
+    auto with = [](const std::string& lines) {
+        return problems_of(replace(kGood, "unit = 1\n", "unit = 1\n" + lines));
+    };
+    const std::pair<const char*, const char*> cases[] = {
+        {"ct_ratio = 0\n",
+         "t.toml:29: 'ct_ratio' in [[meter]] must be greater than 0: primary over secondary, "
+         "e.g. 200 for a 1000/5 A current transformer"},
+        {"pt_ratio = -100\n",
+         "t.toml:29: 'pt_ratio' in [[meter]] = -100 is out of range [0, 1e+05]"},
+        // A primary current typed in for the ratio.
+        {"ct_ratio = 200000\n",
+         "t.toml:29: 'ct_ratio' in [[meter]] = 2e+05 is out of range [0, 1e+05]"},
+        {"ct_ratio = \"200/5\"\n", "t.toml:29: 'ct_ratio' in [[meter]] must be a finite number"},
+    };
+    for (const auto& [lines, problem] : cases) {
+        auto ps = with(lines);
+        ASSERT_EQ(ps.size(), 1u) << lines << join(ps);
+        EXPECT_EQ(ps[0], problem);
+    }
+    auto ps = with("ct_ratio = inf\npt_ratio = nan\n");
+    ASSERT_EQ(ps.size(), 2u) << join(ps);
+    EXPECT_EQ(ps[0], "t.toml:29: 'ct_ratio' in [[meter]] must be a finite number");
+    EXPECT_EQ(ps[1], "t.toml:30: 'pt_ratio' in [[meter]] must be a finite number");
 }
 
 TEST(Config, UnknownTopLevelTable) {

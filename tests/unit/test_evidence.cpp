@@ -179,6 +179,26 @@ TEST(EvidenceChain, CanonicalFormsArePinned) {
               "b71bd21d7a2d514ec8c597b7617fd49a5e1e08035ffbd6ccf8e85a9ffc308d0b");
 }
 
+TEST(EvidenceChain, RatiosAreNotesOfTheRecordOnlyWhenNotOne) {
+    Record r;
+    r.ts = kT0;
+    r.meter = "m1";
+    r.v[q("p_w")] = 180;
+    std::string line, csv;
+    append_record(line, r);
+    EXPECT_EQ(line, "1767225600000|m1|0:|6=180\n");  // the form from before the notes
+    r.ratios = {200, 1};
+    line.clear();
+    append_record_and_csv(line, csv, r);
+    EXPECT_EQ(line, "1767225600000|m1|0:|6=180|ct=200\n");
+    EXPECT_TRUE(csv.ends_with(",180,,,,,,,,,,,,,,,,,200,1\n")) << csv;
+    r.ratios = {0.5, 1100};
+    line.clear();
+    append_record(line, r);
+    EXPECT_EQ(line, "1767225600000|m1|0:|6=180|ct=0.5;pt=1100\n");
+    EXPECT_TRUE(csv_header().ends_with(",e_total_kwh,ct_ratio,pt_ratio\n"));
+}
+
 TEST(EvidenceChain, StoreChainsBatchesAndEventsAndSurvivesReopen) {
     TempDir dir;
     Digest head{};
@@ -363,6 +383,64 @@ TEST_F(EvidenceBundle, HostileFileListIsRefused) {
     r = verify_bundle(b, key_->public_key());
     EXPECT_FALSE(r.ok);
     EXPECT_NE(r.problem.find("not a sealwatch-evidence/1 bundle"), std::string::npos) << r.problem;
+}
+
+// A meter behind transformers: the bundle shows its primary values with the ratios they were
+// derived by, in every row, and the chain covers the ratios: changed, they do not verify.
+TEST_F(EvidenceBundle, RatiosAreShownPerRowAndCoveredByTheChain) {
+    auto ct = reading("m1", kT0 + 30000, 3600000, 50000);
+    ct.ratios = {200, 100};
+    ASSERT_TRUE(store_->append_readings(std::vector<Reading>{ct}));
+    auto b = export_to("b");
+    EXPECT_TRUE(verify_bundle(b, key_->public_key()).ok);
+    auto csv = slurp(b + "/readings.csv");
+    EXPECT_TRUE(csv.starts_with("ts,meter,serial,u_l1_v,")) << csv.substr(0, 100);
+    EXPECT_NE(csv.find(",e_total_kwh,ct_ratio,pt_ratio\n"), std::string::npos);
+    EXPECT_NE(csv.find("2026-01-01T00:00:30.000Z,m1,,,,,,,,3600000,"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",50000,,,,,,,,,200,100\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",100,,,,,,,,,1,1\n"), std::string::npos) << csv;  // m1 at kT0: no CT
+    auto html = slurp(b + "/report.html");
+    EXPECT_NE(html.find("m1: CT 200 × PT 100"), std::string::npos);
+    EXPECT_EQ(html.find("m2: CT"), std::string::npos);  // no transformer: nothing to say
+
+    const auto at = csv.find(",200,100\n");
+    csv.replace(at, 9, ",20,1000\n");  // same bytes, other ratios: the same product, a lie
+    spit(b + "/readings.csv", csv);
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.problem.find("does not match the chain"), std::string::npos) << r.problem;
+}
+
+// A bundle exported before the ratio columns existed: its header and rows end with the
+// quantities. Made here from a current export of meters without transformers (whose records
+// have the old form), cut back to the old columns and signed again as the old agent did.
+TEST_F(EvidenceBundle, BundleWithoutNoteColumnsStillVerifies) {
+    auto b = export_to("old", "furnace-2");
+    auto m = nlohmann::ordered_json::parse(slurp(b + "/manifest.json"));
+    for (const char* name : {"readings.csv", "context/readings.csv"}) {
+        std::istringstream in(slurp(b + "/" + name));
+        std::string old_csv, line;
+        while (std::getline(in, line)) {
+            for (size_t i = 0; i < kNoteColumns.size(); ++i) line.resize(line.rfind(','));
+            old_csv += line + "\n";
+        }
+        ASSERT_EQ(old_csv.find("ratio"), std::string::npos);
+        spit(b + "/" + name, old_csv);
+        m["files"][name]["bytes"] = old_csv.size();
+    }
+    m.erase("signature");
+    m["signature"] = base64(*key_->sign(m.dump()));
+    spit(b + "/manifest.json", m.dump(2));
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_TRUE(r.ok) << r.problem;
+
+    // Its rows keep the old width: a row with a stray extra cell is still refused.
+    auto csv = slurp(b + "/readings.csv");
+    csv.insert(csv.find('\n', csv.find('\n') + 1), ",1");
+    spit(b + "/readings.csv", csv);
+    r = verify_bundle(b, key_->public_key());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.problem.find("more cells than the header"), std::string::npos) << r.problem;
 }
 
 TEST_F(EvidenceBundle, RolledUpBatchesStillVerifyAndAreCounted) {

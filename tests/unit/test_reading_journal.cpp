@@ -197,6 +197,69 @@ TEST(ReadingJournal, AFoldThatCommittedIsNotReplayedAgain) {
     EXPECT_GT(next.journal.generation(), 1u);  // never one the store has recorded
 }
 
+// The journal is a re-read path: what it gives back was scaled by the poller already. The
+// replay stores the primary values as they were and the ratios beside them, scaling nothing.
+TEST(ReadingJournal, ReplayKeepsPrimaryValuesAndTheirRatiosWithoutScalingAgain) {
+    TempDir dir;
+    {
+        auto run = next_start(dir);
+        ASSERT_TRUE(run.recovery);
+        Reading r = reading("m-ct", 1000, 1410000, 250000);  // already × 200 × 100
+        r.ratios = {200, 100};
+        ASSERT_TRUE(run.journal.append(r));
+    }
+    auto back = open_journal(dir).read();
+    ASSERT_TRUE(back);
+    ASSERT_EQ(back->readings.size(), 1u);
+    EXPECT_EQ(back->readings[0].ratios, (InstrumentRatios{200, 100}));
+    auto next = next_start(dir);
+    ASSERT_TRUE(next.recovery);
+    EXPECT_EQ(next.recovery->replayed, 1u);
+    auto db = raw_db(dir.db());
+    auto st = db.prepare("SELECT ct_ratio, pt_ratio, vals FROM readings");
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->real(0), 200);
+    EXPECT_EQ(st->real(1), 100);
+    auto values = store::unpack_values(st->blob(2));
+    ASSERT_EQ(values.size(), 2u);
+    EXPECT_EQ(values[0].value, 1410000);
+    EXPECT_EQ(values[1].value, 250000);
+}
+
+// A journal left by the agent before the ratios (records end after their values) is replayed
+// after the upgrade, its readings with ratios 1.
+TEST(ReadingJournal, RecordsWithoutRatiosFromTheVersionBeforeAreRead) {
+    TempDir dir;
+    auto put = [](std::string& out, auto v) {
+        out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    };
+    std::string file = "SWJ1";
+    put(file, uint64_t{5});
+    put(file, store::crc32({reinterpret_cast<const uint8_t*>(file.data()), file.size()}));
+    std::string payload;
+    put(payload, int64_t{1000});
+    put(payload, uint16_t{3});
+    payload += "m-a";
+    put(payload, uint16_t{0xFFFF});  // no serial
+    put(payload, uint16_t{1});
+    put(payload, q("p_w"));
+    put(payload, 1200.5);
+    put(file, static_cast<uint32_t>(payload.size()));
+    put(file, store::crc32({reinterpret_cast<const uint8_t*>(payload.data()), payload.size()}));
+    file += payload;
+    std::ofstream(dir / store::kJournalFile, std::ios::binary) << file;
+
+    auto c = open_journal(dir).read();
+    ASSERT_TRUE(c);
+    EXPECT_FALSE(c->torn_tail);
+    ASSERT_EQ(c->readings.size(), 1u);
+    EXPECT_EQ(c->readings[0].meter, "m-a");
+    ASSERT_EQ(c->readings[0].values.size(), 1u);
+    EXPECT_EQ(c->readings[0].values[0].value, 1200.5);
+    EXPECT_EQ(c->readings[0].ratios, InstrumentRatios{});
+}
+
 TEST(ReadingJournal, ReadingsTheStoreRefusesAreKeptInTheNewGeneration) {
     TempDir dir;
     killed_run(dir, {1000});
