@@ -15,7 +15,7 @@ namespace sealwatch::cli {
 namespace {
 
 std::string db_path(const config::Config& cfg) {
-    return (std::filesystem::path(cfg.gateway.data_dir) / "sealwatch.db").string();
+    return store::database_path(cfg.gateway.data_dir);
 }
 
 std::optional<config::Config> load_config(const std::string& path) {

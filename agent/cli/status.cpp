@@ -241,7 +241,7 @@ int run_status(const std::string& config_path, bool as_json) {
         for (const auto& p : cfg.error()) std::cerr << p << '\n';
         return 2;
     }
-    auto path = (std::filesystem::path(cfg->gateway.data_dir) / "sealwatch.db").string();
+    auto path = store::database_path(cfg->gateway.data_dir);
     if (!std::filesystem::exists(path)) {
         std::cerr << "no database at " << path << " yet: has sealwatchd run with this config?\n";
         return 1;

@@ -183,7 +183,7 @@ store::Options store_options(const config::Config& cfg) {
 }
 
 std::string db_path(const config::Config& cfg) {
-    return (std::filesystem::path(cfg.gateway.data_dir) / "sealwatch.db").string();
+    return store::database_path(cfg.gateway.data_dir);
 }
 
 std::string journal_path(const config::Config& cfg) {

@@ -22,8 +22,7 @@ Result<evidence::ExportSummary> export_period(const config::Config& cfg,
     const auto& data_dir = cfg.gateway.data_dir;
     auto key = chain::SigningKey::load_pem(chain::gateway_key_path(data_dir));
     if (!key) return fail("no gateway key: " + key.error().message);
-    auto store =
-        store::Store::open_read_only((std::filesystem::path(data_dir) / "sealwatch.db").string());
+    auto store = store::Store::open_read_only(store::database_path(data_dir));
     if (!store) return fail("store: " + store.error().message);
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);

@@ -137,9 +137,7 @@ std::optional<long> agent_pid(const std::string& data_dir) {
 Result<store::Store> open_to_queue(const config::Config& cfg) {
     store::Options wait_for_the_agent;
     wait_for_the_agent.busy_wait_ms = 10000;
-    return store::Store::open(
-        (std::filesystem::path(cfg.gateway.data_dir) / "sealwatch.db").string(),
-        wait_for_the_agent);
+    return store::Store::open(store::database_path(cfg.gateway.data_dir), wait_for_the_agent);
 }
 
 Result<std::vector<Applied>> apply_without_agent(store::Store& store, const config::Config& cfg) {

@@ -19,6 +19,10 @@ namespace sealwatch::store {
 static_assert(std::endian::native == std::endian::little,
               "the packed value format is written as little-endian by memcpy");
 
+std::string database_path(const std::string& data_dir) {
+    return (std::filesystem::path(data_dir) / kDatabaseFile).string();
+}
+
 std::vector<uint8_t> pack_values(std::span<const QuantityValue> values) {
     std::vector<uint8_t> out(values.size() * 9);
     uint8_t* p = out.data();

@@ -312,6 +312,11 @@ class Store {
     void made_durable();  // after a FULL commit (or at open): durable_ and the mark file
 };
 
+// The agent's database inside its data_dir: the daemon, the CLI verbs and the local export all
+// open this one file.
+inline constexpr const char* kDatabaseFile = "sealwatch.db";
+std::string database_path(const std::string& data_dir);
+
 // The packed form of a reading's values: (u8 quantity, f64 little-endian) pairs, 9 bytes each.
 std::vector<uint8_t> pack_values(std::span<const QuantityValue> values);
 std::vector<QuantityValue> unpack_values(std::span<const uint8_t> blob);
