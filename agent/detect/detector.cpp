@@ -171,6 +171,14 @@ bool Detector::on_health(const HealthChange& c, std::vector<Event>& out) {
     return true;
 }
 
+bool Detector::on_event_counts(const EventCounts& counts, std::vector<Event>& out) {
+    int mi = impl_->site.index(counts.meter);
+    if (mi < 0) return false;
+    impl_->advance(counts.wall_ms, out);
+    for (auto& rule : impl_->rules) rule->on_event_counts(mi, counts, out);
+    return true;
+}
+
 void Detector::on_time(WallMs now, std::vector<Event>& out) {
     impl_->advance(now, out);
 }

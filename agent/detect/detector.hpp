@@ -16,6 +16,7 @@
 #include "detect/sample.hpp"
 #include "detect/timezone.hpp"
 #include "model/event.hpp"
+#include "model/event_counts.hpp"
 #include "model/reading.hpp"
 
 namespace sealwatch::detect {
@@ -42,6 +43,11 @@ class Detector {
     // The poller's word on a meter: offline and misconfigured raise meter_offline, online
     // (or the next reading) clears it.
     bool on_health(const HealthChange& change, std::vector<Event>& out);
+
+    // A read of a meter's own event counts: a count that advanced since the last known read
+    // raises its meter_* event, one that went back meter_cleared (the first read is the
+    // baseline). Unknown meters are ignored (returns false).
+    bool on_event_counts(const EventCounts& counts, std::vector<Event>& out);
 
     // Time passes with no reading (live: call every second or so). Fires the timers: a silent
     // meter, the end of a series of heats. Also says "the gateway is alive at `now`": a gap in
@@ -76,6 +82,11 @@ class Detector {
     std::vector<Event> on_health(const HealthChange& change) {
         std::vector<Event> out;
         on_health(change, out);
+        return out;
+    }
+    std::vector<Event> on_event_counts(const EventCounts& counts) {
+        std::vector<Event> out;
+        on_event_counts(counts, out);
         return out;
     }
     std::vector<Event> on_time(WallMs now) {

@@ -29,6 +29,13 @@ constexpr std::array kTable = {
     Row{"power_register_mismatch", critical, major, minor},
     Row{"phase_loss", major, major, minor},
     Row{"unmetered_load", critical, major, major},
+    // The meter's own witness: the cover opened or its records cleared on a sealed furnace is
+    // tampering with the evidence itself; on a working line it is a maintenance visit.
+    Row{"meter_cover_opened", critical, major, minor},
+    Row{"meter_cleared", critical, major, minor},
+    Row{"meter_power_loss", major, minor, info},
+    Row{"meter_clock_set", major, minor, info},
+    Row{"meter_phase_failure", major, major, minor},
     Row{"asset_state_changed", info, info, info},
 };
 

@@ -25,14 +25,7 @@ constexpr WallMs kT0 = 1'795'000'000'000;  // 2026-11-19, a quiet afternoon
 // m1: the asset's meter; m0: an incoming meter; m2: a second sub-meter (a running line).
 std::string config_text(const std::string& state, const std::string& extra_asset = "",
                         const std::string& extra = "") {
-    return R"(
-[gateway]
-id = "gw"
-site = "s"
-data_dir = "/tmp/sw"
-[uplink]
-insecure = true
-port = 1883
+    return std::string(test_support::kDetectorConfigHead) + R"(
 [[bus]]
 id = "lan"
 kind = "tcp"

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the unit tests: a temporary folder that cleans up after itself, quantity
-// indexes by name, a minimal reading, a minimal alarm, and a connection of its own to a store's
-// database.
+// indexes by name, a minimal reading, a minimal alarm, the head of a detector test's config, and a
+// connection of its own to a store's database.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +29,18 @@ struct TempDir {
     std::string operator/(const std::string& name) const { return (path / name).string(); }
     std::string db() const { return (path / "sw.db").string(); }
 };
+
+// The [gateway] and [uplink] tables of a config that the detector's tests parse: the gateway
+// "gw" of site "s", a broker nobody connects to. Buses, meters and assets follow.
+inline constexpr const char* kDetectorConfigHead = R"(
+[gateway]
+id = "gw"
+site = "s"
+data_dir = "/tmp/sw"
+[uplink]
+insecure = true
+port = 1883
+)";
 
 // The index of a contract quantity; the tests name only real ones.
 // (value() throws on a misspelt name, which fails the test that made it).

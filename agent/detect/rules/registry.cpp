@@ -3,6 +3,7 @@
 #include "detect/rules/consumption_while_offline.hpp"
 #include "detect/rules/counter_rollback.hpp"
 #include "detect/rules/furnace_signature.hpp"
+#include "detect/rules/meter_event_counts.hpp"
 #include "detect/rules/meter_offline.hpp"
 #include "detect/rules/meter_replaced.hpp"
 #include "detect/rules/phase_loss.hpp"
@@ -22,6 +23,7 @@ std::vector<std::unique_ptr<Rule>> make_rules(Site& site) {
     rules.push_back(std::make_unique<CounterRollback>(site));
     rules.push_back(std::make_unique<ConsumptionWhileOffline>(site));
     rules.push_back(std::make_unique<MeterOffline>(site));
+    rules.push_back(std::make_unique<MeterEventCounts>(site));
     rules.push_back(std::make_unique<PowerRegisterMismatch>(site));
     rules.push_back(std::make_unique<ReverseEnergy>(site));
     rules.push_back(std::make_unique<PhaseLoss>(site));

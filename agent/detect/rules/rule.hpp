@@ -2,8 +2,8 @@
 // A detection rule: one condition the contract names (an event type), with its own state,
 // its raise and clear logic, its events and their details, its view of the open alarms and
 // its part of the snapshot. The core (detector.cpp) keeps the site up to date and hands each
-// reading, timer scan, health change and state change to every rule in registry order
-// (registry.cpp); adding a rule is one file here and one line there.
+// reading, timer scan, health change, event-count read and state change to every rule in registry
+// order (registry.cpp); adding a rule is one file here and one line there.
 #include <utility>
 #include <vector>
 
@@ -13,6 +13,7 @@
 #include "detect/sample.hpp"
 #include "detect/site.hpp"
 #include "model/event.hpp"
+#include "model/event_counts.hpp"
 #include "model/reading.hpp"
 
 namespace sealwatch::detect {
@@ -59,6 +60,8 @@ class Rule {
     virtual void due(Due&, WallMs& /*next*/) {}
     // The poller's word on a meter (offline, misconfigured, online).
     virtual void on_health(int /*meter*/, const HealthChange&, Events&) {}
+    // A read of the meter's own event counts (at their slower interval).
+    virtual void on_event_counts(int /*meter*/, const EventCounts&, Events&) {}
     // After a legal state change of `asset` (already in its new state) at site.now.
     virtual void on_state_change(AssetTrack& /*asset*/, Events&) {}
     // The alarms open now, as their "raised" events with the evidence so far.
