@@ -229,6 +229,7 @@ class Parser {
         r.read("backoff_max_ms", m.backoff_max_ms, 1000, 3600000);
         read_ratio(r, "ct_ratio", m.ratios.ct);
         read_ratio(r, "pt_ratio", m.ratios.pt);
+        r.read("event_counts_interval_s", m.event_counts_interval_s, 10, 86400);
         return m;
     }
 

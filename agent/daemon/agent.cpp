@@ -34,7 +34,7 @@ namespace sealwatch::daemon {
 
 namespace {
 
-using Input = std::variant<Reading, HealthChange, uplink::LinkNote>;
+using Input = std::variant<Reading, HealthChange, EventCounts, uplink::LinkNote>;
 
 // Readings kept in memory when the store refuses them (disk full, I/O error) before the oldest
 // are dropped: about ten minutes of 32 meters at 1 s.
@@ -417,6 +417,13 @@ class MainLoop {
             if (options_.print_readings) print(wire::health_json(*h));
             if (auto ok = store_->set_meter_health(*h); !ok) log_once("store", ok.error().message);
             detector_->on_health(*h, events_);
+        } else if (auto* c = std::get_if<EventCounts>(&item)) {
+            const size_t before = events_.size();
+            detector_->on_event_counts(*c, events_);
+            // The last known counts are in the detector's snapshot: saved now when nothing
+            // moved or a count was first seen, and after the events are stored when one
+            // advanced (record_events), so that a restart neither misses nor repeats one.
+            if (events_.size() == before) save_snapshot(clock_.wall_ms());
         } else if (auto* n = std::get_if<uplink::LinkNote>(&item)) {
             if (running_) running_->uplink().on_note(*n);
             appliance_->on_link(*n);

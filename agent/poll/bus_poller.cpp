@@ -1,5 +1,6 @@
 #include "poll/bus_poller.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <variant>
 
@@ -82,6 +83,9 @@ BusPoller::BusPoller(std::string bus_id, MeterReader& reader, std::vector<MeterP
       clock_(clock),
       schedule_(timings(meters_), clock.mono_ns()),
       need_serial_(meters_.size(), true),
+      counts_due_(meters_.size(), 0),
+      count_memory_(meters_.size()),
+      counts_failing_(meters_.size(), false),
       out_of_range_(meters_.size()) {}
 
 MonoNs BusPoller::next_due() const {
@@ -175,6 +179,39 @@ void BusPoller::poll_next() {
         out_(std::move(*change));
     }
     if (!reading.values.empty() || reading.serial) out_(std::move(reading));
+    // After an offline spell at once: what the meter recorded while it was silent (a power-down,
+    // an opened cover) is the first thing to know.
+    if (change && change->health == MeterHealth::online) counts_due_[next.meter] = 0;
+    if (result.outcome != Outcome::failed && clock_.mono_ns() >= counts_due_[next.meter])
+        read_event_counts(next.meter, clock_.mono_ns());
+}
+
+void BusPoller::read_event_counts(size_t meter, MonoNs now) {
+    const MeterPlan& plan = meters_[meter];
+    if (plan.profile.identifiers.event_counts.empty()) return;  // a profile without counts
+    EventCounts counts{plan.meter.id, clock_.wall_ms(), now, {}, {}};
+    EventCountRead read = reader_.read_event_counts(plan, count_memory_[meter]);
+    constexpr MonoNs kSecond = 1'000'000'000;
+    if (read.outcome == Outcome::failed) {
+        // The meter's health is the polls' to judge. Tried again soon, not at every poll: a
+        // meter that keeps silent at one count would otherwise cost the bus a timeout each time.
+        counts_due_[meter] =
+            now + std::min<int64_t>(kCountsRetryS, plan.meter.event_counts_interval_s) * kSecond;
+        if (!counts_failing_[meter])
+            log::warning("meter ", plan.meter.id, " on bus ", bus_id_,
+                         ": reading its event counts broke off (", read.reason,
+                         "); retrying (logged again when they are read)");
+        counts_failing_[meter] = true;
+        return;
+    }
+    if (counts_failing_[meter])
+        log::info("meter ", plan.meter.id, " on bus ", bus_id_,
+                  ": its event counts are read again");
+    counts_failing_[meter] = false;
+    counts_due_[meter] = now + int64_t{plan.meter.event_counts_interval_s} * kSecond;
+    counts.family = std::move(read.family);
+    counts.counts = std::move(read.counts);
+    out_(std::move(counts));
 }
 
 }  // namespace sealwatch::poll

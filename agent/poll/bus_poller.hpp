@@ -24,6 +24,9 @@ namespace sealwatch::poll {
 // How often the identity register is read again after first contact, in polls: a swapped meter
 // shows within this many polls (and always after the meter was offline).
 inline constexpr uint64_t kSerialEveryPolls = 60;
+// How soon a read of a meter's event counts that broke off is tried again (at most its
+// event_counts_interval_s).
+inline constexpr int64_t kCountsRetryS = 60;
 
 std::vector<MeterPlan> plan_bus(const config::Config& cfg, const config::Bus& bus);
 // The bus's real reader: libmodbus over TCP or RTU, or DL/T 645 over a serial line or TCP, with
@@ -33,9 +36,8 @@ std::unique_ptr<MeterReader> make_reader(const config::Bus& bus);
 // discover`'s.
 std::unique_ptr<dlt645::Client> make_dlt645_client(const config::Bus& bus);
 
-// Where a bus hands its output; called on the thread that polls.
-// What a poller hands on, in poll order.
-using PollOutput = std::variant<Reading, HealthChange>;
+// What a poller hands on, in poll order; the sink is called on the thread that polls.
+using PollOutput = std::variant<Reading, HealthChange, EventCounts>;
 using Sink = std::function<void(PollOutput)>;
 
 class BusPoller {
@@ -47,7 +49,9 @@ class BusPoller {
     // When the next poll is due (the clock's monotonic time); 0 when the bus has no meters.
     MonoNs next_due() const;
     // Polls the meter due first, now, and hands on its reading and any change of its health
-    // (logged once, when it changes). Does nothing when the bus has no meters.
+    // (logged once, when it changes). Does nothing when the bus has no meters. When the
+    // meter's own event counts are due (its event_counts_interval_s, at the first answer after
+    // the start and after every offline spell) they are read right after, in the same turn.
     void poll_next();
 
     const std::string& bus_id() const { return bus_id_; }
@@ -64,6 +68,7 @@ class BusPoller {
     // False (and counted, logged when it starts) when v cannot have been measured.
     bool physically_possible(size_t meter, size_t quantity, double v);
     void note_link(const MeterRead& result);
+    void read_event_counts(size_t meter, MonoNs now);
 
     std::string bus_id_;
     MeterReader& reader_;
@@ -75,6 +80,9 @@ class BusPoller {
     // The bus's link (a TCP connection to a gateway, device server or DTU) failed and no poll
     // has got through since: logged once when lost and once when back, not at every poll.
     bool link_down_ = false;
+    std::vector<MonoNs> counts_due_;  // 0: at the meter's next answer
+    std::vector<EventCountMemory> count_memory_;
+    std::vector<bool> counts_failing_;  // the last read of its counts broke off (logged once)
     struct OutOfRange {
         uint64_t dropped = 0;  // values dropped, ever
         bool now_out = false;  // the last value was dropped

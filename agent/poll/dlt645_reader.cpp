@@ -40,4 +40,85 @@ MeterRead Dlt645Reader::read(const MeterPlan& plan, bool /*with_serial*/) {
     return result;
 }
 
+namespace {
+
+std::string hex_id(dlt645::DataId id) {
+    char text[9];
+    std::snprintf(text, sizeof text, "%08X", static_cast<unsigned>(id));
+    return text;
+}
+
+}  // namespace
+
+Dlt645Reader::Answer Dlt645Reader::read_count(const MeterPlan& plan,
+                                              const dlt645::EventCount& count, uint64_t& sum,
+                                              std::string& reason) {
+    sum = 0;
+    for (dlt645::DataId id : count.ids) {
+        auto reply = client_.exchange(dlt645::read_request(plan.address, id));
+        if (!reply) {
+            reason = std::string(dlt645::to_string(reply.error().kind)) + " (" +
+                     reply.error().message + ") reading " + hex_id(id);
+            return Answer::failed;
+        }
+        // An error reply is "no such data": the meter is alive and lacks this count.
+        if (reply->refused) return Answer::lacking;
+        auto n = dlt645::count_value(count, reply->value);
+        if (!n) return Answer::unreadable;  // digits that are no digits: not this time
+        sum += *n;
+    }
+    return Answer::counted;
+}
+
+bool Dlt645Reader::read_family(const MeterPlan& plan, const std::string& family,
+                               EventCountMemory& memory, EventCountRead& out, bool& answered) {
+    answered = false;
+    for (const dlt645::EventCount& c : plan.profile.identifiers.event_counts) {
+        if (c.family != family || c.ids.empty() || memory.lacking.contains(c.ids.front())) continue;
+        uint64_t sum = 0;
+        switch (read_count(plan, c, sum, out.reason)) {
+            case Answer::failed:
+                return false;
+            case Answer::lacking:
+                memory.lacking.insert(c.ids.front());
+                break;
+            case Answer::unreadable:
+                answered = true;
+                break;
+            case Answer::counted:
+                answered = true;
+                out.counts.push_back({hex_id(c.ids.front()), c.event, c.what, sum});
+                break;
+        }
+    }
+    return true;
+}
+
+EventCountRead Dlt645Reader::read_event_counts(const MeterPlan& plan, EventCountMemory& memory) {
+    EventCountRead out;
+    bool answered = false;
+    auto failed = [&out] {
+        out.outcome = Outcome::failed;
+        out.counts.clear();
+        return out;
+    };
+    if (!read_family(plan, "", memory, out, answered)) return failed();
+    if (memory.probed) {
+        if (!memory.family.empty() && !read_family(plan, memory.family, memory, out, answered))
+            return failed();
+    } else {
+        // Meters implement one family or the other: the first that answers is theirs, and
+        // the others are not asked again while the agent runs.
+        for (const std::string& family : plan.profile.identifiers.families()) {
+            if (!read_family(plan, family, memory, out, answered)) return failed();
+            if (answered) {
+                memory.family = family;
+                break;
+            }
+        }
+        memory.probed = true;
+    }
+    out.family = memory.family;
+    return out;
+}
 }  // namespace sealwatch::poll

@@ -5,12 +5,14 @@
 // ModbusReader (poll/modbus_reader.hpp) and Dlt645Reader (poll/dlt645_reader.hpp). One reader
 // per bus, driven by the bus's one thread.
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "dlt645/frame.hpp"
 #include "modbus/block_plan.hpp"
+#include "model/event_counts.hpp"
 #include "model/reading.hpp"
 #include "poll/schedule.hpp"
 #include "profiles/profile.hpp"
@@ -36,11 +38,35 @@ struct MeterRead {
     std::optional<std::string> serial;
 };
 
+// What the poller has learnt of one meter's event counts, kept for as long as it runs, so that
+// a meter is not asked again and again what it has said it lacks. A restart (or a reload)
+// asks afresh: the meter may have been exchanged for another model meanwhile.
+struct EventCountMemory {
+    bool probed = false;         // the identifier family is settled (one answered, or none did)
+    std::string family;          // the family that answered; empty: none (only common counts)
+    std::set<uint32_t> lacking;  // identifiers answered with "no such data"
+};
+
+// What one read of a meter's event counts brought.
+struct EventCountRead {
+    Outcome outcome = Outcome::ok;  // failed: the read broke off (silence, noise); no counts
+    std::string reason;             // why, when failed
+    std::string family;
+    std::vector<MeterEventCount> counts;
+};
+
 class MeterReader {
   public:
     virtual ~MeterReader() = default;
     // Reads the meter's quantities (and its identity, when asked and the profile has one).
     virtual MeterRead read(const MeterPlan& plan, bool with_serial) = 0;
+    // Reads the meter's own event counts that its profile declares. A protocol whose profiles
+    // declare none reads none: no Modbus profile does (shared/meters.md gives no maker's
+    // event-count registers; docs/profiles.md).
+    virtual EventCountRead read_event_counts(const MeterPlan& /*plan*/,
+                                             EventCountMemory& /*memory*/) {
+        return {};
+    }
     virtual void disconnect() = 0;
     virtual std::string describe() const = 0;  // the line, for logs
 };

@@ -112,7 +112,8 @@ TEST(Config, UnknownKeyIsAnError) {
     ASSERT_EQ(ps.size(), 1u) << join(ps);
     EXPECT_EQ(ps[0],
               "t.toml:29: unknown key 'uint' in [[meter]] (expected one of: id, bus, unit, "
-              "profile, interval_ms, offline_after, backoff_max_ms, ct_ratio, pt_ratio)");
+              "profile, interval_ms, offline_after, backoff_max_ms, ct_ratio, pt_ratio, "
+              "event_counts_interval_s)");
 }
 
 TEST(Config, InstrumentRatiosDefaultToOneAndAreReadPerMeter) {

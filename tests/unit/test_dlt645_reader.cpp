@@ -1,7 +1,8 @@
 // Dlt645Reader, the poller's DL/T 645 side, on an in-process line: the client below hands each
 // request to the simulator's answer (the same code sealwatch-sim serves) and checks the reply
 // as the real client does. A poll turns the profile's identifiers into canonical quantities;
-// silence, noise and another meter's answer fail the poll; error replies are refusals.
+// silence, noise and another meter's answer fail the poll; error replies are refusals. The
+// meter's own event counts: the family it answers is probed once and remembered.
 #include <gtest/gtest.h>
 
 #include "common/quantities.hpp"
@@ -49,7 +50,8 @@ class SimLine final : public dl::Client {
     sim::Simulation& sim_;
 };
 
-const char* kScenario = R"(
+// The simulator's line and the head of its one meter; the meter's own keys follow.
+const std::string kLineAndMeter = R"(
 [[listener]]
 id = "line"
 rtu = "/dev/null"
@@ -59,6 +61,9 @@ protocol = "dlt645"
 id = "m"
 address = "000012345678"
 profile = "dlt645-2007"
+)";
+
+const std::string kScenario = kLineAndMeter + R"(
 u_v = 231.4
 program = [{ at = "0s", p_w = -2500 }]
 faults = [
@@ -70,19 +75,20 @@ faults = [
 )";
 
 struct Fixture {
-    profiles::Catalog catalog = profiles::Catalog::builtin();
-    sim::Scenario scenario = sim::parse_scenario(kScenario, "r.toml").value();
-    sim::Simulation simulation{scenario, catalog};
-    SimLine line{simulation};
-    poll::Dlt645Reader reader{line};
-    poll::MeterPlan plan;
-
-    Fixture() {
+    explicit Fixture(const std::string& text = kScenario)
+        : scenario(sim::parse_scenario(text, "r.toml").value()) {
         plan.meter.id = "m";
         plan.meter.address = "000012345678";
         plan.profile = *catalog.find("dlt645-2007");
         plan.address = dl::parse_address(plan.meter.address).value();
     }
+
+    profiles::Catalog catalog = profiles::Catalog::builtin();
+    sim::Scenario scenario;
+    sim::Simulation simulation{scenario, catalog};
+    SimLine line{simulation};
+    poll::Dlt645Reader reader{line};
+    poll::MeterPlan plan;
 
     std::optional<double> value(const poll::MeterRead& r, std::string_view q) {
         for (const auto& v : r.values)
@@ -131,4 +137,85 @@ TEST(Dlt645Reader, ErrorRepliesAreRefusals) {
     r = f.reader.read(f.plan, false);
     EXPECT_EQ(r.outcome, poll::Outcome::ok);
     EXPECT_EQ(r.values.size(), f.plan.profile.identifiers.fields.size() - 1);
+}
+
+namespace {
+
+// A State Grid meter (the profile's second family): cover opened twice, a phase failure.
+const std::string kStateGridMeter = kLineAndMeter + R"(
+event_family = "state-grid"
+program = [{ at = "0s", p_w = 100 }]
+faults = [
+  { meter_event = "meter_cover_opened", at = "10s" },
+  { meter_event = "meter_cover_opened", at = "11s" },
+  { meter_event = "meter_phase_failure", at = "12s" },
+  { no_answer = true, from = "30s", until = "40s" },
+]
+)";
+
+std::optional<uint64_t> count_of(const poll::EventCountRead& r, std::string_view identifier) {
+    for (const auto& c : r.counts)
+        if (c.identifier == identifier) return c.count;
+    return std::nullopt;
+}
+
+}  // namespace
+
+TEST(Dlt645Reader, EventCountsProbeTheFamiliesOnceAndRememberTheOneThatAnswers) {
+    Fixture f(kStateGridMeter);
+    poll::EventCountMemory memory;
+    f.line.t = 20;
+    auto r = f.reader.read_event_counts(f.plan, memory);
+    ASSERT_EQ(r.outcome, poll::Outcome::ok) << r.reason;
+    EXPECT_TRUE(memory.probed);
+    EXPECT_EQ(memory.family, "state-grid");
+    EXPECT_EQ(r.family, "state-grid");
+    EXPECT_EQ(count_of(r, "03300D00"), 2u);  // a common count
+    // A phase failure lands on the family's first count of it (voltage loss), on phase A; the
+    // three identifiers of A, B and C are summed.
+    EXPECT_EQ(count_of(r, "10010001"), 1u);
+    EXPECT_EQ(count_of(r, "13010001"), 0u);
+    EXPECT_FALSE(count_of(r, "03040000"));  // the other family's: "no such data", not offline
+    const int probing = f.line.requests;
+
+    // Next time the other family is not asked again.
+    f.line.requests = 0;
+    r = f.reader.read_event_counts(f.plan, memory);
+    ASSERT_EQ(r.outcome, poll::Outcome::ok) << r.reason;
+    EXPECT_EQ(count_of(r, "10010001"), 1u);
+    EXPECT_EQ(f.line.requests, probing - 3) << "the three dlt645-2007 phase blocks";
+    int expected = 0;
+    for (const auto& c : f.plan.profile.identifiers.event_counts)
+        if (c.family.empty() || c.family == "state-grid")
+            expected += static_cast<int>(c.ids.size());
+    EXPECT_EQ(f.line.requests, expected);
+
+    // A restart (a fresh memory) asks afresh: the meter may be another model by then.
+    poll::EventCountMemory after_restart;
+    f.line.requests = 0;
+    r = f.reader.read_event_counts(f.plan, after_restart);
+    EXPECT_EQ(f.line.requests, probing);
+    EXPECT_EQ(after_restart.family, "state-grid");
+}
+
+TEST(Dlt645Reader, EventCountsOfTheFirstFamilyAreNotProbedFurther) {
+    Fixture f(kScenario);  // the profile's first family, dlt645-2007
+    poll::EventCountMemory memory;
+    auto r = f.reader.read_event_counts(f.plan, memory);
+    ASSERT_EQ(r.outcome, poll::Outcome::ok) << r.reason;
+    EXPECT_EQ(memory.family, "dlt645-2007");
+    EXPECT_EQ(count_of(r, "03040000"), 0u);
+    EXPECT_FALSE(count_of(r, "13010001"));
+    EXPECT_TRUE(memory.lacking.empty()) << "the state-grid identifiers were never asked";
+}
+
+TEST(Dlt645Reader, EventCountsOfASilentMeterFailWithoutSettlingTheFamily) {
+    Fixture f(kStateGridMeter);
+    poll::EventCountMemory memory;
+    f.line.t = 35;
+    auto r = f.reader.read_event_counts(f.plan, memory);
+    EXPECT_EQ(r.outcome, poll::Outcome::failed);
+    EXPECT_TRUE(r.counts.empty());
+    EXPECT_FALSE(memory.probed);
+    EXPECT_EQ(f.line.requests, 1) << "one timeout ends the read";
 }
