@@ -169,6 +169,7 @@ void BusPoller::poll_next() {
     note_link(result);
     auto change =
         schedule_.record(next.meter, result.outcome, started, reading.wall_ms, result.reason);
+    const bool back_online = change && change->health == MeterHealth::online;
     if (change) {
         const auto& id = meters_[next.meter].meter.id;
         if (change->health == MeterHealth::online)
@@ -181,7 +182,7 @@ void BusPoller::poll_next() {
     if (!reading.values.empty() || reading.serial) out_(std::move(reading));
     // After an offline spell at once: what the meter recorded while it was silent (a power-down,
     // an opened cover) is the first thing to know.
-    if (change && change->health == MeterHealth::online) counts_due_[next.meter] = 0;
+    if (back_online) counts_due_[next.meter] = 0;
     if (result.outcome != Outcome::failed && clock_.mono_ns() >= counts_due_[next.meter])
         read_event_counts(next.meter, clock_.mono_ns());
 }
