@@ -55,7 +55,8 @@ class ConfigCli(unittest.TestCase):
             f"{path}:13: 'baud' belongs to an rtu bus, not tcp",
             f"{path}:15: meter \"m1\": no profile \"eastron-sdm999\"",
             f"{path}:19: unknown key 'intervall_ms' in [[meter]] (expected one of: id, bus, "
-            "unit, profile, interval_ms, offline_after, backoff_max_ms, ct_ratio, pt_ratio)",
+            "unit, profile, interval_ms, offline_after, backoff_max_ms, ct_ratio, pt_ratio, "
+            "event_counts_interval_s)",
         ])
         r = self.run_tool(binary("sealwatchd"), "--check", "--config", path)
         self.assertEqual(r.returncode, 2)
