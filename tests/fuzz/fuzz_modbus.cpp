@@ -1,5 +1,6 @@
 // libFuzzer target: the Modbus side that sees a meter's bytes or a profile's numbers, without
-// I/O: the TCP answer checks (modbus/tcp_frame: MBAP header, PDU), register decoding in every
+// I/O: the TCP answer checks (modbus/tcp_frame: MBAP header, PDU), the RTU-over-TCP reply
+// scanner over a stream in arbitrary pieces (modbus/rtu_frame), register decoding in every
 // type and word/byte order, and block planning over arbitrary spans, gaps and barriers.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -11,6 +12,7 @@
 
 #include "modbus/block_plan.hpp"
 #include "modbus/registers.hpp"
+#include "modbus/rtu_frame.hpp"
 #include "modbus/tcp_frame.hpp"
 
 using namespace sealwatch::modbus;
@@ -29,6 +31,22 @@ void fuzz_tcp_answer(FuzzedDataProvider& in) {
     auto pdu = in.ConsumeBytes<uint8_t>(pdu_bytes ? *pdu_bytes : in.ConsumeIntegral<uint8_t>());
     auto regs = tcp::decode_pdu(request, pdu);
     if (regs && regs->size() != request.count) __builtin_trap();  // a checked answer is whole
+}
+
+// What a DTU hands the RTU-over-TCP client: any bytes, cut into any pieces. A reply taken as
+// ours must hold exactly the registers asked for, however much noise came before it.
+void fuzz_rtu_stream(FuzzedDataProvider& in) {
+    rtu::ReadRequest request{in.ConsumeIntegralInRange<uint8_t>(1, 247),
+                             in.ConsumeBool() ? Table::holding : Table::input,
+                             in.ConsumeIntegral<uint16_t>(),
+                             in.ConsumeIntegralInRange<uint16_t>(1, kMaxReadRegisters)};
+    (void)rtu::encode(request);
+    rtu::ReplyScanner scanner(request);
+    while (in.remaining_bytes() > 0) {
+        scanner.feed(in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(1, 512)));
+        while (auto verdict = scanner.next())
+            if (*verdict && (*verdict)->size() != request.count) __builtin_trap();
+    }
 }
 
 void fuzz_decode(FuzzedDataProvider& in) {
@@ -65,9 +83,12 @@ void fuzz_plan(FuzzedDataProvider& in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FuzzedDataProvider in(data, size);
-    switch (in.ConsumeIntegralInRange<int>(0, 2)) {
+    switch (in.ConsumeIntegralInRange<int>(0, 3)) {
         case 0:
             fuzz_tcp_answer(in);
+            break;
+        case 3:
+            fuzz_rtu_stream(in);
             break;
         case 1:
             fuzz_decode(in);
