@@ -538,6 +538,10 @@ class MainLoop {
                                                dropped_total_ - dropped_at_full_));
         full_since_ = 0;
         write_note({"ok", now, ""});
+        // A write refused earlier in this turn (a snapshot, an event) is older than the one
+        // that just went through: left standing, watch_storage would raise a second episode
+        // at the turn's end that the next write clears at once.
+        store_->forget_failure();
     }
 
     bool replace_damaged_store(const std::string& message) {
