@@ -1,5 +1,6 @@
 #include "chain/chain.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cstring>
@@ -48,10 +49,8 @@ void append_ts(std::string& out, WallMs t) {
 struct BufferOut {
     char*& p;
     void operator+=(char c) { *p++ = c; }
-    void operator+=(std::string_view s) {
-        std::memcpy(p, s.data(), s.size());
-        p += s.size();
-    }
+    // std::copy and not memcpy: an empty view may hold a null pointer, which memcpy may not take.
+    void operator+=(std::string_view s) { p = std::copy(s.begin(), s.end(), p); }
 };
 
 // The notes' form (chain.hpp), written once for the string and the buffer paths.
@@ -126,10 +125,7 @@ void append_record_and_csv(std::string& rec, std::string& csv, const Record& r) 
     char rb[1024], cb[1024];
     char* rp = rb;
     char* cp = cb;
-    auto put = [](char*& p, std::string_view s) {
-        std::memcpy(p, s.data(), s.size());
-        p += s.size();
-    };
+    auto put = [](char*& p, std::string_view s) { p = std::copy(s.begin(), s.end(), p); };
     if (r.meter.size() + r.serial.size() > 128) {  // not from a real meter: the slow path
         std::string rr, cc;
         append_int(rr, r.ts);
