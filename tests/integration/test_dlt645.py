@@ -8,7 +8,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Harness, agent_config, dlt645_scenario, readings  # noqa: E402
+from harness import Harness, agent_config, dlt645_scenario, readings, sealed_furnace  # noqa: E402
 
 # The furnace on both listeners; on the serial line, a neighbour that answers with noise and one
 # that answers under another address.
@@ -26,19 +26,7 @@ def scenario(sim_tty, on_at):
     ])
 
 
-ASSET = """
-[detect]
-min_samples = 2
-
-[[asset]]
-id = "furnace-2"
-kind = "induction_furnace"
-state = "sealed"
-meters = ["furnace"]
-standby_w = 300
-min_on_s = 1
-min_off_s = 2
-"""
+ASSET = sealed_furnace("furnace")
 
 INTERVAL_MS = 1000
 TIMEOUT_MS = 300

@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Broker, Harness, Subscriber, agent_config  # noqa: E402
+from harness import Broker, Harness, Subscriber, agent_config, sealed_furnace  # noqa: E402
 
 OFF = """
 [[meter]]
@@ -28,19 +28,7 @@ program = [{ at = "0s", p_w = 150 }]
 ON = OFF.replace('p_w = 150', 'p_w = 800_000')
 
 INTERVAL_MS = 1000
-ASSET = """
-[detect]
-min_samples = 2
-
-[[asset]]
-id = "furnace-2"
-kind = "induction_furnace"
-state = "sealed"
-meters = ["m1"]
-standby_w = 300
-min_on_s = 1
-min_off_s = 2
-"""
+ASSET = sealed_furnace("m1")
 
 
 # What a user writes: the contract's keys and nothing else.

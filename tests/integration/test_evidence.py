@@ -18,7 +18,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Broker, Harness, Subscriber, agent_config, binary  # noqa: E402
+from harness import Broker, Harness, Subscriber, agent_config, binary, sealed_furnace  # noqa: E402
 
 SCENARIO = """
 [[meter]]
@@ -38,19 +38,7 @@ e_imp_kwh = 100.0
 program = [{ at = "0s", p_w = 1200 }]
 """
 
-ASSETS = """
-[detect]
-min_samples = 2
-
-[[asset]]
-id = "furnace-2"
-kind = "induction_furnace"
-state = "sealed"
-meters = ["m1"]
-standby_w = 300
-min_on_s = 1
-min_off_s = 2
-
+ASSETS = sealed_furnace("m1") + """
 [[asset]]
 id = "office"
 kind = "lighting"
