@@ -5,7 +5,9 @@ polling sealwatch-sim, and `sealwatch-county run`.
 - with the agent running, the test event is recorded in the chain, travels to the county on the
   event topic, and shows as the gateway's last test in `sealwatch-county status` (JSON and the
   table's TEST column);
-- it is in neither `alarms` nor `alarms --all`, and open_alarms stays 0;
+- it is in neither `alarms` nor `alarms --all`, and open_alarms stays 0; the same on the web
+  page's JSON (`/api/alarms`, `/api/alarms?all=1`, `/api/status`), and the page shows it as the
+  gateway's last test;
 - the gateway's evidence bundle holds it and still verifies (INTACT, key pinned).
 """
 import json
@@ -15,10 +17,11 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from county_common import CountyVerbs, county_gateway  # noqa: E402
-from harness import Broker, Harness, binary  # noqa: E402
+from harness import Broker, Harness, binary, free_port  # noqa: E402
 import uplink_common as uc  # noqa: E402
 
 GW = "gw-t"
@@ -33,14 +36,21 @@ class TestAlarm(CountyVerbs, unittest.TestCase):
         self.h = Harness()
         self.addCleanup(self.h.close)
         self.broker = Broker(self.h)
+        self.web_port = free_port()
         self.cfg = self.h.write("county.toml", (
             f'[county]\ndata_dir = "{self.h.path("county")}"\n\n'
             f'[broker]\nhost = "127.0.0.1"\nport = {self.broker.port}\n'
-            f'client_id = "county-ta-{os.getpid()}"\ninsecure = true\n'))
+            f'client_id = "county-ta-{os.getpid()}"\ninsecure = true\n\n'
+            f'[web]\nport = {self.web_port}\n'))
         self.county = self.start_county()
         self.sim, self.listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp",
                                               "127.0.0.1:0")
         self.gw_cfg = self.h.path(f"{GW}.toml")
+
+    def web(self, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=10) as r:
+            self.assertEqual(r.status, 200, path)
+            return r.read().decode()
 
     def request_test_alarm(self, *extra):
         return run(binary("sealwatch"), "test-alarm", "--config", self.gw_cfg, *extra)
@@ -86,6 +96,16 @@ class TestAlarm(CountyVerbs, unittest.TestCase):
             self.assertFalse([a for a in listed if a["type"] == "test_alarm"], listed)
         self.assertNotIn("test_alarm", self.county_verb("alarms", "--all"))
         self.assertEqual(self.status()[GW]["open_alarms"], 0)
+        # The web page's JSON says the same as the verbs, and the page shows the test.
+        for path in ("/api/alarms", "/api/alarms?all=1"):
+            listed = json.loads(self.web(path))
+            self.assertFalse([a for a in listed if a["type"] == "test_alarm"], (path, listed))
+        on_web = {g["gateway"]: g for g in json.loads(self.web("/api/status"))}[GW]
+        self.assertEqual(on_web["open_alarms"], 0)
+        self.assertEqual(on_web["last_test_alarm"]["seq"], shown["seq"])
+        page = self.web("/")
+        self.assertRegex(page, r'<td class="test" title="[^"]*furnace-2, by installer IT '
+                               r'\(commissioning\)">\d+s ago</td>', "the page's Last test cell")
 
         # Proven by the chain: the gateway's bundle holds it and verifies against its key.
         out = self.h.path("bundle")
