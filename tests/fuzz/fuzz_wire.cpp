@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "county/config.hpp"
 #include "county/ingest.hpp"
 #include "county/store/sqlite_store.hpp"
 #include "wire/chain_head.hpp"
@@ -38,7 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view input(reinterpret_cast<const char*>(data), size);
     auto store = county::SqliteStore::open(":memory:", county::SqliteStore::Mode::read_write);
     if (!store) std::abort();
-    county::Ingest ingest(**store, "sw");
+    // The retention `run` uses by default: power minutes are kept and expired as in the field.
+    const county::Config defaults;
+    county::Ingest ingest(**store, "sw", int64_t{defaults.power_retention_h} * 3600 * 1000);
     WallMs received = 1795298400000;
     while (!input.empty()) {
         const auto end = input.find('\x1e');
