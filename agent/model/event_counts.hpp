@@ -3,6 +3,7 @@
 // readings and health changes, the detector compares them with the last known ones
 // (detect/event_count_tracker.hpp). Plain values; they cross threads through a queue.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct MeterEventCount {
     std::string event;       // the event an advance raises: "meter_cover_opened", ...
     std::string what;        // what the meter counts, for people: "meter cover opened"
     uint64_t count = 0;      // summed over phases where the meter counts per phase
+    // When the meter's latest record of the event says it happened (its own clock, read as
+    // the gateway's local time); absent where the meter gives no record time.
+    std::optional<WallMs> record_ms;
 };
 
 struct EventCounts {

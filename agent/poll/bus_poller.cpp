@@ -210,6 +210,8 @@ void BusPoller::read_event_counts(size_t meter, MonoNs now) {
                   ": its event counts are read again");
     counts_failing_[meter] = false;
     counts_due_[meter] = now + int64_t{plan.meter.event_counts_interval_s} * kSecond;
+    for (const std::string& note : read.notes)
+        log::info("meter ", plan.meter.id, " on bus ", bus_id_, ": ", note);
     counts.family = std::move(read.family);
     counts.counts = std::move(read.counts);
     out_(std::move(counts));

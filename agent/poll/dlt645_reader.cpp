@@ -4,6 +4,7 @@
 
 #include "common/quantities.hpp"
 #include "dlt645/data_map.hpp"
+#include "dlt645/meter_time.hpp"
 
 namespace sealwatch::poll {
 
@@ -70,6 +71,37 @@ Dlt645Reader::Answer Dlt645Reader::read_count(const MeterPlan& plan,
     return Answer::counted;
 }
 
+std::optional<WallMs> Dlt645Reader::read_record_time(const MeterPlan& plan,
+                                                     const dlt645::EventCount& count,
+                                                     EventCountMemory& memory,
+                                                     std::vector<std::string>& notes) {
+    std::optional<int64_t> latest;
+    std::string why;
+    for (dlt645::DataId id : count.records) {
+        auto reply = client_.exchange(dlt645::read_request(plan.address, id));
+        // The line failed: the count stands without its time; the next poll judges the line.
+        if (!reply) return std::nullopt;
+        if (reply->refused) {
+            why =
+                "error reply to " + hex_id(id) + " (" + dlt645::describe_error(reply->error) + ")";
+            continue;
+        }
+        // A phase that never had the event keeps an empty record: no time there.
+        auto t = dlt645::record_time(count, reply->value);
+        auto s = t ? dlt645::local_to_unix(*t) : std::nullopt;
+        if (!s) {
+            why = "no valid time in " + hex_id(id);
+            continue;
+        }
+        if (!latest || *s > *latest) latest = s;
+    }
+    if (latest) return *latest * 1000;
+    memory.no_record_time.insert(count.ids.front());
+    notes.push_back("its latest '" + count.what + "' record gives no time (" + why +
+                    "); the events are raised without it");
+    return std::nullopt;
+}
+
 bool Dlt645Reader::read_family(const MeterPlan& plan, const std::string& family,
                                EventCountMemory& memory, EventCountRead& out, bool& answered) {
     answered = false;
@@ -85,10 +117,19 @@ bool Dlt645Reader::read_family(const MeterPlan& plan, const std::string& family,
             case Answer::unreadable:
                 answered = true;
                 break;
-            case Answer::counted:
+            case Answer::counted: {
                 answered = true;
-                out.counts.push_back({hex_id(c.ids.front()), c.event, c.what, sum});
+                MeterEventCount mc{hex_id(c.ids.front()), c.event, c.what, sum, std::nullopt};
+                auto [last, first] = memory.counts.try_emplace(c.ids.front(), sum);
+                const bool moved = first || last->second != sum;
+                last->second = sum;
+                // A count of 0 has no record yet.
+                if (moved && sum > 0 && !c.records.empty() &&
+                    !memory.no_record_time.contains(c.ids.front()))
+                    mc.record_ms = read_record_time(plan, c, memory, out.notes);
+                out.counts.push_back(std::move(mc));
                 break;
+            }
         }
     }
     return true;

@@ -4,7 +4,8 @@
 // quantity. The meter's address is its identity; it has no serial register to read. Its own
 // event counts are read on request (the poller asks at their slower interval): the counts
 // every meter has, and those of the identifier family it answers, probed in the profile's
-// order and remembered.
+// order and remembered. When a count is new to this run or has moved, the event's latest record
+// is read for the time it happened, where the profile knows the record's format.
 #include <memory>
 
 #include "dlt645/client.hpp"
@@ -28,6 +29,11 @@ class Dlt645Reader final : public MeterReader {
     // One count, the sum over its identifiers; `reason` says why when failed.
     Answer read_count(const MeterPlan& plan, const dlt645::EventCount& count, uint64_t& sum,
                       std::string& reason);
+    // When the latest of `count`'s records says it happened; nullopt when they give no time
+    // (said once in `notes`, and not asked again) or the line failed (asked again next time).
+    std::optional<WallMs> read_record_time(const MeterPlan& plan, const dlt645::EventCount& count,
+                                           EventCountMemory& memory,
+                                           std::vector<std::string>& notes);
     // The counts of `family` ("" for the common ones) into `out`, skipping what the meter
     // lacks; `answered` tells whether any count of it was there.
     bool read_family(const MeterPlan& plan, const std::string& family, EventCountMemory& memory,

@@ -4,6 +4,7 @@
 // above (detection, store, uplink) is the same for every bus. Implementations:
 // ModbusReader (poll/modbus_reader.hpp) and Dlt645Reader (poll/dlt645_reader.hpp). One reader
 // per bus, driven by the bus's one thread.
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,6 +46,12 @@ struct EventCountMemory {
     bool probed = false;         // the identifier family is settled (one answered, or none did)
     std::string family;          // the family that answered; empty: none (only common counts)
     std::set<uint32_t> lacking;  // identifiers answered with "no such data"
+    // Last count read per count identifier: a record is read when its count is new to this
+    // run or moved, not at every read.
+    std::map<uint32_t, uint64_t> counts;
+    // Counts whose records gave no time (an error reply, or no valid time in them): not asked
+    // again while the agent runs, said once.
+    std::set<uint32_t> no_record_time;
 };
 
 // What one read of a meter's event counts brought.
@@ -53,6 +60,7 @@ struct EventCountRead {
     std::string reason;             // why, when failed
     std::string family;
     std::vector<MeterEventCount> counts;
+    std::vector<std::string> notes;  // to log once: a meter's records that give no time
 };
 
 class MeterReader {

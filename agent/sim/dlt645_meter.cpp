@@ -1,9 +1,11 @@
 #include "sim/dlt645_meter.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "dlt645/bcd.hpp"
 #include "dlt645/exchange.hpp"
+#include "dlt645/meter_time.hpp"
 
 namespace sealwatch::sim {
 
@@ -19,6 +21,19 @@ std::vector<uint8_t> count_bytes(const dlt645::EventCount& c, DataId id, uint64_
     auto digits = dlt645::encode_bcd(static_cast<int64_t>(std::min<uint64_t>(count, 999999)),
                                      dlt645::kCountBytes, false);
     if (digits) std::copy(digits->begin(), digits->end(), out.begin() + c.counts_at.front());
+    return out;
+}
+
+// The latest record of `count` at its record identifier `id`: the event's time at the
+// profile's offset, zeros elsewhere (what the agent does not read); the phase A record holds
+// the events of a per-phase count (as its count does), the others stay empty.
+std::vector<uint8_t> record_bytes(const dlt645::EventCount& c, DataId id,
+                                  std::optional<double> unix_s) {
+    std::vector<uint8_t> out(size_t{c.record_time_at} + dlt645::kMeterTimeBytes, 0);
+    if (id != c.records.front() || !unix_s) return out;
+    const auto t =
+        dlt645::encode_meter_time(dlt645::unix_to_local(static_cast<int64_t>(std::floor(*unix_s))));
+    std::copy(t.begin(), t.end(), out.begin() + c.record_time_at);
     return out;
 }
 
@@ -40,9 +55,21 @@ uint64_t event_count_at(const MeterSpec& spec, const profiles::Profile& profile,
     return n;
 }
 
+std::optional<double> latest_event_at(const MeterSpec& spec, const profiles::Profile& profile,
+                                      const dlt645::EventCount& count, double now) {
+    const std::string family = event_family(spec, profile);
+    std::optional<double> latest;
+    for (const CountEvent& e : spec.count_events)
+        if (e.at <= now && (!latest || e.at > *latest) &&
+            find_event_count(profile.identifiers, family, e.event, e.what) == &count)
+            latest = e.at;
+    return latest;
+}
+
 std::optional<dlt645::Frame> dlt645_reply(const MeterSpec& spec, const profiles::Profile& profile,
                                           const dlt645::Address& address, const Values& values,
-                                          const dlt645::Frame& request, double now) {
+                                          const dlt645::Frame& request, double now,
+                                          double clock_origin) {
     const uint8_t function = request.control & dlt645::control::kFunctionMask;
     if (function == dlt645::control::kReadAddress)
         return dlt645::value_reply(request, address, address);
@@ -59,6 +86,12 @@ std::optional<dlt645::Frame> dlt645_reply(const MeterSpec& spec, const profiles:
     const std::string family = event_family(spec, profile);
     for (const dlt645::EventCount& c : profile.identifiers.event_counts) {
         if (!c.family.empty() && c.family != family) continue;
+        if (std::find(c.records.begin(), c.records.end(), *id) != c.records.end()) {
+            const auto at = latest_event_at(spec, profile, c, now);
+            return dlt645::value_reply(
+                request, address,
+                record_bytes(c, *id, at ? std::optional(clock_origin + *at) : std::nullopt));
+        }
         if (std::find(c.ids.begin(), c.ids.end(), *id) == c.ids.end()) continue;
         return dlt645::value_reply(request, address,
                                    count_bytes(c, *id, event_count_at(spec, profile, c, now)));

@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     double speed = opt.speed.value_or(scenario->speed.value_or(1.0));
 
     SimClock clock(speed);
-    Simulation sim(*scenario, catalog);
+    Simulation sim(*scenario, catalog, clock.wall_origin());
     StopSignal stop;
     std::vector<std::unique_ptr<TcpServer>> tcp;
     std::vector<std::unique_ptr<RtuServer>> rtu;

@@ -26,8 +26,9 @@ std::vector<std::string> Simulation::default_listeners(const MeterSpec& spec) co
     return out;
 }
 
-Simulation::Simulation(const Scenario& scenario, const profiles::Catalog& catalog)
-    : seed_(scenario.seed) {
+Simulation::Simulation(const Scenario& scenario, const profiles::Catalog& catalog,
+                       double clock_origin)
+    : seed_(scenario.seed), clock_origin_(clock_origin) {
     for (auto& l : scenario.listeners) all_listeners_.emplace_back(l.id, l.protocol);
     for (auto& spec : scenario.meters) meters_.push_back(make_meter(spec, catalog, 0.0));
 }
@@ -154,7 +155,8 @@ Dlt645Decision Simulation::answer_dlt645(std::string_view listener, const dlt645
     if (faults.exception != 0)
         reply = dlt645::error_reply(request, address, dlt645::error_bit::kOther);
     else
-        reply = dlt645_reply(spec, meter.profile, address, meter.model.values(now), request, now);
+        reply = dlt645_reply(spec, meter.profile, address, meter.model.values(now), request, now,
+                             clock_origin_);
     if (!reply) {
         d.kind = Dlt645Decision::Kind::silent;
         return d;

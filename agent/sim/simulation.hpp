@@ -56,8 +56,9 @@ struct Dlt645Decision {
 
 class Simulation {
   public:
-    // The scenario must have passed check_scenario() against the same catalog.
-    Simulation(const Scenario& scenario, const profiles::Catalog& catalog);
+    // The scenario must have passed check_scenario() against the same catalog. The meters'
+    // clocks show `clock_origin` (Unix seconds) at simulated time 0 (SimClock::wall_origin()).
+    Simulation(const Scenario& scenario, const profiles::Catalog& catalog, double clock_origin);
 
     Decision answer(std::string_view listener, const Request& request, double now);
     Dlt645Decision answer_dlt645(std::string_view listener, const dlt645::Frame& request,
@@ -88,6 +89,7 @@ class Simulation {
     std::vector<std::string> default_listeners(const MeterSpec& spec) const;
     uint64_t seed_ = 1;
     uint64_t noise_state_ = 645;
+    double clock_origin_ = 0.0;
     std::vector<Meter> meters_;
 };
 

@@ -39,22 +39,22 @@ std::optional<Field> field(const toml::table& tbl, const std::string& quantity, 
     return f;
 }
 
-// `di` as one identifier or an array of them.
-std::vector<DataId> ids_at(TableReader& r) {
+// `key` as one identifier or an array of them.
+std::vector<DataId> ids_at(TableReader& r, const char* key, Need need) {
     std::vector<DataId> ids;
-    const toml::node* n = r.node("di", Need::required);
+    const toml::node* n = r.node(key, need);
     if (!n) return ids;
     auto one = [&](const toml::node& e) {
         auto v = e.value_exact<int64_t>();
         if (!v || *v < 0 || *v > kMaxId) {
-            r.problem_at(e, r.name("di") + " must be a data identifier 0x00000000..0xFFFFFFFF");
+            r.problem_at(e, r.name(key) + " must be a data identifier 0x00000000..0xFFFFFFFF");
             return;
         }
         ids.push_back(static_cast<DataId>(*v));
     };
     if (const toml::array* a = n->as_array()) {
         for (const toml::node& e : *a) one(e);
-        if (a->empty()) r.problem("di", r.name("di") + " is empty");
+        if (a->empty()) r.problem(key, r.name(key) + " is empty");
     } else {
         one(*n);
     }
@@ -77,7 +77,12 @@ std::optional<EventCount> event_count(const toml::table& tbl, ProblemLog& log) {
     r.read("what", c.what, Need::required);
     r.read("family", c.family);
     if (r.has("family") && c.family.empty()) r.problem("family", r.name("family") + " is empty");
-    c.ids = ids_at(r);
+    c.ids = ids_at(r, "di", Need::required);
+    c.records = ids_at(r, "record", Need::optional);
+    if (auto at = r.integer("record_time_at", 0, kMaxValueBytes - kMeterTimeBytes))
+        c.record_time_at = static_cast<uint8_t>(*at);
+    if (r.has("record_time_at") && c.records.empty())
+        r.problem("record_time_at", r.name("record_time_at") + " needs 'record'");
     if (auto b = r.integer("bytes", kCountBytes, kMaxValueBytes))
         c.bytes = static_cast<uint8_t>(*b);
     if (const toml::node* at = r.node("counts_at")) {
@@ -153,6 +158,11 @@ std::optional<uint64_t> count_value(const EventCount& count, std::span<const uin
         sum += static_cast<uint64_t>(*n);
     }
     return sum;
+}
+
+std::optional<MeterTime> record_time(const EventCount& count, std::span<const uint8_t> record) {
+    if (size_t{count.record_time_at} + kMeterTimeBytes > record.size()) return std::nullopt;
+    return decode_meter_time(record.subspan(count.record_time_at, kMeterTimeBytes));
 }
 
 std::vector<uint8_t> encode_field(const Field& field, double value) {

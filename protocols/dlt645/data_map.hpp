@@ -13,6 +13,7 @@
 
 #include "common/table_reader.hpp"
 #include "dlt645/exchange.hpp"
+#include "dlt645/meter_time.hpp"
 
 namespace sealwatch::dlt645 {
 
@@ -41,6 +42,11 @@ struct EventCount {
     std::vector<DataId> ids;
     uint8_t bytes = kCountBytes;  // the value's length for each identifier
     std::vector<uint8_t> counts_at{0};
+    // The latest record of the event ("...01", one per phase for a per-phase count) and where
+    // in it the event's time (dlt645/meter_time.hpp) starts. Empty: the record's format is not
+    // known, its time is not read.
+    std::vector<DataId> records;
+    uint8_t record_time_at = 0;
 };
 
 // The event types a count may raise (contract, "More event types").
@@ -66,6 +72,10 @@ std::optional<double> field_value(const Field& field, std::span<const uint8_t> v
 
 // The count one identifier's value contributes; nullopt as above.
 std::optional<uint64_t> count_value(const EventCount& count, std::span<const uint8_t> value);
+
+// The time an event record holds at the count's record_time_at; nullopt when the record is
+// too short or holds no valid time there (an empty record is zeros).
+std::optional<MeterTime> record_time(const EventCount& count, std::span<const uint8_t> record);
 
 // The inverse of field_value for the simulator: the value's bytes for `value`, rounded to the
 // field's digits and clamped to what they can hold.

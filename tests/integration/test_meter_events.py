@@ -4,9 +4,13 @@ restarted here) whose cover is opened while the meter is unreachable, and again 
 is stopped. The agent reads the meter's own event counts at start (the baseline: nothing
 raised), at once when the meter comes back from offline (the first cover-open), and at once
 after its restart (the second, counted while it was down); each advance is a
-`meter_cover_opened` event that reaches a real mosquitto with its seq. The config has the
+`meter_cover_opened` event that reaches a real mosquitto with its seq, and with the time of the
+meter's latest cover-open record: the scripted time on the simulated meter's clock (which
+starts at the simulator's start, local time, as the agent reads it). The config has the
 contract's keys only for the counts: their default interval (minutes) is never reached here."""
+import calendar
 import json
+import math
 import os
 import sys
 import time
@@ -24,6 +28,10 @@ METER = ('u_v = 220.1\ne_imp_kwh = 1234.56\nprogram = [{ at = "0s", p_w = 150 }]
          '  { meter_event = "meter_cover_opened", at = "30s" }]\n')
 
 
+def unix_seconds(rfc3339_utc):
+    return calendar.timegm(time.strptime(rfc3339_utc, "%Y-%m-%dT%H:%M:%S.000Z"))
+
+
 class MeterEventsTest(unittest.TestCase):
     def setUp(self):
         self.h = Harness()
@@ -37,9 +45,19 @@ class MeterEventsTest(unittest.TestCase):
         broker = Broker(self.h)
         sub = Subscriber(self.h, broker, topic="sealwatch/#")
         _, sim_tty = self.h.pty_pair()  # the scenario's serial listener, unused here
-        _, listening = self.h.sim(self.h.write(
-            "meters.toml", dlt645_scenario(sim_tty, [(*FURNACE, "dtu", METER)])))
+        scenario = self.h.write("meters.toml", dlt645_scenario(sim_tty, [(*FURNACE, "dtu", METER)]))
+        # The simulated meters' clock starts at the simulator's start, somewhere in between:
+        # a record of an event scripted at T reads floor(start + T), in whole seconds.
+        before_sim = math.floor(time.time())
+        _, listening = self.h.sim(scenario)
         sim_started = time.monotonic()
+        after_sim = math.floor(time.time())
+
+        def check_record_time(event, scripted_s):
+            t = unix_seconds(event["details"]["record_time"])
+            self.assertGreaterEqual(t, before_sim + scripted_s, event)
+            self.assertLessEqual(t, after_sim + scripted_s, event)
+
         bus = {"id": "dtu", "kind": "dlt645", "host": "127.0.0.1", "port": listening["dlt645"][-1],
                "timeout_ms": 300}
         meters = [{"id": FURNACE[0], "bus": "dtu", "address": FURNACE[1],
@@ -65,6 +83,7 @@ class MeterEventsTest(unittest.TestCase):
         self.assertEqual(e["details"]["old_count"], 0, "the start-time read was the baseline")
         self.assertEqual(e["details"]["new_count"], 1)
         self.assertEqual(e["details"]["family"], "dlt645-2007")
+        check_record_time(e, 6)  # opened at 6 s, read at about 9 s
         offline = self.events(sub, "meter_offline")
         self.assertTrue(offline, "the cover was opened while the meter was unreachable")
         self.assertLess(offline[0]["ts"], e["ts"])
@@ -84,6 +103,7 @@ class MeterEventsTest(unittest.TestCase):
         opened = self.events(sub, "meter_cover_opened")
         self.assertEqual([x["details"]["new_count"] for x in opened], [1, 2], opened)
         self.assertEqual(opened[1]["details"]["old_count"], 1)
+        check_record_time(opened[1], 30)  # opened while the agent was stopped
         self.assertGreater(opened[1]["seq"], opened[0]["seq"])
 
 

@@ -40,7 +40,7 @@ class Dtu {
         if (!scenario) throw std::runtime_error(scenario.error().front());
         if (auto p = sim::check_scenario(*scenario, catalog_); !p.empty())
             throw std::runtime_error(p.front());
-        sim_ = std::make_unique<sim::Simulation>(*scenario, catalog_);
+        sim_ = std::make_unique<sim::Simulation>(*scenario, catalog_, 0.0);
         server_ = std::make_unique<sim::Dlt645Server>(scenario->listeners.at(0), *sim_, clock_,
                                                       stop_, false);
         if (auto ok = server_->open(); !ok) throw std::runtime_error(ok.error().message);

@@ -74,6 +74,9 @@ faults = [
 ]
 )";
 
+// The simulated meter's clock at t = 0: 2027-01-15T08:00:00Z.
+constexpr int64_t kClockOrigin = 1'800'000'000;
+
 struct Fixture {
     explicit Fixture(const std::string& text = kScenario)
         : scenario(sim::parse_scenario(text, "r.toml").value()) {
@@ -85,7 +88,7 @@ struct Fixture {
 
     profiles::Catalog catalog = profiles::Catalog::builtin();
     sim::Scenario scenario;
-    sim::Simulation simulation{scenario, catalog};
+    sim::Simulation simulation{scenario, catalog, static_cast<double>(kClockOrigin)};
     SimLine line{simulation};
     poll::Dlt645Reader reader{line};
     poll::MeterPlan plan;
@@ -159,6 +162,12 @@ std::optional<uint64_t> count_of(const poll::EventCountRead& r, std::string_view
     return std::nullopt;
 }
 
+const MeterEventCount* find_count(const poll::EventCountRead& r, std::string_view identifier) {
+    for (const auto& c : r.counts)
+        if (c.identifier == identifier) return &c;
+    return nullptr;
+}
+
 }  // namespace
 
 TEST(Dlt645Reader, EventCountsProbeTheFamiliesOnceAndRememberTheOneThatAnswers) {
@@ -183,7 +192,8 @@ TEST(Dlt645Reader, EventCountsProbeTheFamiliesOnceAndRememberTheOneThatAnswers) 
     r = f.reader.read_event_counts(f.plan, memory);
     ASSERT_EQ(r.outcome, poll::Outcome::ok) << r.reason;
     EXPECT_EQ(count_of(r, "10010001"), 1u);
-    EXPECT_EQ(f.line.requests, probing - 3) << "the three dlt645-2007 phase blocks";
+    EXPECT_EQ(f.line.requests, probing - 3 - 1)
+        << "the three dlt645-2007 phase blocks, and the cover record (its count has not moved)";
     int expected = 0;
     for (const auto& c : f.plan.profile.identifiers.event_counts)
         if (c.family.empty() || c.family == "state-grid")
@@ -218,4 +228,79 @@ TEST(Dlt645Reader, EventCountsOfASilentMeterFailWithoutSettlingTheFamily) {
     EXPECT_TRUE(r.counts.empty());
     EXPECT_FALSE(memory.probed);
     EXPECT_EQ(f.line.requests, 1) << "one timeout ends the read";
+}
+
+namespace {
+
+// A dlt645-2007 meter: the cover opened at 10 s and 15 s, a phase failure at 12 s, the clock
+// set at 13 s; it lacks the time-set record (an error reply) from 40 s on.
+const std::string kRecordsMeter = kLineAndMeter + R"(
+program = [{ at = "0s", p_w = 100 }]
+faults = [
+  { meter_event = "meter_cover_opened", at = "10s" },
+  { meter_event = "meter_phase_failure", at = "12s" },
+  { meter_event = "meter_clock_set", at = "13s" },
+  { meter_event = "meter_cover_opened", at = "15s" },
+]
+)";
+
+}  // namespace
+
+TEST(Dlt645Reader, AMovedCountBringsItsLatestRecordsTime) {
+    Fixture f(kRecordsMeter);
+    poll::EventCountMemory memory;
+    f.line.t = 11;
+    auto r = f.reader.read_event_counts(f.plan, memory);
+    ASSERT_EQ(r.outcome, poll::Outcome::ok) << r.reason;
+    const MeterEventCount* cover = find_count(r, "03300D00");
+    ASSERT_TRUE(cover);
+    EXPECT_EQ(cover->record_ms, (kClockOrigin + 10) * 1000) << "the scripted time, to the second";
+    const MeterEventCount* power = find_count(r, "03110000");
+    ASSERT_TRUE(power);
+    EXPECT_FALSE(power->record_ms) << "a count of 0 has no record to read";
+    EXPECT_TRUE(r.notes.empty());
+
+    // Nothing moved: no record read; then the cover again, the phase failure (phase A's record
+    // of three: B and C stay empty) and the time set.
+    const int before = f.line.requests;
+    r = f.reader.read_event_counts(f.plan, memory);
+    EXPECT_EQ(f.line.requests - before, before - 1) << "the counts again, not the record";
+    EXPECT_FALSE(find_count(r, "03300D00")->record_ms);
+    f.line.t = 20;
+    r = f.reader.read_event_counts(f.plan, memory);
+    EXPECT_EQ(find_count(r, "03300D00")->record_ms, (kClockOrigin + 15) * 1000);
+    EXPECT_EQ(find_count(r, "03010000")->record_ms, (kClockOrigin + 12) * 1000);
+    EXPECT_EQ(find_count(r, "03300400")->record_ms, (kClockOrigin + 13) * 1000);
+    EXPECT_TRUE(r.notes.empty());
+}
+
+TEST(Dlt645Reader, ARecordWithoutATimeIsSaidOnceAndNotAskedAgain) {
+    Fixture f(kRecordsMeter);
+    poll::EventCountMemory memory;
+    // The meter answers the cover's record with no valid time (as if its records were empty).
+    f.plan.profile.identifiers.event_counts.front().record_time_at = 40;
+    ASSERT_EQ(f.plan.profile.identifiers.event_counts.front().ids.front(), 0x03300D00u);
+    f.line.t = 11;
+    auto r = f.reader.read_event_counts(f.plan, memory);
+    ASSERT_EQ(r.outcome, poll::Outcome::ok) << r.reason;
+    EXPECT_EQ(find_count(r, "03300D00")->count, 1u) << "the count stands";
+    EXPECT_FALSE(find_count(r, "03300D00")->record_ms);
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_NE(r.notes[0].find("'meter cover opened' record gives no time"), std::string::npos)
+        << r.notes[0];
+    EXPECT_TRUE(memory.no_record_time.contains(0x03300D00));
+    f.line.t = 20;
+    r = f.reader.read_event_counts(f.plan, memory);
+    EXPECT_EQ(find_count(r, "03300D00")->count, 2u);
+    EXPECT_TRUE(r.notes.empty()) << "said once";
+
+    // An error reply to the record ("no such data"): the same.
+    Fixture g(kRecordsMeter);
+    poll::EventCountMemory fresh;
+    g.plan.profile.identifiers.event_counts.front().records = {0x03300D0B};
+    g.line.t = 11;
+    r = g.reader.read_event_counts(g.plan, fresh);
+    EXPECT_EQ(find_count(r, "03300D00")->count, 1u);
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_NE(r.notes[0].find("error reply to 03300D0B"), std::string::npos) << r.notes[0];
 }

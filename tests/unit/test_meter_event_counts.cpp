@@ -18,10 +18,10 @@ constexpr WallMs kT0 = 1'795'000'000'000;
 constexpr WallMs kMin = 60'000;
 
 MeterEventCount cover(uint64_t n) {
-    return {"03300D00", "meter_cover_opened", "meter cover opened", n};
+    return {"03300D00", "meter_cover_opened", "meter cover opened", n, std::nullopt};
 }
 MeterEventCount power_down(uint64_t n) {
-    return {"03110000", "meter_power_loss", "power down", n};
+    return {"03110000", "meter_power_loss", "power down", n, std::nullopt};
 }
 
 }  // namespace
@@ -135,6 +135,27 @@ TEST(MeterEventCounts, ACoverOpenedOnASealedFurnaceIsCritical) {
     EXPECT_EQ(e.details["new_count"], 4);
     EXPECT_EQ(e.details["family"], "dlt645-2007");
     EXPECT_FALSE(e.details.contains("went_back"));
+    EXPECT_FALSE(e.details.contains("record_time")) << "the meter gave no record time";
+}
+
+TEST(MeterEventCounts, TheLatestRecordsTimeIsInTheDetailsOfAnAdvance) {
+    auto cfg = make_config("sealed");
+    detect::Detector d(cfg);
+    auto opened = cover(3);
+    opened.record_ms = kT0 - 3 * kMin;  // an old record: at the baseline, not said
+    EXPECT_TRUE(d.on_event_counts(counts("m1", kT0, {opened})).empty());
+    opened.count = 4;
+    opened.record_ms = kT0 + 2 * kMin + 7'000;  // 2026-11-18T11:08:47Z
+    auto events = d.on_event_counts(counts("m1", kT0 + 5 * kMin, {opened}));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].details["record_time"], "2026-11-18T11:08:47.000Z");
+    EXPECT_EQ(events[0].ts, kT0 + 5 * kMin) << "the event's time stays when the agent saw it";
+    // A count that went back: the record is not of an event we raise.
+    opened.count = 0;
+    events = d.on_event_counts(counts("m1", kT0 + 6 * kMin, {opened}));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].type, "meter_cleared");
+    EXPECT_FALSE(events[0].details.contains("record_time"));
 }
 
 TEST(MeterEventCounts, SeverityFollowsTheAssetsState) {

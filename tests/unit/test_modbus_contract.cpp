@@ -92,7 +92,7 @@ class SimBench final : public Bench {
             throw std::runtime_error("scenario does not check");
         spec_ = scenario->listeners.at(0);
         spec_.rtu_over_tcp = rtu_over_tcp;
-        sim_ = std::make_unique<sim::Simulation>(*scenario, catalog_);
+        sim_ = std::make_unique<sim::Simulation>(*scenario, catalog_, 0.0);
         restart_far_end();
         modbus::LinkOptions options;
         options.response_timeout = kTimeout;

@@ -76,7 +76,7 @@ struct Fixture {
         scenario = *s;
         const auto problems = check_scenario(scenario, catalog);
         EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems[0]);
-        sim = std::make_unique<Simulation>(scenario, catalog);
+        sim = std::make_unique<Simulation>(scenario, catalog, 0.0);
     }
 
     // The reply to a read of `id` at `t`, checked as the agent checks it.
@@ -208,7 +208,7 @@ profile = "dlt645-2007"
     EXPECT_EQ(s->meters[0].id, "000012345678");
     EXPECT_EQ(s->listeners[0].baud, 2400);
     EXPECT_EQ(s->listeners[0].parity, 'E');
-    Simulation sim(*s, catalog);
+    Simulation sim(*s, catalog, 0.0);
     const dl::Frame request = dl::read_address_request();
     auto d = sim.answer_dlt645("line", request, 1);
     ASSERT_EQ(d.kind, Dlt645Decision::Kind::reply);

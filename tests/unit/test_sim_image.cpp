@@ -175,7 +175,7 @@ faults = [
     ASSERT_TRUE(s);
     auto catalog = profiles::Catalog::builtin();
     ASSERT_TRUE(check_scenario(*s, catalog).empty());
-    Simulation sim(*s, catalog);
+    Simulation sim(*s, catalog, 0.0);
 
     Request serial{1, 3, 0xFC00, 2, true};
     Decision d = sim.answer("lan", serial, 1);
@@ -220,7 +220,7 @@ e_imp_kwh = 100
 )",
                                 "a.toml");
     ASSERT_TRUE(first);
-    Simulation sim(*first, catalog);
+    Simulation sim(*first, catalog, 0.0);
     EXPECT_NEAR(sim.values("f", 3600)["e_imp_kwh"], 100, 1e-9);
     auto second = parse_scenario(R"(
 [[listener]]

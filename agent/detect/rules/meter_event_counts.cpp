@@ -1,5 +1,6 @@
 #include "detect/rules/meter_event_counts.hpp"
 
+#include "common/clock.hpp"
 #include "detect/evidence.hpp"
 #include "detect/severity.hpp"
 
@@ -28,6 +29,9 @@ void MeterEventCounts::on_event_counts(int meter, const EventCounts& counts, Eve
         e.details["old_count"] = c.old_count;
         e.details["new_count"] = c.count->count;
         if (went_back) e.details["went_back"] = true;
+        // The meter's own word on when (its latest record), beside ours on when we saw it.
+        if (!went_back && c.count->record_ms)
+            e.details["record_time"] = format_rfc3339(*c.count->record_ms);
         if (!counts.family.empty()) e.details["family"] = counts.family;
         out.push_back(std::move(e));
     }
