@@ -55,12 +55,20 @@ def schedstat_seconds(pid):
     return total / 1e9
 
 
-def status_kb(pid, key):
+def status_numbers(pid):
+    """Every numeric field of /proc/PID/status (VmRSS, RssAnon, VmHWM... in KiB; Threads)."""
+    out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return None
+            key, _, value = line.partition(":")
+            first = value.split()[:1]
+            if first and first[0].isdigit():
+                out[key] = int(first[0])
+    return out
+
+
+def status_kb(pid, key):
+    return status_numbers(pid).get(key)
 
 
 def io_counters(pid):

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Where a process's RSS goes, from /proc/PID/smaps: the binary, each shared library, the main
+heap, glibc's per-thread malloc arenas, thread stacks, the SQLite WAL index, the rest.
+
+    tests/bench/rss_breakdown.py PID [--gdb] [--json]
+    tests/bench/rss_breakdown.py --smaps FILE [--json]     (a saved copy of /proc/PID/smaps)
+
+Rows (KiB): mappings, Size (address space), Rss (resident, what VmRSS adds up), Pss (Rss with
+each shared page divided among the processes mapping it), Private (pages only this process
+has: dirty data, touched heap), Shared (pages other processes also map: library text in the
+page cache). How mappings are attributed:
+  - a file mapping goes to its file: the executable (/proc/PID/exe), a library (named without
+    its version), the SQLite WAL index (*-shm, shared with every connection), or "other files";
+    the anonymous mapping right after a file's writable (rw-p) segment is that file's .bss;
+  - [heap] is the main malloc arena (brk); [stack] the main thread's stack;
+  - a glibc secondary arena is an anonymous mapping starting on a 64 MiB boundary (HEAP_MAX_SIZE
+    on 64-bit), rw-p for the part in use and ---p for the rest of its reservation: its Rss is
+    what the threads that allocate there have touched;
+  - a thread stack: with a live PID, the mapping that holds the thread's stack pointer (from
+    /proc/PID/task/TID/syscall; named by the thread's comm); in a saved file, an anonymous
+    rw-p mapping just above a 4 KiB ---p guard page; the guard pages themselves are 0 Rss;
+  - everything else anonymous ("other anonymous": malloc's mmap'd large blocks, libraries' own
+    mmaps) and the kernel's [vdso]/[vvar].
+
+--gdb (live PID only; attaches gdb for about a second and stops the process meanwhile) also asks
+the process itself: sqlite3_memory_used() and sqlite3_memory_highwater(0) (all of SQLite's heap:
+page caches, schemas, statements, lookaside), and glibc's malloc_info() per arena (bytes taken
+from the system, bytes free in it). It calls functions inside the stopped process: a
+measurement aid, not for a production gateway.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+
+HEAP_MAX = 64 << 20  # glibc HEAP_MAX_SIZE on 64-bit: secondary arenas are aligned to it
+HEADER = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$")
+FIELDS = ("Size", "Rss", "Pss", "Private_Clean", "Private_Dirty", "Shared_Clean", "Shared_Dirty",
+          "Anonymous", "Swap")
+
+
+def parse_smaps(text):
+    maps = []
+    for line in text.splitlines():
+        m = HEADER.match(line)
+        if m:
+            maps.append({"start": int(m.group(1), 16), "end": int(m.group(2), 16),
+                         "perms": m.group(3), "inode": int(m.group(6)),
+                         "path": m.group(7).strip()})
+            continue
+        key, _, rest = line.partition(":")
+        if maps and key in FIELDS:
+            maps[-1][key] = int(rest.split()[0])
+    return maps
+
+
+def lib_name(path):
+    base = os.path.basename(path)
+    i = base.find(".so")
+    return base[:i] if i > 0 else base
+
+
+def thread_stacks(pid):
+    """{stack pointer: thread name} for the threads whose SP can be read (blocked in a call)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                parts = f.read().split()
+        except OSError:
+            continue
+        if len(parts) >= 3 and parts[0] != "running":
+            out[int(parts[-2], 16)] = f"{name} ({tid})"
+    return out
+
+
+def classify(maps, exe=None, sps=None):
+    """Attributes each mapping: sets m['group'] (the row) and m['kind'] (the row's section)."""
+    if exe is None:
+        exe = next((m["path"] for m in maps if m["path"].startswith("/")), None)
+    sps = sps or {}
+    arena_end = 0
+    for i, m in enumerate(maps):
+        prev = maps[i - 1] if i else None
+        path, anon = m["path"], m["inode"] == 0 and not m["path"]
+        if path == exe:
+            m["kind"], m["group"] = "binary", f"binary ({os.path.basename(exe)})"
+        elif path.startswith("/") and ".so" in os.path.basename(path):
+            m["kind"], m["group"] = "library", lib_name(path)
+        elif path.endswith("-shm"):
+            m["kind"], m["group"] = "sqlite", "SQLite WAL index (-shm, mmap shared)"
+        elif path.startswith("/"):
+            m["kind"], m["group"] = "file", "other files"
+        elif path == "[heap]":
+            m["kind"], m["group"] = "heap", "[heap]: main malloc arena (brk)"
+        elif path == "[stack]":
+            m["kind"], m["group"] = "stack", "[stack]: main thread"
+        elif path in ("[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]"):
+            m["kind"], m["group"] = "kernel", "kernel: vdso, vvar"
+        elif anon and prev is not None and prev["end"] == m["start"] and prev["perms"] == "rw-p" \
+                and prev.get("kind") in ("binary", "library"):
+            m["kind"], m["group"] = prev["kind"], prev["group"]  # its .bss
+        elif anon and m["start"] % HEAP_MAX == 0:
+            m["kind"], m["group"] = "arena", "malloc arenas (per-thread, 64 MiB reserved each)"
+            arena_end = m["start"] + HEAP_MAX
+        elif anon and m["start"] < arena_end:
+            m["kind"], m["group"] = "arena", "malloc arenas (per-thread, 64 MiB reserved each)"
+        elif anon and any(m["start"] <= sp < m["end"] for sp in sps):
+            name = next(n for sp, n in sps.items() if m["start"] <= sp < m["end"])
+            m["kind"], m["group"] = "stacks", "thread stacks"
+            m["thread"] = name
+        elif anon and m["perms"] == "rw-p" and prev is not None and prev["end"] == m["start"] \
+                and prev["perms"] == "---p" and prev["end"] - prev["start"] == 4096 and not sps:
+            m["kind"], m["group"] = "stacks", "thread stacks"
+        elif anon and m["perms"] == "---p" and i + 1 < len(maps) \
+                and maps[i + 1]["start"] == m["end"] and m["end"] - m["start"] == 4096:
+            m["kind"], m["group"] = "stacks", "thread stacks"  # the guard page: 0 Rss
+        else:
+            m["kind"], m["group"] = "anon", "other anonymous (large malloc blocks, libraries' mmaps)"
+    return maps
+
+
+ORDER = ("binary", "library", "heap", "arena", "stacks", "stack", "sqlite", "file", "anon", "kernel")
+
+
+def table(maps):
+    rows = {}
+    for m in maps:
+        r = rows.setdefault(m["group"], {"group": m["group"], "kind": m["kind"], "mappings": 0,
+                                         "size": 0, "rss": 0, "pss": 0, "private": 0,
+                                         "shared": 0, "threads": []})
+        r["mappings"] += 1
+        r["size"] += m.get("Size", 0)
+        r["rss"] += m.get("Rss", 0)
+        r["pss"] += m.get("Pss", 0)
+        r["private"] += m.get("Private_Clean", 0) + m.get("Private_Dirty", 0)
+        r["shared"] += m.get("Shared_Clean", 0) + m.get("Shared_Dirty", 0)
+        if m.get("thread"):
+            r["threads"].append(f"{m['thread']}: {m.get('Rss', 0)}")
+    return sorted(rows.values(), key=lambda r: (ORDER.index(r["kind"]), -r["rss"]))
+
+
+def ask_gdb(pid):
+    """sqlite3_memory_used/highwater and malloc_info, from inside the process (gdb -p)."""
+    fd, xml_path = tempfile.mkstemp(prefix="rss-malloc-info-", suffix=".xml")
+    os.close(fd)
+    cmds = ["set pagination off", "set confirm off",
+            "print (long long) sqlite3_memory_used()",
+            "print (long long) sqlite3_memory_highwater(0)",
+            f'set $f = (void *) fopen("{xml_path}", "w")',
+            "print (int) malloc_info(0, $f)", "print (int) fclose($f)", "detach"]
+    args = ["gdb", "-nx", "-batch", "-p", str(pid)]
+    for c in cmds:
+        args += ["-ex", c]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    vals = [int(v) for v in re.findall(r"^\$\d+ = (-?\d+)", p.stdout, re.M)]
+    out = {}
+    if len(vals) >= 2:
+        out["sqlite3_memory_used"], out["sqlite3_memory_highwater"] = vals[0], vals[1]
+    else:
+        out["gdb_error"] = (p.stdout + p.stderr)[-1500:]
+    try:
+        root = ET.parse(xml_path).getroot()
+        arenas = []
+        for h in root.findall("heap"):
+            free = sum(int(t.get("size")) for t in h.findall("total"))
+            cur = next(int(s.get("size")) for s in h.findall("system") if s.get("type") == "current")
+            arenas.append({"arena": int(h.get("nr")), "system": cur, "free": free,
+                           "in_use": cur - free})
+        out["arenas"] = arenas
+        mmap = next((t for t in root.findall("total") if t.get("type") == "mmap"), None)
+        if mmap is not None:
+            out["mmapped_blocks"], out["mmapped_bytes"] = int(mmap.get("count")), int(mmap.get("size"))
+    except (ET.ParseError, FileNotFoundError, StopIteration):
+        pass
+    finally:
+        os.unlink(xml_path)
+    return out
+
+
+def sqlite_connections(pid):
+    """Open database connections: file descriptors on a *.db file (one per connection)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").endswith(".db"):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+def render(rows, extra):
+    w = max(len(r["group"]) for r in rows) + 2
+    lines = [f"{'':{w}}{'maps':>5} {'Size':>9} {'Rss':>7} {'Pss':>7} {'Private':>8} {'Shared':>7}"]
+    tot = {k: 0 for k in ("mappings", "size", "rss", "pss", "private", "shared")}
+    kind = None
+    for r in rows:
+        if kind is not None and r["kind"] != kind:
+            lines.append("")
+        kind = r["kind"]
+        lines.append(f"{r['group']:{w}}{r['mappings']:>5} {r['size']:>9} {r['rss']:>7} "
+                     f"{r['pss']:>7} {r['private']:>8} {r['shared']:>7}")
+        for t in r["threads"]:
+            lines.append(f"{'':4}{t} KiB")
+        for k in tot:
+            tot[k] += r[k]
+    libs = [r for r in rows if r["kind"] == "library"]
+    lines.append("")
+    lines.append(f"{'libraries together':{w}}{sum(r['mappings'] for r in libs):>5} "
+                 f"{sum(r['size'] for r in libs):>9} {sum(r['rss'] for r in libs):>7} "
+                 f"{sum(r['pss'] for r in libs):>7} {sum(r['private'] for r in libs):>8} "
+                 f"{sum(r['shared'] for r in libs):>7}")
+    lines.append(f"{'total':{w}}{tot['mappings']:>5} {tot['size']:>9} {tot['rss']:>7} "
+                 f"{tot['pss']:>7} {tot['private']:>8} {tot['shared']:>7}")
+    for k, v in extra.items():
+        lines.append(f"{k}: {v}")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("pid", nargs="?", type=int)
+    ap.add_argument("--smaps", help="a saved copy of /proc/PID/smaps instead of a live PID")
+    ap.add_argument("--gdb", action="store_true", help="also ask SQLite and malloc from inside")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    if (a.pid is None) == (a.smaps is None):
+        ap.error("give a PID or --smaps FILE")
+    extra = {}
+    if a.smaps:
+        with open(a.smaps) as f:
+            maps = classify(parse_smaps(f.read()))
+    else:
+        with open(f"/proc/{a.pid}/smaps") as f:
+            text = f.read()
+        exe = os.readlink(f"/proc/{a.pid}/exe")
+        maps = classify(parse_smaps(text), exe, thread_stacks(a.pid))
+        extra["status_kib"] = {k: v for k, v in bl.status_numbers(a.pid).items()
+                               if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")}
+        extra["threads"] = {t: open(f"/proc/{a.pid}/task/{t}/comm").read().strip()
+                            for t in sorted(os.listdir(f"/proc/{a.pid}/task"), key=int)}
+        extra["sqlite_connections"] = sqlite_connections(a.pid)
+        if a.gdb:
+            extra["inside"] = ask_gdb(a.pid)
+    rows = table(maps)
+    if a.json:
+        print(json.dumps({"rows": rows, **extra}))
+    else:
+        print(render(rows, extra))
+
+
+if __name__ == "__main__":
+    main()
