@@ -198,13 +198,17 @@ class Bench:
         p.wait_stdout(lambda l: l == "ready", 20)
         return p, int(line.rsplit(":", 1)[1])
 
-    def broker(self):
-        """A local mosquitto (no persistence); returns (proc, port)."""
+    def broker(self, pki=None):
+        """A local mosquitto (no persistence); returns (proc, port). With pki (make_pki): TLS
+        only, client certificates required."""
         if not shutil.which("mosquitto"):
             sys.exit("mosquitto not installed")
         port = free_port()
         lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false",
                  "set_tcp_nodelay true", "max_queued_messages 0"]
+        if pki:
+            lines += [f"cafile {pki['ca']}", f"certfile {pki['server_cert']}",
+                      f"keyfile {pki['server_key']}", "require_certificate true"]
         if os.geteuid() == 0:
             lines.append("user root")
         conf = self.write("mosquitto.conf", "\n".join(lines) + "\n")
@@ -219,6 +223,43 @@ class Bench:
             print(f"kept {self.dir}", file=sys.stderr)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def make_pki(folder):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate (openssl CLI, RSA 2048):
+    paths as ca, server_cert, server_key, client_cert, client_key."""
+    os.makedirs(folder, exist_ok=True)
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=bench-ca",
+            "-keyout", "ca.key", "-out", "ca.pem")
+    with open(os.path.join(folder, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name, extra in (("server", ["-extfile", "san.ext"]), ("client", [])):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout",
+                f"{name}.key", "-out", f"{name}.csr")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", *extra)
+    return {k: os.path.join(folder, v) for k, v in {
+        "ca": "ca.pem", "server_cert": "server.pem", "server_key": "server.key",
+        "client_cert": "client.pem", "client_key": "client.key"}.items()}
+
+
+def with_tls(config, pki):
+    """An agent_config() text made to use TLS with the client certificate of make_pki()."""
+    return (config.replace("insecure = true\n", "", 1)
+            + f'\n[uplink.tls]\nca_file = "{pki["ca"]}"\ncert_file = "{pki["client_cert"]}"\n'
+            f'key_file = "{pki["client_key"]}"\n')
+
+
+def with_assets(config, assets, meters_each=2):
+    """An agent_config() text with `assets` operating assets of `meters_each` meters (m01, m02,
+    ...): detection on for those meters."""
+    for a in range(assets):
+        ids = ", ".join(f'"m{a * meters_each + i + 1:02d}"' for i in range(meters_each))
+        config += f'\n[[asset]]\nid = "a{a + 1:02d}"\nstate = "operating"\nmeters = [{ids}]\n'
+    return config
 
 
 def sim_scenario(meters, profile):

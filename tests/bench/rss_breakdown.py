@@ -4,6 +4,17 @@ heap, glibc's per-thread malloc arenas, thread stacks, the SQLite WAL index, the
 
     tests/bench/rss_breakdown.py PID [--gdb] [--json]
     tests/bench/rss_breakdown.py --smaps FILE [--json]     (a saved copy of /proc/PID/smaps)
+    tests/bench/rss_breakdown.py --bench [--seconds 60] [--runs 3] [--interval-ms 1000]
+                                 [--env NAME=VALUE]... [--tls] [--assets N] [--gdb]
+                                 [--out runs.jsonl]
+
+--bench starts the usual scenario (benchlib: 32 SDM630 unit ids on one sealwatch-sim TCP port,
+a local mosquitto, sealwatchd at its defaults polling each meter every --interval-ms), takes the
+breakdown after --seconds, stops everything, --runs times; then prints each row's median and
+range over the runs (markdown). --env sets a variable for the agent only (e.g.
+GLIBC_TUNABLES=glibc.malloc.arena_max=1: glibc's tunables, no code change). --tls: the broker
+takes TLS only with client certificates (a throwaway CA made with the openssl CLI) and the agent
+uses them; --assets N: N assets in state operating, two meters each (detection state).
 
 Rows (KiB): mappings, Size (address space), Rss (resident, what VmRSS adds up), Pss (Rss with
 each shared page divided among the processes mapping it), Private (pages only this process
@@ -35,6 +46,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -227,6 +239,77 @@ def render(rows, extra):
     return "\n".join(lines)
 
 
+def live(pid, use_gdb):
+    """The breakdown of a running process: (rows, extra)."""
+    with open(f"/proc/{pid}/smaps") as f:
+        text = f.read()
+    exe = os.readlink(f"/proc/{pid}/exe")
+    maps = classify(parse_smaps(text), exe, thread_stacks(pid))
+    extra = {"status_kib": {k: v for k, v in bl.status_numbers(pid).items()
+                            if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")},
+             "threads": {t: open(f"/proc/{pid}/task/{t}/comm").read().strip()
+                         for t in sorted(os.listdir(f"/proc/{pid}/task"), key=int)},
+             "sqlite_connections": sqlite_connections(pid)}
+    if use_gdb:
+        extra["inside"] = ask_gdb(pid)
+    return table(maps), extra
+
+
+def bench_run(a):
+    b = bl.Bench(prefix="sealwatch-rss-")
+    try:
+        _, sim_port = b.sim(32)
+        pki = bl.make_pki(b.path("pki")) if a.tls else None
+        _, mqtt_port = b.broker(pki)
+        text = bl.agent_config(b.path("data"), sim_port, mqtt_port, 32, a.interval_ms)
+        if pki:
+            text = bl.with_tls(text, pki)
+        conf = b.write("agent.toml", bl.with_assets(text, a.assets))
+        agent = b.start(["env", *a.env, bl.binary("sealwatchd"), "--config", conf], "agent")
+        load0 = bl.loadavg()
+        time.sleep(a.seconds)
+        if not agent.alive():
+            raise RuntimeError("agent died:\n" + open(agent.stderr_path).read()[-2000:])
+        rows, extra = live(agent.pid, a.gdb)
+        return {"seconds": a.seconds, "interval_ms": a.interval_ms, "env": a.env, "tls": a.tls,
+                "assets": a.assets,
+                "load_before": load0, "load_after": bl.loadavg(), "rows": rows, **extra}
+    finally:
+        b.close()
+
+
+def bench_table(runs):
+    """Markdown: each row's Rss (and Private) median and range over the runs, in KiB."""
+    def cell(vals):
+        v = sorted(vals)
+        med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+        return f"{med:.0f} ({v[0]}–{v[-1]})" if v[0] != v[-1] else f"{v[0]}"
+    names = []
+    for r in runs:
+        for row in r["rows"]:
+            if row["group"] not in names:
+                names.append(row["group"])
+    out = [f"| part (n={len(runs)}) | Rss KiB, median (range) | Private KiB | mappings |",
+           "|---|---|---|---|"]
+    for n in names:
+        got = [next((x for x in r["rows"] if x["group"] == n), None) for r in runs]
+        rss = [g["rss"] if g else 0 for g in got]
+        priv = [g["private"] if g else 0 for g in got]
+        maps = [g["mappings"] if g else 0 for g in got]
+        out.append(f"| {n} | {cell(rss)} | {cell(priv)} | {cell(maps)} |")
+    out.append(f"| **VmRSS** | {cell([r['status_kib']['VmRSS'] for r in runs])} | | |")
+    if all("inside" in r and "sqlite3_memory_used" in r["inside"] for r in runs):
+        out.append(f"| SQLite's heap (sqlite3_memory_used), bytes | "
+                   f"{cell([r['inside']['sqlite3_memory_used'] for r in runs])} | | |")
+        for i in range(max(len(r["inside"].get("arenas", [])) for r in runs)):
+            got = [r["inside"]["arenas"][i] for r in runs if i < len(r["inside"].get("arenas", []))]
+            out.append(f"| malloc arena {i}: from the system / in use, bytes | "
+                       f"{cell([g['system'] for g in got])} / {cell([g['in_use'] for g in got])} | | |")
+    loads = [r["load_before"].split()[0] for r in runs] + [r["load_after"].split()[0] for r in runs]
+    out.append(f"\nload (1 min) {min(loads, key=float)}–{max(loads, key=float)}")
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -234,26 +317,36 @@ def main():
     ap.add_argument("--smaps", help="a saved copy of /proc/PID/smaps instead of a live PID")
     ap.add_argument("--gdb", action="store_true", help="also ask SQLite and malloc from inside")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--bench", action="store_true", help="start the scenario and measure it")
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--interval-ms", type=int, default=1000)
+    ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the agent")
+    ap.add_argument("--tls", action="store_true", help="--bench: TLS to the broker, client cert")
+    ap.add_argument("--assets", type=int, default=0,
+                    help="--bench: this many operating assets of two meters (detection on)")
+    ap.add_argument("--out", help="--bench: append each run's JSON here")
     a = ap.parse_args()
+    if a.bench:
+        print(f"# {bl.machine()}; load {bl.loadavg()}", file=sys.stderr)
+        runs = []
+        for _ in range(a.runs):
+            runs.append(bench_run(a))
+            if a.out:
+                with open(a.out, "a") as f:
+                    f.write(json.dumps({"bench": "rss_breakdown", **runs[-1]}) + "\n")
+            print(render(runs[-1]["rows"], {k: v for k, v in runs[-1].items() if k != "rows"}),
+                  file=sys.stderr)
+        print(bench_table(runs))
+        return
     if (a.pid is None) == (a.smaps is None):
         ap.error("give a PID or --smaps FILE")
     extra = {}
     if a.smaps:
         with open(a.smaps) as f:
-            maps = classify(parse_smaps(f.read()))
+            rows = table(classify(parse_smaps(f.read())))
     else:
-        with open(f"/proc/{a.pid}/smaps") as f:
-            text = f.read()
-        exe = os.readlink(f"/proc/{a.pid}/exe")
-        maps = classify(parse_smaps(text), exe, thread_stacks(a.pid))
-        extra["status_kib"] = {k: v for k, v in bl.status_numbers(a.pid).items()
-                               if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")}
-        extra["threads"] = {t: open(f"/proc/{a.pid}/task/{t}/comm").read().strip()
-                            for t in sorted(os.listdir(f"/proc/{a.pid}/task"), key=int)}
-        extra["sqlite_connections"] = sqlite_connections(a.pid)
-        if a.gdb:
-            extra["inside"] = ask_gdb(a.pid)
-    rows = table(maps)
+        rows, extra = live(a.pid, a.gdb)
     if a.json:
         print(json.dumps({"rows": rows, **extra}))
     else:
