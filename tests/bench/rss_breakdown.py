@@ -6,7 +6,8 @@ heap, glibc's per-thread malloc arenas, thread stacks, the SQLite WAL index, the
     tests/bench/rss_breakdown.py --smaps FILE [--json]     (a saved copy of /proc/PID/smaps)
     tests/bench/rss_breakdown.py --bench [--seconds 60] [--runs 3] [--interval-ms 1000]
                                  [--env NAME=VALUE]... [--tls] [--assets N] [--gdb]
-                                 [--out runs.jsonl]
+                                 [--working-set SECONDS] [--out runs.jsonl]
+    tests/bench/rss_breakdown.py --table runs.jsonl        (the --bench table again)
 
 --bench starts the usual scenario (benchlib: 32 SDM630 unit ids on one sealwatch-sim TCP port,
 a local mosquitto, sealwatchd at its defaults polling each meter every --interval-ms), takes the
@@ -17,9 +18,11 @@ takes TLS only with client certificates (a throwaway CA made with the openssl CL
 uses them; --assets N: N assets in state operating, two meters each (detection state).
 
 Rows (KiB): mappings, Size (address space), Rss (resident, what VmRSS adds up), Pss (Rss with
-each shared page divided among the processes mapping it), Private (pages only this process
-has: dirty data, touched heap), Shared (pages other processes also map: library text in the
-page cache). How mappings are attributed:
+each shared page divided among the processes mapping it), Dirty (pages written: heap, stacks,
+a library's relocated data and .bss; they stay whatever else runs), Private / Shared (pages
+mapped by this process only / also by others at the moment, e.g. a library's text that the
+broker maps too). Rss of a library is its pages in this process's page tables: the kernel maps
+up to 16 cached pages around each page fault (fault-around), so it is more than the bytes used. How mappings are attributed:
   - a file mapping goes to its file: the executable (/proc/PID/exe), a library (named without
     its version), the SQLite WAL index (*-shm, shared with every connection), or "other files";
     the anonymous mapping right after a file's writable (rw-p) segment is that file's .bss;
@@ -32,6 +35,10 @@ page cache). How mappings are attributed:
     rw-p mapping just above a 4 KiB ---p guard page; the guard pages themselves are 0 Rss;
   - everything else anonymous ("other anonymous": malloc's mmap'd large blocks, libraries' own
     mmaps) and the kernel's [vdso]/[vvar].
+
+--working-set SECONDS (live PID only) clears the referenced bits of the process's pages
+(/proc/PID/clear_refs), waits, and adds what smaps then counts as Referenced: the pages the
+process actually touched in those seconds (its working set), as against what is mapped.
 
 --gdb (live PID only; attaches gdb for about a second and stops the process meanwhile) also asks
 the process itself: sqlite3_memory_used() and sqlite3_memory_highwater(0) (all of SQLite's heap:
@@ -55,7 +62,7 @@ import benchlib as bl  # noqa: E402
 HEAP_MAX = 64 << 20  # glibc HEAP_MAX_SIZE on 64-bit: secondary arenas are aligned to it
 HEADER = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$")
 FIELDS = ("Size", "Rss", "Pss", "Private_Clean", "Private_Dirty", "Shared_Clean", "Shared_Dirty",
-          "Anonymous", "Swap")
+          "Referenced", "Anonymous", "Swap")
 
 
 def parse_smaps(text):
@@ -149,13 +156,16 @@ def table(maps):
     for m in maps:
         r = rows.setdefault(m["group"], {"group": m["group"], "kind": m["kind"], "mappings": 0,
                                          "size": 0, "rss": 0, "pss": 0, "private": 0,
-                                         "shared": 0, "threads": []})
+                                         "shared": 0, "dirty": 0, "referenced": 0,
+                                         "threads": []})
         r["mappings"] += 1
         r["size"] += m.get("Size", 0)
         r["rss"] += m.get("Rss", 0)
         r["pss"] += m.get("Pss", 0)
         r["private"] += m.get("Private_Clean", 0) + m.get("Private_Dirty", 0)
         r["shared"] += m.get("Shared_Clean", 0) + m.get("Shared_Dirty", 0)
+        r["dirty"] += m.get("Private_Dirty", 0) + m.get("Shared_Dirty", 0)
+        r["referenced"] += m.get("Referenced", 0)
         if m.get("thread"):
             r["threads"].append(f"{m['thread']}: {m.get('Rss', 0)}")
     return sorted(rows.values(), key=lambda r: (ORDER.index(r["kind"]), -r["rss"]))
@@ -211,36 +221,44 @@ def sqlite_connections(pid):
     return n
 
 
+def row_cells(r):
+    return (f"{r['mappings']:>5} {r['size']:>9} {r['rss']:>7} {r['pss']:>7} {r['dirty']:>7} "
+            f"{r['private']:>8} {r['shared']:>7} {r.get('referenced', 0):>7}")
+
+
 def render(rows, extra):
     w = max(len(r["group"]) for r in rows) + 2
-    lines = [f"{'':{w}}{'maps':>5} {'Size':>9} {'Rss':>7} {'Pss':>7} {'Private':>8} {'Shared':>7}"]
-    tot = {k: 0 for k in ("mappings", "size", "rss", "pss", "private", "shared")}
+    cols = ("mappings", "size", "rss", "pss", "dirty", "private", "shared", "referenced")
+    lines = [f"{'':{w}}{'maps':>5} {'Size':>9} {'Rss':>7} {'Pss':>7} {'Dirty':>7} {'Private':>8} "
+             f"{'Shared':>7} {'Ref':>7}"]
+    tot = {k: 0 for k in cols}
     kind = None
     for r in rows:
         if kind is not None and r["kind"] != kind:
             lines.append("")
         kind = r["kind"]
-        lines.append(f"{r['group']:{w}}{r['mappings']:>5} {r['size']:>9} {r['rss']:>7} "
-                     f"{r['pss']:>7} {r['private']:>8} {r['shared']:>7}")
+        lines.append(f"{r['group']:{w}}" + row_cells(r))
         for t in r["threads"]:
             lines.append(f"{'':4}{t} KiB")
         for k in tot:
             tot[k] += r[k]
     libs = [r for r in rows if r["kind"] == "library"]
     lines.append("")
-    lines.append(f"{'libraries together':{w}}{sum(r['mappings'] for r in libs):>5} "
-                 f"{sum(r['size'] for r in libs):>9} {sum(r['rss'] for r in libs):>7} "
-                 f"{sum(r['pss'] for r in libs):>7} {sum(r['private'] for r in libs):>8} "
-                 f"{sum(r['shared'] for r in libs):>7}")
-    lines.append(f"{'total':{w}}{tot['mappings']:>5} {tot['size']:>9} {tot['rss']:>7} "
-                 f"{tot['pss']:>7} {tot['private']:>8} {tot['shared']:>7}")
+    lines.append(f"{'libraries together':{w}}" + row_cells({k: sum(r[k] for r in libs) for k in cols}))
+    lines.append(f"{'total':{w}}" + row_cells(tot))
     for k, v in extra.items():
         lines.append(f"{k}: {v}")
     return "\n".join(lines)
 
 
-def live(pid, use_gdb):
-    """The breakdown of a running process: (rows, extra)."""
+def live(pid, use_gdb, working_set_s=0):
+    """The breakdown of a running process: (rows, extra). working_set_s: clear the pages'
+    referenced bits first (/proc/PID/clear_refs) and wait that long, so that smaps' Referenced
+    counts the pages the process touched in that time."""
+    if working_set_s:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("1")
+        time.sleep(working_set_s)
     with open(f"/proc/{pid}/smaps") as f:
         text = f.read()
     exe = os.readlink(f"/proc/{pid}/exe")
@@ -250,6 +268,8 @@ def live(pid, use_gdb):
              "threads": {t: open(f"/proc/{pid}/task/{t}/comm").read().strip()
                          for t in sorted(os.listdir(f"/proc/{pid}/task"), key=int)},
              "sqlite_connections": sqlite_connections(pid)}
+    if working_set_s:
+        extra["working_set_s"] = working_set_s
     if use_gdb:
         extra["inside"] = ask_gdb(pid)
     return table(maps), extra
@@ -267,10 +287,10 @@ def bench_run(a):
         conf = b.write("agent.toml", bl.with_assets(text, a.assets))
         agent = b.start(["env", *a.env, bl.binary("sealwatchd"), "--config", conf], "agent")
         load0 = bl.loadavg()
-        time.sleep(a.seconds)
+        time.sleep(a.seconds - a.working_set)
         if not agent.alive():
             raise RuntimeError("agent died:\n" + open(agent.stderr_path).read()[-2000:])
-        rows, extra = live(agent.pid, a.gdb)
+        rows, extra = live(agent.pid, a.gdb, a.working_set)
         return {"seconds": a.seconds, "interval_ms": a.interval_ms, "env": a.env, "tls": a.tls,
                 "assets": a.assets,
                 "load_before": load0, "load_after": bl.loadavg(), "rows": rows, **extra}
@@ -289,22 +309,29 @@ def bench_table(runs):
         for row in r["rows"]:
             if row["group"] not in names:
                 names.append(row["group"])
-    out = [f"| part (n={len(runs)}) | Rss KiB, median (range) | Private KiB | mappings |",
-           "|---|---|---|---|"]
+    ws = runs[0].get("working_set_s")
+    keys = ("rss", "dirty", "pss") + (("referenced",) if ws else ()) + ("mappings",)
+    touched = f" touched in the last {ws:g} s |" if ws else ""
+    out = [f"| part (n={len(runs)}) | Rss KiB, median (range) | of which dirty | Pss |{touched}"
+           " mappings |", "|---" * (len(keys) + 1) + "|"]
+    blank = " |" * (len(keys) - 1)
     for n in names:
         got = [next((x for x in r["rows"] if x["group"] == n), None) for r in runs]
-        rss = [g["rss"] if g else 0 for g in got]
-        priv = [g["private"] if g else 0 for g in got]
-        maps = [g["mappings"] if g else 0 for g in got]
-        out.append(f"| {n} | {cell(rss)} | {cell(priv)} | {cell(maps)} |")
-    out.append(f"| **VmRSS** | {cell([r['status_kib']['VmRSS'] for r in runs])} | | |")
+        out.append(f"| {n} | " + " | ".join(cell([g.get(k, 0) if g else 0 for g in got])
+                                            for k in keys) + " |")
+    for label, pick in (("libraries together", lambda r: r["kind"] == "library"),
+                        ("anonymous together (heap, arenas, stacks, other)",
+                         lambda r: r["kind"] in ("heap", "arena", "stacks", "stack", "anon"))):
+        sums = [{k: sum(x.get(k, 0) for x in r["rows"] if pick(x)) for k in keys} for r in runs]
+        out.append(f"| {label} | " + " | ".join(cell([x[k] for x in sums]) for k in keys) + " |")
+    out.append(f"| **VmRSS** | {cell([r['status_kib']['VmRSS'] for r in runs])} |{blank}")
     if all("inside" in r and "sqlite3_memory_used" in r["inside"] for r in runs):
         out.append(f"| SQLite's heap (sqlite3_memory_used), bytes | "
-                   f"{cell([r['inside']['sqlite3_memory_used'] for r in runs])} | | |")
+                   f"{cell([r['inside']['sqlite3_memory_used'] for r in runs])} |{blank}")
         for i in range(max(len(r["inside"].get("arenas", [])) for r in runs)):
             got = [r["inside"]["arenas"][i] for r in runs if i < len(r["inside"].get("arenas", []))]
             out.append(f"| malloc arena {i}: from the system / in use, bytes | "
-                       f"{cell([g['system'] for g in got])} / {cell([g['in_use'] for g in got])} | | |")
+                       f"{cell([g['system'] for g in got])} / {cell([g['in_use'] for g in got])} |{blank}")
     loads = [r["load_before"].split()[0] for r in runs] + [r["load_after"].split()[0] for r in runs]
     out.append(f"\nload (1 min) {min(loads, key=float)}–{max(loads, key=float)}")
     return "\n".join(out)
@@ -317,6 +344,8 @@ def main():
     ap.add_argument("--smaps", help="a saved copy of /proc/PID/smaps instead of a live PID")
     ap.add_argument("--gdb", action="store_true", help="also ask SQLite and malloc from inside")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--working-set", type=float, default=0, metavar="SECONDS",
+                    help="live: also count the pages touched in the last SECONDS (clear_refs)")
     ap.add_argument("--bench", action="store_true", help="start the scenario and measure it")
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--runs", type=int, default=3)
@@ -326,7 +355,12 @@ def main():
     ap.add_argument("--assets", type=int, default=0,
                     help="--bench: this many operating assets of two meters (detection on)")
     ap.add_argument("--out", help="--bench: append each run's JSON here")
+    ap.add_argument("--table", metavar="RUNS_JSONL", help="the --bench table again from --out's file")
     a = ap.parse_args()
+    if a.table:
+        with open(a.table) as f:
+            print(bench_table([json.loads(line) for line in f if line.strip()]))
+        return
     if a.bench:
         print(f"# {bl.machine()}; load {bl.loadavg()}", file=sys.stderr)
         runs = []
@@ -346,7 +380,7 @@ def main():
         with open(a.smaps) as f:
             rows = table(classify(parse_smaps(f.read())))
     else:
-        rows, extra = live(a.pid, a.gdb)
+        rows, extra = live(a.pid, a.gdb, a.working_set)
     if a.json:
         print(json.dumps({"rows": rows, **extra}))
     else:
