@@ -137,6 +137,11 @@ def plot(a):
     ax.plot(t, mib("rss_anon_kib"), label="RssAnon (heap, arenas, stacks)", linewidth=1)
     ax.plot(t, mib("rss_file_kib"), label="RssFile (binary, libraries, WAL index)", linewidth=1)
     ax.axvline(WARMUP_S / 60, color="grey", linestyle=":", linewidth=1)
+    db = ax.twinx()  # the work done meanwhile: the database grows, the memory should not
+    db.plot(t, [(s["db_bytes"] + s["wal_bytes"]) / 1e6 for s in samples], color="grey",
+            linestyle="--", linewidth=1, label="database + WAL (MB, right)")
+    db.set_ylabel("database + WAL, MB")
+    db.set_ylim(bottom=0)
     ax.set_xlabel("minutes since start")
     ax.set_ylabel("MiB")
     ax.set_ylim(bottom=0)
@@ -145,7 +150,9 @@ def plot(a):
     if summary:
         title += f" ({summary['rows_per_s']:.0f} readings/s)"
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="center right")
+    lines = ax.get_legend_handles_labels()
+    more = db.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="center left")
     fig.tight_layout()
     fig.savefig(a.png)
     print(a.png)
