@@ -63,6 +63,13 @@ def summarize(samples, interval_ms, meters):
     rss = [(s["t_s"], s["rss_kib"]) for s in samples if s.get("rss_kib")]
     after = [r for t, r in rss if t >= WARMUP_S]
     at5 = next((r for t, r in rss if t >= WARMUP_S), None)
+    late = [(t, r) for t, r in rss if t >= WARMUP_S]
+    slope = None
+    if len(late) >= 2:  # least squares over the samples after the warm-up, KiB per hour
+        mt = sum(t for t, _ in late) / len(late)
+        mr = sum(r for _, r in late) / len(late)
+        var = sum((t - mt) ** 2 for t, _ in late)
+        slope = sum((t - mt) * (r - mr) for t, r in late) / var * 3600 if var else None
     first, last = samples[0], samples[-1]
     dur = last["t_s"] - first["t_s"]
     rows = (last["rows"] or 0) - (first["rows"] or 0)
@@ -72,6 +79,8 @@ def summarize(samples, interval_ms, meters):
         "rss_kib_max": max(r for _, r in rss), "rss_kib_max_after_5min": max(after) if after else None,
         "rss_kib_min_after_5min": min(after) if after else None, "rss_kib_end": rss[-1][1],
         "growth_after_5min_kib": (rss[-1][1] - at5) if at5 is not None else None,
+        "slope_after_5min_kib_per_h": slope,
+        "rss_kib_mean_after_5min": sum(after) / len(after) if after else None,
         "hwm_kib": last["hwm_kib"], "threads_max": max(s["threads"] or 0 for s in samples),
         "rows_per_s": rows / dur if dur else None,
         "expected_rows_per_s": meters * 1000 / interval_ms,
