@@ -65,6 +65,7 @@ void put_notes(Out& out, const NoteCells& c) {
     };
     if (c.ct_ratio != "1") note("ct=", c.ct_ratio);
     if (c.pt_ratio != "1") note("pt=", c.pt_ratio);
+    if (c.clock_unsynced == "1") note("clock_unsynced", "");
 }
 
 // A ratio as its cell: the shortest round-trip decimal, in `buf` (32 bytes); "1" without
@@ -76,7 +77,8 @@ std::string_view ratio_cell(double ratio, char* buf) {
 
 // The record's note cells; the views point into the two 32-byte buffers given.
 NoteCells note_cells(const Record& r, char* ct_buf, char* pt_buf) {
-    return {ratio_cell(r.ratios.ct, ct_buf), ratio_cell(r.ratios.pt, pt_buf)};
+    return {ratio_cell(r.ratios.ct, ct_buf), ratio_cell(r.ratios.pt, pt_buf),
+            r.clock_unsynced ? "1" : "0"};
 }
 
 // The CSV's note columns of a row, each after a comma.
@@ -86,6 +88,8 @@ void put_note_cells(Out& out, const NoteCells& c) {
     out += c.ct_ratio;
     out += ',';
     out += c.pt_ratio;
+    out += ',';
+    out += c.clock_unsynced;
 }
 
 }  // namespace
@@ -104,7 +108,7 @@ void append_record(std::string& out, const Record& r) {
     out += ':';
     out += r.serial;
     out += '|';
-    char buf[1024];  // 23 values of at most 28 characters each, two notes of at most 28
+    char buf[1024];  // 23 values of at most 28 characters each, three notes of at most 28
     char* p = buf;
     for (size_t q = 0; q < r.v.size(); ++q) {
         if (!std::isfinite(r.v[q])) continue;

@@ -11,6 +11,8 @@
 //              and each only when not at its default:
 //              "ct=" ratio, "pt=" ratio   the CT/PT ratio the values were multiplied by
 //                                         (common/instrument_ratios.hpp), default 1
+//              "clock_unsynced"           the wall clock was not synchronised at the poll
+//                                         (ts may be off); default: it was
 //              A record without notes has the form of the versions before them, so older
 //              chains and bundles verify unchanged.
 //   readings digest = SHA-256("sealwatch/readings/v1\n" record*)   records sorted by (ts, meter)
@@ -41,6 +43,7 @@ struct Record {
     std::string_view serial;  // empty: not read
     std::array<double, kQuantities.size()> v;
     InstrumentRatios ratios;  // already applied to v: recorded, never applied again
+    bool clock_unsynced = false;
     Record() { v.fill(std::nan("")); }
 };
 
@@ -49,9 +52,11 @@ struct Record {
 struct NoteCells {
     std::string_view ct_ratio = "1";
     std::string_view pt_ratio = "1";
+    std::string_view clock_unsynced = "0";  // "1": not synchronised
 };
 // The note columns the export CSV has after the quantities, in order.
-inline constexpr std::array<std::string_view, 2> kNoteColumns = {"ct_ratio", "pt_ratio"};
+inline constexpr std::array<std::string_view, 3> kNoteColumns = {"ct_ratio", "pt_ratio",
+                                                                 "clock_unsynced"};
 // Appends the record's notes (above) built from their cells: "" when all are at their default.
 void append_notes(std::string& out, const NoteCells& cells);
 

@@ -75,9 +75,13 @@ void print_text(const StatusView& v, const detect::TimeZone& tz) {
     std::cout << "gateway " << v.gateway << " at " << v.site << '\n'
               << "now " << local(v.now, tz, true) << " (" << v.timezone
               << "); times below are local\n";
-    if (v.clock_synced)
-        std::cout << "clock: " << (*v.clock_synced ? "synchronised" : "NOT synchronised")
-                  << " (as of " << v.clock_checked << ")\n";
+    if (v.clock_synced) {
+        std::cout << "clock: " << (*v.clock_synced ? "synchronised" : "NOT synchronised");
+        if (v.clock_since) std::cout << " since " << local(v.clock_since, tz, true);
+        std::cout << " (as of " << v.clock_checked << ")";
+        if (!*v.clock_synced) std::cout << "; readings are marked clock_unsynced";
+        std::cout << '\n';
+    }
     std::cout << '\n';
 
     std::cout << "METER            HEALTH         SINCE          LAST READING   SERIAL\n";
@@ -175,6 +179,7 @@ nlohmann::ordered_json to_json(const StatusView& v) {
     out["now"] = format_rfc3339(v.now);
     out["timezone"] = v.timezone;
     out["clock_synced"] = v.clock_synced ? json(*v.clock_synced) : json(nullptr);
+    out["clock_since"] = time_or_null(v.clock_since);
     out["meters"] = json::array();
     for (const auto& m : v.meters)
         out["meters"].push_back({{"id", m.id},

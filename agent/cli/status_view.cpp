@@ -36,6 +36,7 @@ StatusView gather_status(const config::Config& cfg, store::Store& st, WallMs now
         if (!j.is_discarded() && j.is_object()) {
             v.clock_synced = j.value("synced", false);
             v.clock_checked = j.value("checked", std::string("?"));
+            v.clock_since = parse_time(j.value("since", std::string())).value_or(0);
         }
     }
 

@@ -20,6 +20,7 @@ struct StatusView {
     WallMs now = 0;
     std::optional<bool> clock_synced;  // the agent's last word on its clock, if any
     std::string clock_checked;         // as the agent wrote it (RFC 3339)
+    WallMs clock_since = 0;            // the state began (as the agent saw it); 0: unknown
 
     struct Meter {
         std::string id, health, serial;

@@ -77,12 +77,16 @@ LinkBasis link_basis(const config::Config& cfg) {
 // only when its basis changed.
 class Running {
   public:
+    // clock_synced: the wall clock's state as the appliance last saw it; every reading is
+    // stamped with it when its poll hands it on (Reading::clock_unsynced).
     Running(const config::Config& cfg, store::Store& store, poll::Queue<Input>& queue,
-            CommandInbox& inbox, int64_t boot, const Clock& clock)
+            CommandInbox& inbox, int64_t boot, const Clock& clock,
+            const std::atomic<bool>& clock_synced)
         : basis_(link_basis(cfg)),
           topics_(
               wire::Topics::for_gateway(cfg.uplink.topic_prefix, cfg.gateway.site, cfg.gateway.id)),
-          queue_(queue) {
+          queue_(queue),
+          clock_synced_(clock_synced) {
         uplink::LinkSettings ls;
         ls.host = cfg.uplink.host;
         ls.port = cfg.uplink.port;
@@ -132,6 +136,7 @@ class Running {
 
     void start_buses(const config::Config& cfg) {
         auto& queue = queue_;
+        const auto& clock_synced = clock_synced_;
         for (const auto& bus : cfg.buses) {
             auto plans = poll::plan_bus(cfg, bus);
             log::info("bus ", bus.id, ": ", plans.size(), " meter(s), ",
@@ -142,7 +147,9 @@ class Running {
                                               : bus.device),
                       ", timeout ", bus.timeout_ms, " ms");
             pollers_.push_back(std::make_unique<poll::BusThread>(
-                bus, std::move(plans), [&queue](poll::PollOutput o) {
+                bus, std::move(plans), [&queue, &clock_synced](poll::PollOutput o) {
+                    if (auto* reading = std::get_if<Reading>(&o))
+                        reading->clock_unsynced = !clock_synced.load(std::memory_order_relaxed);
                     std::visit(
                         [&queue](auto&& v) { queue.push(Input(std::forward<decltype(v)>(v))); },
                         std::move(o));
@@ -163,6 +170,7 @@ class Running {
     LinkBasis basis_;
     wire::Topics topics_;
     poll::Queue<Input>& queue_;
+    const std::atomic<bool>& clock_synced_;
     std::unique_ptr<uplink::MqttLink> link_;
     std::unique_ptr<uplink::Uplink> uplink_;
     std::vector<std::unique_ptr<poll::BusThread>> pollers_;
@@ -215,7 +223,8 @@ class MainLoop {
         appliance_->start(*store_, boot_, events_);  // reads "running" before it is set
         (void)store_->set_meta("running", "1");
         make_detector();
-        running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_);
+        running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_,
+                                             appliance_->clock_synced_flag());
         desk_ = std::make_unique<CommandDesk>(cfg_, clock_.mono_ns());
         sticks_ = std::make_unique<StickDesk>(appliance_->take_stick_watch());
         appliance_->ready();
@@ -567,7 +576,8 @@ class MainLoop {
         record_damage(*opened->damage, "running");
         open_journal();
         make_detector();
-        running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_);
+        running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_,
+                                             appliance_->clock_synced_flag());
         return true;
     }
 
@@ -649,7 +659,8 @@ class MainLoop {
             log::info("reload: the broker link is unchanged and kept");
             running_->start_buses(cfg_);
         } else {
-            running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_);
+            running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_,
+                                                 appliance_->clock_synced_flag());
         }
         desk_->set_config(cfg_);
         appliance_->ready();  // [board] changes take effect at the next start

@@ -72,7 +72,11 @@ void Appliance::start(store::Store& store, int64_t boot, std::vector<Event>& out
     boot_id_ = read_boot_id();
     start_mono_ = board_.clock->mono_now_ns();
     synced_ = board_.clock->status().synchronized;
-    if (!synced_) log::warning("clock: the wall clock is not synchronised (yet)");
+    synced_since_ = board_.clock->wall_now_ms();
+    if (!synced_)
+        log::warning(
+            "clock: the wall clock is not synchronised (yet): readings are marked "
+            "clock_unsynced until it is");
     clock_watch_.check(board_.clock->wall_now_ms(), start_mono_);
     if (watchdog_reset_) log::warning("board: the last reset was the hardware watchdog's");
 
@@ -220,9 +224,19 @@ void Appliance::check_clock(store::Store& store, MonoNs now, std::vector<Event>&
     WallMs wall = board_.clock->wall_now_ms();
     bool changed = info.synchronized != synced_ || last_clock_written_ == 0;
     if (info.synchronized != synced_) {
-        log::info("clock: the wall clock is ", info.synchronized ? "now" : "no longer",
-                  " synchronised");
+        // Logged once per change, as a fact about every reading until the next change: the
+        // readings' timestamps may be off while it lasts, and their clock_unsynced says so.
+        if (info.synchronized) {
+            log::info(
+                "clock: the wall clock is synchronised again; readings are no longer "
+                "marked clock_unsynced");
+        } else {
+            log::warning(
+                "clock: the wall clock is no longer synchronised; readings are marked "
+                "clock_unsynced until it is again");
+        }
         synced_ = info.synchronized;
+        synced_since_ = wall;
     }
     if (auto jump = clock_watch_.check(wall, now)) {
         log::warning("clock: the wall clock jumped by ", *jump, " ms");
@@ -232,7 +246,8 @@ void Appliance::check_clock(store::Store& store, MonoNs now, std::vector<Event>&
     // second (the flash card).
     if (!changed && now - last_clock_written_ < int64_t{cfg_.alive_every_s} * 1000000000) return;
     nlohmann::ordered_json j;
-    j["synced"] = synced_;
+    j["synced"] = synced_.load();
+    j["since"] = format_rfc3339(synced_since_);
     j["est_error_us"] = info.est_error_us;
     j["checked"] = format_rfc3339(wall);
     if (store.set_meta(kClockKey, j.dump())) last_clock_written_ = now;

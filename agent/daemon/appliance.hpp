@@ -3,6 +3,7 @@
 // clock), systemd (READY, WATCHDOG, STOPPING), unclean-stop detection (power_restored), clock
 // jumps (clock_jump) and the enclosure (enclosure_open). The main loop owns one and calls it at
 // the points named below; it never blocks for long (a few small writes at most).
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,8 +44,10 @@ class Appliance {
     void turn(store::Store& store, const Turn& t, std::vector<Event>& out);
     void on_link(const uplink::LinkNote& note);
     void stored(bool ok);
-    // Whether the wall clock is synchronised (NTP or an RTC), as last seen by turn().
-    bool clock_synced() const { return synced_; }
+    // Whether the wall clock is synchronised (NTP or an RTC), as last seen by turn(). The bus
+    // threads read it (clock_synced_flag) to stamp each reading's clock state at its poll.
+    bool clock_synced() const { return synced_.load(std::memory_order_relaxed); }
+    const std::atomic<bool>& clock_synced_flag() const { return synced_; }
     // A deliberate stop: STOPPING=1, the hardware watchdog disarmed, LED off.
     void stopping();
     // The board's USB mount points, for the StickDesk that watches them (once).
@@ -62,7 +65,8 @@ class Appliance {
     board::Board board_;
     Health health_;
     ClockWatch clock_watch_;
-    bool synced_ = false;
+    std::atomic<bool> synced_{false};
+    WallMs synced_since_ = 0;  // when the clock's state (synchronised or not) was first seen
     bool linked_ = false;
     std::string boot_id_;
     int64_t boot_ = 0;

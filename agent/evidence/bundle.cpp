@@ -195,7 +195,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
             adds.clear();
             registers.clear();
             batch_ratios.clear();
-            int64_t seen = 0;
+            int64_t seen = 0, batch_unsynced = 0;
             chain::Sha256& d = batch_digest;
             line.assign(chain::kReadingsDomain);  // the batch's record lines, hashed in one go
             while (true) {
@@ -208,6 +208,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 bool main = mk < meter_main.size() ? meter_main[mk] != 0 : !asset;
                 chain::append_record_and_csv(line, main ? bmain : bctx, rec);
                 (main ? main_rows : ctx_rows)++;
+                if (main && rec.clock_unsynced) ++batch_unsynced;
                 if (main && rec.ratios != InstrumentRatios{})
                     batch_ratios.emplace(mk, rec.ratios.ct, rec.ratios.pt);
                 if (mk < meter_series.size() && meter_series[mk] && rec.ts >= opt.from &&
@@ -238,6 +239,7 @@ Result<ExportSummary> export_bundle(store::Store& store, const config::Config& c
                 if (asset) ctx_readings.buffer() += bctx;
                 for (const auto& a : adds) a.series->add(a.bucket, a.w);
                 for (const auto& r : registers) r.series->add_register(r.bucket, r.w);
+                rep.clock_unsynced_readings += batch_unsynced;
                 for (const auto& [mk, ct, pt] : batch_ratios)
                     rep.ratios[meter_names[mk]].emplace(ct, pt);
                 sum.readings += main_rows;

@@ -418,6 +418,13 @@ std::string render_report(const ReportData& d, const config::Config& cfg) {
                 "the values shown are primary values (the meter's readings times the ratios)") +
              "</td></tr>";
     }
+    if (d.clock_unsynced_readings > 0)
+        h += "<tr><th>" + bi("时钟未同步", "Clock not synchronised") + "</th><td>" +
+             std::to_string(d.clock_unsynced_readings) + " " +
+             bi("条读数采集时网关时钟未同步，其时间可能不准（顺序无误）",
+                "readings were taken while the gateway's clock was not synchronised: their times "
+                "may be off (their order is not); readings.csv marks them clock_unsynced = 1") +
+             "</td></tr>";
     h += "<tr><th>" + bi("起始链头", "Head before") + "</th><td class=\"mono\">" + d.head_before +
          "</td></tr>";
     h += "<tr><th>" + bi("结束链头", "Head after") + "</th><td class=\"mono\">" + d.head_after +

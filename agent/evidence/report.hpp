@@ -59,6 +59,8 @@ struct ReportData {
     // The meters whose values in the bundle were multiplied by CT/PT ratios, and by which
     // (more than one pair when the config changed within the period).
     std::map<std::string, std::set<std::pair<double, double>>> ratios;
+    // Readings in the bundle taken while the gateway's wall clock was not synchronised.
+    int64_t clock_unsynced_readings = 0;
 };
 
 std::string render_report(const ReportData& data, const config::Config& cfg);

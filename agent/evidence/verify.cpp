@@ -147,7 +147,8 @@ bool parse_row(const std::string& line, size_t notes, chain::Record& rec, std::s
         }
     }
     chain::NoteCells note_cells;
-    std::string_view* note_cell[] = {&note_cells.ct_ratio, &note_cells.pt_ratio};
+    std::string_view* note_cell[] = {&note_cells.ct_ratio, &note_cells.pt_ratio,
+                                     &note_cells.clock_unsynced};
     static_assert(sizeof note_cell / sizeof note_cell[0] == chain::kNoteColumns.size());
     for (size_t i = 0; i < notes; ++i) {
         auto text = number_cell(chain::kNoteColumns[i]);
@@ -157,6 +158,11 @@ bool parse_row(const std::string& line, size_t notes, chain::Record& rec, std::s
             return false;
         }
         *note_cell[i] = *text;
+    }
+    // A flag has two forms only: any other text would otherwise pass as "synchronised".
+    if (note_cells.clock_unsynced != "0" && note_cells.clock_unsynced != "1") {
+        why = "clock_unsynced must be 0 or 1";
+        return false;
     }
     note_text.clear();
     chain::append_notes(note_text, note_cells);

@@ -27,6 +27,9 @@ struct Reading {
     // pt_ratio): carried along so the chain and the export can say which primary values were
     // derived how. Never applied again after the poller.
     InstrumentRatios ratios;
+    // The gateway's wall clock was not synchronised at this poll (contract: "clock_unsynced"),
+    // so `wall_ms` may be far off; stamped when the poll hands the reading on.
+    bool clock_unsynced = false;
 };
 
 enum class MeterHealth { online, offline, misconfigured };

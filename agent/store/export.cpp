@@ -58,8 +58,8 @@ Result<ChainReader> Store::read_chain(const ChainSpan& span) {
                                " FROM chain WHERE n BETWEEN ? AND ? ORDER BY n");
     if (!entries) return pass(entries);
     auto readings = db_.prepare(
-        "SELECT id, meter, ts_ms, vals, serial, ct_ratio, pt_ratio FROM readings "
-        "WHERE id BETWEEN ? AND ? "
+        "SELECT id, meter, ts_ms, vals, serial, ct_ratio, pt_ratio, clock_unsynced "
+        "FROM readings WHERE id BETWEEN ? AND ? "
         "ORDER BY id");
     if (!readings) return pass(readings);
     auto events = db_.prepare("SELECT id, body FROM events WHERE id BETWEEN ? AND ? ORDER BY id");
@@ -129,6 +129,7 @@ Result<bool> ChainReader::next_reading(ChainRow& row) {
         }
         rec.serial = serial_;
         rec.ratios = {ratio_at(readings_, 5), ratio_at(readings_, 6)};
+        rec.clock_unsynced = unsynced_at(readings_, 7);
         return true;
     }
 }

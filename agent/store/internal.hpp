@@ -53,6 +53,12 @@ inline double ratio_at(const sqlite::Stmt& st, int col) {
     return st.is_null(col) ? 1.0 : st.real(col);
 }
 
+// A reading's clock_unsynced column (schema 6): 1 when the clock was not synchronised, NULL when
+// it was.
+inline bool unsynced_at(const sqlite::Stmt& st, int col) {
+    return !st.is_null(col) && st.int64(col) != 0;
+}
+
 // A chain row: the columns to select, in the order chain_entry() reads them.
 inline constexpr const char* kChainColumns =
     "n, kind, first_id, last_id, count, ts_min, ts_max, digest, head";

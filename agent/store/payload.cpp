@@ -14,8 +14,8 @@ namespace {
 
 Result<std::string> telemetry_payload(sqlite::Db& db, const OutboxRow& row) {
     auto st = db.prepare(
-        "SELECT m.name, r.ts_ms, r.vals, r.serial FROM readings r JOIN meters m ON m.id = r.meter "
-        "WHERE r.id BETWEEN ? AND ? ORDER BY r.id");
+        "SELECT m.name, r.ts_ms, r.vals, r.serial, r.clock_unsynced FROM readings r "
+        "JOIN meters m ON m.id = r.meter WHERE r.id BETWEEN ? AND ? ORDER BY r.id");
     if (!st) return pass(st);
     st->bind(1, row.first).bind(2, row.last);
     wire::TelemetryWriter message(row.seq);
@@ -25,7 +25,8 @@ Result<std::string> telemetry_payload(sqlite::Db& db, const OutboxRow& row) {
         if (!*r) break;
         auto values = unpack_values(st->blob(2));
         std::string serial = st->is_null(3) ? std::string() : st->text(3);
-        message.add(st->text(0), st->int64(1), values, st->is_null(3) ? nullptr : &serial);
+        message.add(st->text(0), st->int64(1), values, st->is_null(3) ? nullptr : &serial,
+                    unsynced_at(*st, 4));
     }
     return message.finish();
 }

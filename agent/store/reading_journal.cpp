@@ -24,6 +24,7 @@ constexpr char kMagic[4] = {'S', 'W', 'J', '1'};
 constexpr size_t kHeaderBytes = 4 + 8 + 4;
 constexpr size_t kRecordHead = 4 + 4;  // payload length, CRC
 constexpr uint16_t kNoSerial = 0xFFFF;
+constexpr uint8_t kFlagClockUnsynced = 1;
 // Far beyond any real reading (a meter id ≤ 64 chars, ≤ 256 values of 9 bytes): a length above
 // this is a torn or foreign record, not a reason to allocate.
 constexpr uint32_t kMaxPayload = 64 * 1024;
@@ -154,10 +155,13 @@ Result<ReadingJournal::Contents> ReadingJournal::read() const {
             v.value = cur.get<double>();
             r.values.push_back(v);
         }
-        if (!cur.bad && cur.at != payload.size()) {  // older records end after their values
+        // Older records end after their values, or after their ratios.
+        if (!cur.bad && cur.at != payload.size()) {
             r.ratios.ct = cur.get<double>();
             r.ratios.pt = cur.get<double>();
         }
+        if (!cur.bad && cur.at != payload.size())
+            r.clock_unsynced = (cur.get<uint8_t>() & kFlagClockUnsynced) != 0;
         if (cur.bad || cur.at != payload.size()) break;  // a checksummed record of another form
         c.readings.push_back(std::move(r));
         at += kRecordHead + length;
@@ -200,6 +204,7 @@ Result<void> ReadingJournal::append(const Reading& reading) {
     }
     put(record_, reading.ratios.ct);
     put(record_, reading.ratios.pt);
+    put(record_, static_cast<uint8_t>(reading.clock_unsynced ? kFlagClockUnsynced : 0));
     const auto length = static_cast<uint32_t>(record_.size() - kRecordHead);
     const uint32_t crc = crc32(bytes_of(record_).subspan(kRecordHead));
     std::memcpy(record_.data(), &length, 4);

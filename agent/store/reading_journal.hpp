@@ -15,9 +15,11 @@
 //   record  u32 payload length, u32 CRC-32 of the payload, payload:
 //           i64 wall_ms, u16 meter length, meter, u16 serial length (0xFFFF: none), serial,
 //           u16 value count, then (u8 quantity, f64 value) per value,
-//           then (since the CT/PT ratios) f64 ct_ratio, f64 pt_ratio
-//   A record that ends after its values (written by an agent before the ratios) reads with
-//   ratios 1, so a journal left by the previous version is still replayed after an upgrade.
+//           then (since the CT/PT ratios) f64 ct_ratio, f64 pt_ratio,
+//           then (since the clock state) u8 flags: bit 0 clock_unsynced
+//   A record that ends after its values or after its ratios (written by an earlier agent)
+//   reads with ratios 1 and the clock synchronised, so a journal left by the previous version
+//   is still replayed after an upgrade.
 // The first record that is short or fails its CRC ends the journal: a torn tail, from a
 // process killed in mid-write or a power cut, is detected and dropped, never misread.
 #include <cstdint>

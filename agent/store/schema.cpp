@@ -97,6 +97,11 @@ constexpr const char* kMigrations[] = {
     ALTER TABLE readings ADD COLUMN ct_ratio REAL;
     ALTER TABLE readings ADD COLUMN pt_ratio REAL;
     )sql",
+    // 6: 1 when the gateway's wall clock was not synchronised at the reading's poll; NULL when
+    // it was (and for every row from before, whose clock state was not recorded).
+    R"sql(
+    ALTER TABLE readings ADD COLUMN clock_unsynced INTEGER;
+    )sql",
 };
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 namespace sealwatch::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Sets the connection up (WAL, synchronous=NORMAL, incremental auto-vacuum on a new file) and
 // brings the schema to kSchemaVersion. A database newer than this build is refused.

@@ -138,8 +138,8 @@ Result<std::optional<std::vector<std::string>>> Store::quick_check(int64_t budge
 
 Result<void> Store::prepare_statements() {
     auto ins = db_.prepare(
-        "INSERT INTO readings(meter, ts_ms, vals, serial, ct_ratio, pt_ratio) "
-        "VALUES(?, ?, ?, ?, ?, ?)");
+        "INSERT INTO readings(meter, ts_ms, vals, serial, ct_ratio, pt_ratio, clock_unsynced) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?)");
     if (!ins) return pass(ins);
     insert_reading_ = std::move(*ins);
     auto seen = db_.prepare(
@@ -193,6 +193,7 @@ Result<void> Store::append_readings(std::span<const Reading> readings,
         rec.meter = r.meter;
         if (r.serial) rec.serial = *r.serial;
         rec.ratios = r.ratios;
+        rec.clock_unsynced = r.clock_unsynced;
         for (const auto& v : r.values)
             if (v.quantity < rec.v.size()) rec.v[v.quantity] = v.value;
         chain::append_record(line, rec);  // the batch's records, hashed in one call below
@@ -209,6 +210,11 @@ Result<void> Store::append_readings(std::span<const Reading> readings,
         }
         bind_ratio(insert_reading_, 5, r.ratios.ct);
         bind_ratio(insert_reading_, 6, r.ratios.pt);
+        if (r.clock_unsynced) {
+            insert_reading_.bind(7, int64_t{1});
+        } else {
+            insert_reading_.bind_null(7);
+        }
         if (auto s = insert_reading_.run(); !s) return s;
         last_id = db_.last_insert_rowid();
         if (first_id == 0) first_id = last_id;

@@ -7,7 +7,8 @@
 namespace sealwatch::wire {
 
 void append_reading(std::string& out, std::string_view meter, WallMs ts,
-                    std::span<const QuantityValue> values, const std::string* serial) {
+                    std::span<const QuantityValue> values, const std::string* serial,
+                    bool clock_unsynced) {
     out += "{\"meter\":";
     append_json_string(out, meter);
     out += ",\"ts\":\"";
@@ -27,13 +28,14 @@ void append_reading(std::string& out, std::string_view meter, WallMs ts,
         out += ",\"serial\":";
         append_json_string(out, *serial);
     }
+    if (clock_unsynced) out += ",\"clock_unsynced\":true";  // absent otherwise (contract)
     out += '}';
 }
 
 std::string reading_json(const Reading& reading) {
     std::string out;
     append_reading(out, reading.meter, reading.wall_ms, reading.values,
-                   reading.serial ? &*reading.serial : nullptr);
+                   reading.serial ? &*reading.serial : nullptr, reading.clock_unsynced);
     return out;
 }
 
@@ -41,14 +43,14 @@ TelemetryWriter::TelemetryWriter(uint64_t seq)
     : out_("{\"seq\":" + std::to_string(seq) + ",\"readings\":[") {}
 
 void TelemetryWriter::add(std::string_view meter, WallMs ts, std::span<const QuantityValue> values,
-                          const std::string* serial) {
+                          const std::string* serial, bool clock_unsynced) {
     if (!first_) out_ += ',';
     first_ = false;
-    append_reading(out_, meter, ts, values, serial);
+    append_reading(out_, meter, ts, values, serial, clock_unsynced);
 }
 
 void TelemetryWriter::add(const Reading& r) {
-    add(r.meter, r.wall_ms, r.values, r.serial ? &*r.serial : nullptr);
+    add(r.meter, r.wall_ms, r.values, r.serial ? &*r.serial : nullptr, r.clock_unsynced);
 }
 
 std::string TelemetryWriter::finish() {
@@ -125,6 +127,11 @@ Result<Reading> parse_reading(const nlohmann::ordered_json& j, const Limits& lim
         auto serial = f.text("serial", true);
         if (!serial) return tl::unexpected(serial.error());
         r.serial = std::move(*serial);
+    }
+    if (f.has("clock_unsynced")) {
+        auto unsynced = f.flag("clock_unsynced");
+        if (!unsynced) return tl::unexpected(unsynced.error());
+        r.clock_unsynced = *unsynced;
     }
     return r;
 }

@@ -3,7 +3,8 @@
 // (docs/protocol.md). Written by the store as it streams a message's rows, read back by the
 // county office.
 //
-//   {"seq":N,"readings":[{"meter":"m1","ts":"…","values":{"p_w":…,…},"serial":"…"},…]}
+//   {"seq":N,"readings":[{"meter":"m1","ts":"…","values":{"p_w":…,…},"serial":"…",
+//                         "clock_unsynced":true},…]}      serial and clock_unsynced optional
 //   {"seq":N,"rollups":[{"meter":"m1","minute":"…","n":60,"p_min_w":…,"p_avg_w":…,"p_max_w":…,
 //                        "e_imp_kwh":…,"e_exp_kwh":…},…]}
 #include <cstdint>
@@ -29,9 +30,11 @@ struct Rollup {
 };
 
 // The contract's reading object, appended to `out`: values in the order given, a non-finite
-// value as null, "serial" only when there is one. Hand-written: drains build millions.
+// value as null, "serial" only when there is one, "clock_unsynced":true only when the wall clock
+// was not synchronised at the poll. Hand-written: drains build millions.
 void append_reading(std::string& out, std::string_view meter, WallMs ts,
-                    std::span<const QuantityValue> values, const std::string* serial);
+                    std::span<const QuantityValue> values, const std::string* serial,
+                    bool clock_unsynced);
 std::string reading_json(const Reading& reading);  // one object (sealwatchd --print-readings)
 
 // A telemetry message, built one reading or rollup at a time.
@@ -39,7 +42,7 @@ class TelemetryWriter {
   public:
     explicit TelemetryWriter(uint64_t seq);
     void add(std::string_view meter, WallMs ts, std::span<const QuantityValue> values,
-             const std::string* serial);
+             const std::string* serial, bool clock_unsynced);
     void add(const Reading& reading);
     std::string finish();  // {"seq":N,"readings":[…]}
 

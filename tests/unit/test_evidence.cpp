@@ -191,12 +191,22 @@ TEST(EvidenceChain, RatiosAreNotesOfTheRecordOnlyWhenNotOne) {
     line.clear();
     append_record_and_csv(line, csv, r);
     EXPECT_EQ(line, "1767225600000|m1|0:|6=180|ct=200\n");
-    EXPECT_TRUE(csv.ends_with(",180,,,,,,,,,,,,,,,,,200,1\n")) << csv;
+    EXPECT_TRUE(csv.ends_with(",180,,,,,,,,,,,,,,,,,200,1,0\n")) << csv;
     r.ratios = {0.5, 1100};
     line.clear();
     append_record(line, r);
     EXPECT_EQ(line, "1767225600000|m1|0:|6=180|ct=0.5;pt=1100\n");
-    EXPECT_TRUE(csv_header().ends_with(",e_total_kwh,ct_ratio,pt_ratio\n"));
+    EXPECT_TRUE(csv_header().ends_with(",e_total_kwh,ct_ratio,pt_ratio,clock_unsynced\n"));
+    r.clock_unsynced = true;
+    line.clear();
+    append_record(line, r);
+    EXPECT_EQ(line, "1767225600000|m1|0:|6=180|ct=0.5;pt=1100;clock_unsynced\n");
+    r.ratios = {};
+    line.clear();
+    csv.clear();
+    append_record_and_csv(line, csv, r);
+    EXPECT_EQ(line, "1767225600000|m1|0:|6=180|clock_unsynced\n");
+    EXPECT_TRUE(csv.ends_with(",1,1,1\n")) << csv;
 }
 
 TEST(EvidenceChain, StoreChainsBatchesAndEventsAndSurvivesReopen) {
@@ -395,42 +405,51 @@ TEST_F(EvidenceBundle, RatiosAreShownPerRowAndCoveredByTheChain) {
     EXPECT_TRUE(verify_bundle(b, key_->public_key()).ok);
     auto csv = slurp(b + "/readings.csv");
     EXPECT_TRUE(csv.starts_with("ts,meter,serial,u_l1_v,")) << csv.substr(0, 100);
-    EXPECT_NE(csv.find(",e_total_kwh,ct_ratio,pt_ratio\n"), std::string::npos);
+    EXPECT_NE(csv.find(",e_total_kwh,ct_ratio,pt_ratio,clock_unsynced\n"), std::string::npos);
     EXPECT_NE(csv.find("2026-01-01T00:00:30.000Z,m1,,,,,,,,3600000,"), std::string::npos) << csv;
-    EXPECT_NE(csv.find(",50000,,,,,,,,,200,100\n"), std::string::npos) << csv;
-    EXPECT_NE(csv.find(",100,,,,,,,,,1,1\n"), std::string::npos) << csv;  // m1 at kT0: no CT
+    EXPECT_NE(csv.find(",50000,,,,,,,,,200,100,0\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",100,,,,,,,,,1,1,0\n"), std::string::npos) << csv;  // m1 at kT0: no CT
     auto html = slurp(b + "/report.html");
     EXPECT_NE(html.find("m1: CT 200 × PT 100"), std::string::npos);
     EXPECT_EQ(html.find("m2: CT"), std::string::npos);  // no transformer: nothing to say
 
-    const auto at = csv.find(",200,100\n");
-    csv.replace(at, 9, ",20,1000\n");  // same bytes, other ratios: the same product, a lie
+    const auto at = csv.find(",200,100,");
+    csv.replace(at, 9, ",20,1000,");  // same bytes, other ratios: the same product, a lie
     spit(b + "/readings.csv", csv);
     auto r = verify_bundle(b, key_->public_key());
     EXPECT_FALSE(r.ok);
     EXPECT_NE(r.problem.find("does not match the chain"), std::string::npos) << r.problem;
 }
 
-// A bundle exported before the ratio columns existed: its header and rows end with the
-// quantities. Made here from a current export of meters without transformers (whose records
-// have the old form), cut back to the old columns and signed again as the old agent did.
-TEST_F(EvidenceBundle, BundleWithoutNoteColumnsStillVerifies) {
-    auto b = export_to("old", "furnace-2");
+namespace {
+
+// A bundle exported by an earlier agent: made here from a current export of readings whose
+// records have the old form (no transformer, clock synchronised), its readings files cut back
+// by the `dropped` last note columns and signed again as the old agent did.
+std::string cut_note_columns(const std::string& b, size_t dropped, const SigningKey& key) {
     auto m = nlohmann::ordered_json::parse(slurp(b + "/manifest.json"));
     for (const char* name : {"readings.csv", "context/readings.csv"}) {
         std::istringstream in(slurp(b + "/" + name));
         std::string old_csv, line;
         while (std::getline(in, line)) {
-            for (size_t i = 0; i < kNoteColumns.size(); ++i) line.resize(line.rfind(','));
+            for (size_t i = 0; i < dropped; ++i) line.resize(line.rfind(','));
             old_csv += line + "\n";
         }
-        ASSERT_EQ(old_csv.find("ratio"), std::string::npos);
         spit(b + "/" + name, old_csv);
         m["files"][name]["bytes"] = old_csv.size();
     }
     m.erase("signature");
-    m["signature"] = base64(*key_->sign(m.dump()));
+    m["signature"] = base64(*key.sign(m.dump()));
     spit(b + "/manifest.json", m.dump(2));
+    return slurp(b + "/readings.csv");
+}
+
+}  // namespace
+
+// Before the ratio columns: its header and rows end with the quantities.
+TEST_F(EvidenceBundle, BundleWithoutNoteColumnsStillVerifies) {
+    auto b = export_to("old", "furnace-2");
+    ASSERT_EQ(cut_note_columns(b, kNoteColumns.size(), *key_).find("ratio"), std::string::npos);
     auto r = verify_bundle(b, key_->public_key());
     EXPECT_TRUE(r.ok) << r.problem;
 
@@ -441,6 +460,45 @@ TEST_F(EvidenceBundle, BundleWithoutNoteColumnsStillVerifies) {
     r = verify_bundle(b, key_->public_key());
     EXPECT_FALSE(r.ok);
     EXPECT_NE(r.problem.find("more cells than the header"), std::string::npos) << r.problem;
+}
+
+// After the ratio columns, before the clock state's: rows end with ct_ratio,pt_ratio.
+TEST_F(EvidenceBundle, BundleWithRatiosButNoClockColumnStillVerifies) {
+    auto b = export_to("ratios", "furnace-2");
+    const auto csv = cut_note_columns(b, 1, *key_);
+    ASSERT_EQ(csv.find("clock_unsynced"), std::string::npos);
+    ASSERT_NE(csv.find(",e_total_kwh,ct_ratio,pt_ratio\n"), std::string::npos);
+    auto r = verify_bundle(b, key_->public_key());
+    EXPECT_TRUE(r.ok) << r.problem;
+}
+
+// Readings polled while the gateway's clock was not synchronised: the bundle says so per row,
+// in its clock_unsynced column, and the chain covers the flag both ways.
+TEST_F(EvidenceBundle, ClockStateIsAColumnAndCoveredByTheChain) {
+    auto unsynced = reading("m2", kT0 + 30000, 21000, 12);
+    unsynced.clock_unsynced = true;
+    ASSERT_TRUE(store_->append_readings(std::vector<Reading>{unsynced}));
+    auto b = export_to("b");
+    EXPECT_TRUE(verify_bundle(b, key_->public_key()).ok);
+    const auto original = slurp(b + "/readings.csv");
+    const auto row = original.find("2026-01-01T00:00:30.000Z,m2,");
+    ASSERT_NE(row, std::string::npos) << original;
+    const auto end = original.find('\n', row);
+    EXPECT_EQ(original.substr(end - 6, 6), ",1,1,1") << original.substr(row, end - row);
+    EXPECT_EQ(original.find(",1,1,1\n", end), std::string::npos);  // the others were synced
+    EXPECT_NE(slurp(b + "/report.html").find("<td>1 条读数采集时网关时钟未同步"),
+              std::string::npos);
+    for (const char* flag : {"0", "", "2"}) {  // hidden, emptied, or not a flag
+        auto csv = original;
+        csv.replace(end - 1, 1, flag);
+        spit(b + "/readings.csv", csv);
+        auto r = verify_bundle(b, key_->public_key());
+        EXPECT_FALSE(r.ok) << flag;
+    }
+    auto csv = original;  // a synchronised row claimed unsynchronised
+    csv.replace(csv.find(",1,1,0\n"), 7, ",1,1,1\n");
+    spit(b + "/readings.csv", csv);
+    EXPECT_FALSE(verify_bundle(b, key_->public_key()).ok);
 }
 
 TEST_F(EvidenceBundle, RolledUpBatchesStillVerifyAndAreCounted) {

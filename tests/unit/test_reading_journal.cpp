@@ -206,25 +206,35 @@ TEST(ReadingJournal, ReplayKeepsPrimaryValuesAndTheirRatiosWithoutScalingAgain) 
         ASSERT_TRUE(run.recovery);
         Reading r = reading("m-ct", 1000, 1410000, 250000);  // already × 200 × 100
         r.ratios = {200, 100};
+        r.clock_unsynced = true;
         ASSERT_TRUE(run.journal.append(r));
+        ASSERT_TRUE(run.journal.append(reading("m-b", 1100, 300, 20)));
     }
     auto back = open_journal(dir).read();
     ASSERT_TRUE(back);
-    ASSERT_EQ(back->readings.size(), 1u);
+    ASSERT_EQ(back->readings.size(), 2u);
     EXPECT_EQ(back->readings[0].ratios, (InstrumentRatios{200, 100}));
+    EXPECT_TRUE(back->readings[0].clock_unsynced);
+    EXPECT_FALSE(back->readings[1].clock_unsynced);
     auto next = next_start(dir);
     ASSERT_TRUE(next.recovery);
-    EXPECT_EQ(next.recovery->replayed, 1u);
+    EXPECT_EQ(next.recovery->replayed, 2u);
     auto db = raw_db(dir.db());
-    auto st = db.prepare("SELECT ct_ratio, pt_ratio, vals FROM readings");
+    auto st = db.prepare(
+        "SELECT ct_ratio, pt_ratio, vals, clock_unsynced FROM readings "
+        "ORDER BY ts_ms");
     ASSERT_TRUE(st);
     ASSERT_TRUE(*st->step());
     EXPECT_EQ(st->real(0), 200);
     EXPECT_EQ(st->real(1), 100);
+    EXPECT_EQ(st->int64(3), 1);
     auto values = store::unpack_values(st->blob(2));
     ASSERT_EQ(values.size(), 2u);
     EXPECT_EQ(values[0].value, 1410000);
     EXPECT_EQ(values[1].value, 250000);
+    ASSERT_TRUE(*st->step());
+    EXPECT_TRUE(st->is_null(0));  // no transformer, clock synchronised: nothing stored
+    EXPECT_TRUE(st->is_null(3));
 }
 
 // A journal left by the agent before the ratios (records end after their values) is replayed
@@ -258,6 +268,7 @@ TEST(ReadingJournal, RecordsWithoutRatiosFromTheVersionBeforeAreRead) {
     ASSERT_EQ(c->readings[0].values.size(), 1u);
     EXPECT_EQ(c->readings[0].values[0].value, 1200.5);
     EXPECT_EQ(c->readings[0].ratios, InstrumentRatios{});
+    EXPECT_FALSE(c->readings[0].clock_unsynced);
 }
 
 TEST(ReadingJournal, ReadingsTheStoreRefusesAreKeptInTheNewGeneration) {

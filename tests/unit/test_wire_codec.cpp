@@ -31,6 +31,7 @@ void expect_same(const Reading& a, const Reading& b) {
     EXPECT_EQ(a.meter, b.meter);
     EXPECT_EQ(a.wall_ms, b.wall_ms);
     EXPECT_EQ(a.serial, b.serial);
+    EXPECT_EQ(a.clock_unsynced, b.clock_unsynced);
     ASSERT_EQ(a.values.size(), b.values.size());
     for (size_t i = 0; i < a.values.size(); ++i) {
         EXPECT_EQ(a.values[i].quantity, b.values[i].quantity);
@@ -71,6 +72,7 @@ std::vector<Reading> awkward_readings() {
     s.wall_ms = kT + 999;
     s.serial = "";  // read, and empty
     s.values = {{q("e_imp_kwh"), 182340.51}};
+    s.clock_unsynced = true;  // polled while the gateway's clock was not synchronised
     out.push_back(s);
     return out;
 }
@@ -110,6 +112,31 @@ TEST(WireCodec, TelemetryRoundTrips) {
     EXPECT_TRUE(t->rollups.empty());
     ASSERT_EQ(t->readings.size(), readings.size());
     for (size_t i = 0; i < readings.size(); ++i) expect_same(t->readings[i], readings[i]);
+}
+
+// Contract: "clock_unsynced":true when the wall clock was not synchronised at the poll, and no
+// member at all otherwise (not false); a county office reads both back as they were.
+TEST(WireCodec, ClockUnsyncedIsSentOnlyWhenTrueAndRoundTrips) {
+    auto readings = awkward_readings();
+    auto text = awkward_telemetry();
+    EXPECT_EQ(text.find("\"clock_unsynced\":false"), std::string::npos) << text;
+    const std::string_view member = "\"clock_unsynced\":true";
+    const auto at = text.find(member);
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_EQ(text.find("clock_unsynced", at + member.size()), std::string::npos)
+        << "only m2's: " << text;
+    EXPECT_GT(at, text.find("\"meter\":\"m2\""));
+    auto t = wire::parse_telemetry(text);
+    ASSERT_TRUE(t) << t.error().message;
+    ASSERT_EQ(t->readings.size(), 3u);
+    EXPECT_FALSE(t->readings[0].clock_unsynced);
+    EXPECT_FALSE(t->readings[1].clock_unsynced);
+    EXPECT_TRUE(t->readings[2].clock_unsynced);
+    // Not a boolean: refused with the member named, not taken as either state.
+    auto bad = wire::parse_telemetry(
+        R"({"seq":5,"readings":[{"meter":"m1","ts":"2026-11-21T22:00:00Z","values":{},"clock_unsynced":1}]})");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("clock_unsynced"), std::string::npos) << bad.error().message;
 }
 
 TEST(WireCodec, EmptyTelemetryBatchRoundTrips) {

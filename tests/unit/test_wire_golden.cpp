@@ -64,6 +64,16 @@ TEST(WireGolden, ReadingObject) {
               R"("e_exp_kwh":1e+21,"f_hz":null},"serial":"630001"})");
 }
 
+TEST(WireGolden, ReadingObjectOfAnUnsynchronisedClock) {
+    auto r = golden_reading();
+    r.values.resize(1);
+    r.serial.reset();
+    r.clock_unsynced = true;
+    EXPECT_EQ(wire::reading_json(r),
+              R"({"meter":"m1","ts":"2026-11-21T22:00:00.125Z","values":{"p_w":812000.5},)"
+              R"("clock_unsynced":true})");
+}
+
 TEST(WireGolden, EventObject) {
     EXPECT_EQ(wire::event_json(golden_event()).dump(),
               R"({"id":"gw-001:reenergized:furnace-2:1795298400000","type":"reenergized",)"
@@ -86,6 +96,7 @@ TEST(WireGolden, TelemetryEventAndRollupMessagesFromTheStore) {
     r2.wall_ms = kT + 7;
     r2.serial.reset();
     r2.values = {{q("p_w"), -174.25}};
+    r2.clock_unsynced = true;
     ASSERT_TRUE(s->append_readings(std::vector{golden_reading(), r2}));
     ASSERT_TRUE(s->append_event(golden_event()));
     auto ev = s->form_event_message();
@@ -104,7 +115,8 @@ TEST(WireGolden, TelemetryEventAndRollupMessagesFromTheStore) {
               R"({"seq":2,"readings":[{"meter":"m1","ts":"2026-11-21T22:00:00.125Z","values":{)"
               R"("p_w":812000.5,"e_imp_kwh":182340.51,"u_l1_v":230.10000610351562,"pf":-0.98,)"
               R"("i_l1_a":0,"e_exp_kwh":1e+21,"f_hz":null},"serial":"630001"},)"
-              R"({"meter":"m\"2\n","ts":"2026-11-21T22:00:00.132Z","values":{"p_w":-174.25}}]})");
+              R"({"meter":"m\"2\n","ts":"2026-11-21T22:00:00.132Z","values":{"p_w":-174.25},)"
+              R"("clock_unsynced":true}]})");
 
     // Never sent and over the budget: rolled up, and the rollups go out instead.
     std::vector<Reading> old;
