@@ -77,10 +77,11 @@ void print_text(const StatusView& v, const detect::TimeZone& tz) {
               << "); times below are local\n";
     if (v.clock_synced) {
         std::cout << "clock: " << (*v.clock_synced ? "synchronised" : "NOT synchronised");
-        if (v.clock_since) std::cout << " since " << local(v.clock_since, tz, true);
-        std::cout << " (as of " << v.clock_checked << ")";
-        if (!*v.clock_synced) std::cout << "; readings are marked clock_unsynced";
-        std::cout << '\n';
+        // Local minutes like the tables, so that the line fits 80 columns.
+        if (v.clock_since) std::cout << " since " << local(v.clock_since, tz);
+        std::cout << " (as of " << v.clock_checked << ")\n";
+        if (!*v.clock_synced)
+            std::cout << "       readings are marked clock_unsynced until it is\n";
     }
     std::cout << '\n';
 
