@@ -127,7 +127,7 @@ class Parser {
             }
         }
         if (s.kind == SourceSettings::Kind::mqtt) {
-            for (const char* key : {"urls", "queue", "prefetch", "heartbeat_s"})
+            for (const char* key : {"urls", "queue", "prefetch", "heartbeat_s", "tls"})
                 if (r.has(key))
                     r.reject(key, std::string("'") + key +
                                       "' in [source] is for kind = \"amqp\" (kind \"mqtt\" "
@@ -138,10 +138,28 @@ class Parser {
         if (r.has("urls") && s.amqp.urls.empty())
             r.problem("urls", "'urls' in [source] must name at least one node");
         // Named by position: a URL carries the password, which has no place in a message.
-        for (size_t i = 0; i < s.amqp.urls.size(); ++i)
-            if (auto u = parse_amqp_url(s.amqp.urls[i]); !u)
+        size_t over_tls = 0;
+        for (size_t i = 0; i < s.amqp.urls.size(); ++i) {
+            auto u = parse_amqp_url(s.amqp.urls[i]);
+            if (!u)
                 r.problem("urls", "'urls' in [source], item " + std::to_string(i + 1) + ": " +
                                       u.error().message);
+            else if (u->tls)
+                ++over_tls;
+        }
+        if (const auto* tls = r.table("tls"))
+            s.amqp.tls = config::read_tls(*tls, "[source.tls]", log_);
+        // One way for the whole cluster: a node reached in plain text beside TLS ones would
+        // carry the same messages and password unprotected whenever the others are down.
+        if (over_tls != 0 && over_tls != s.amqp.urls.size())
+            r.problem("urls",
+                      "'urls' in [source] mix amqps:// and amqp://: use one for every node");
+        else if (over_tls != 0 && !s.amqp.tls)
+            r.problem("urls",
+                      "amqps:// 'urls' in [source] need a [source.tls] table with at least "
+                      "ca_file");
+        else if (over_tls == 0 && s.amqp.tls)
+            r.problem("tls", "[source.tls] is for amqps:// urls; these are amqp://");
         r.read("queue", s.amqp.queue);
         if (s.amqp.queue.empty() || s.amqp.queue.size() > 255)
             r.problem("queue", "'queue' in [source] must be 1 to 255 characters");

@@ -8,7 +8,8 @@
 //   [broker]          host, port, topic_prefix, username, password, keepalive_s, insecure,
 //                     client_id; [broker.tls] ca_file, cert_file, key_file
 //   [source]          kind ("mqtt": the [broker] subscription, or "amqp": a RabbitMQ queue);
-//                     for amqp: urls, queue, prefetch, heartbeat_s
+//                     for amqp: urls, queue, prefetch, heartbeat_s; [source.tls] ca_file,
+//                     cert_file, key_file (for amqps:// urls)
 //   [[command_key]]   id, private_key_file (made by `sealwatch-county keygen`); `send` signs
 //                     with the first one unless told `--key ID`
 //   [web]             host, port, username, password_hash, timezone; [web.tls] cert_file,
@@ -41,8 +42,12 @@ struct Broker : config::Broker {
 // (county/source/amqp_source.hpp). The queue is the operator's, declared and bound to amq.topic
 // before the first gateway connects (docs/county.md); `run` only checks that it exists.
 struct AmqpSettings {
-    // amqp://user:password@host:port/vhost, one per node of the cluster, tried in turn.
+    // amqp://user:password@host:port/vhost, one per node of the cluster, tried in turn; all
+    // amqps:// (TLS, with `tls`) or all amqp:// (plain, for a private network).
     std::vector<std::string> urls;
+    // [source.tls]: the CA that signed the nodes' certificates (checked, with the host name, as
+    // for MQTT) and the county's client certificate where the nodes ask for one.
+    std::optional<config::Tls> tls;
     std::string queue = "sealwatch-county";
     int prefetch = 100;    // deliveries the broker sends ahead of the acknowledgements
     int heartbeat_s = 30;  // AMQP heartbeat (0: none): how soon a silent dead node is noticed

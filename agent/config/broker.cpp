@@ -5,8 +5,6 @@
 
 namespace sealwatch::config {
 
-namespace {
-
 using Need = TableReader::Need;
 
 Tls read_tls(const toml::table& t, const std::string& name, ProblemLog& log) {
@@ -29,8 +27,6 @@ Tls read_tls(const toml::table& t, const std::string& name, ProblemLog& log) {
         r.problem_here(name + ": 'cert_file' and 'key_file' go together");
     return tls;
 }
-
-}  // namespace
 
 void read_broker(TableReader& r, std::string_view table, Broker& b) {
     const std::string name = "[" + std::string(table) + "]";

@@ -29,6 +29,10 @@ struct Broker {
     bool operator==(const Broker&) const = default;
 };
 
+// Reads a TLS client table (its name in messages: `name`, e.g. "[uplink.tls]"): ca_file required,
+// cert_file and key_file together or not at all, each an existing file.
+Tls read_tls(const toml::table& t, const std::string& name, ProblemLog& log);
+
 // Reads the broker keys of the table `r` reads (its name in messages: `table`, e.g. "uplink"),
 // its sub-table `tls` included; the caller reads its own further keys from `r`.
 void read_broker(TableReader& r, std::string_view table, Broker& broker);

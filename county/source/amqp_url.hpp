@@ -3,7 +3,8 @@
 // that the config check and the connection read it the same way:
 //   amqp://user:password@host:port/vhost   (defaults guest:guest, port 5672, vhost "/";
 //                                           the vhost "/" is written %2f)
-// amqps:// is refused for now: the county reaches RabbitMQ over plain AMQP only.
+//   amqps://…                              the same over TLS (default port 5671), with the
+//                                           [source.tls] files (county/config.hpp)
 #include <string>
 #include <string_view>
 
@@ -12,13 +13,14 @@
 namespace sealwatch::county {
 
 struct AmqpUrl {
+    bool tls = false;  // amqps://
     std::string host;
     int port = 5672;
     std::string vhost = "/";
     std::string user = "guest";
     std::string password = "guest";
 
-    // host:port/vhost, for the log (never the password).
+    // host:port/vhost, and " (TLS)" for amqps, for the log (never the password).
     std::string describe() const;
 };
 

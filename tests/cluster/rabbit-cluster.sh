@@ -15,11 +15,12 @@
 # Environment: RABBIT_QUEUE (default sealwatch-county), RABBIT_BINDING (default sealwatch.v1.#,
 # the routing key of <topic_prefix>/# once the MQTT plugin has turned '/' into '.'),
 # RABBIT_START_TIMEOUT_S (default 120, for the whole start).
-# TLS for the gateways (MQTT over TLS, as in the field): RABBIT_TLS_CA, RABBIT_TLS_CERT and
-# RABBIT_TLS_KEY (PEM files) give every node an MQTT TLS listener beside the plain one, on a
-# loopback port of its own (MQTTS_PORT_N in cluster.env), that asks clients for a certificate
-# from that CA (mutual TLS, as the county's mosquitto does). The plain listener stays, for the
-# load generator (tests/bench/county_load.py) and for tests that want no TLS.
+# TLS for the gateways (MQTT over TLS, as in the field) and the county (amqps://): RABBIT_TLS_CA,
+# RABBIT_TLS_CERT and RABBIT_TLS_KEY (PEM files) give every node an MQTT TLS listener and an AMQP
+# TLS listener beside the plain ones, on loopback ports of their own (MQTTS_PORT_N and
+# AMQPS_PORT_N in cluster.env), that ask clients for a certificate from that CA (mutual TLS, as
+# the county's mosquitto does). The plain listeners stay, for the load generator
+# (tests/bench/county_load.py) and for tests that want no TLS.
 #
 # Why so many variables: a node takes its name, ports and folders from RABBITMQ_* variables and
 # otherwise falls back on the system service's (/etc/rabbitmq, /var/lib/rabbitmq, port 5672), and
@@ -142,12 +143,13 @@ stop_node() {
     rm -f "$pidfile"
 }
 
-# Node N's MQTT TLS listener: its certificate and key, and a client certificate from the CA
-# required (docs/county.md shows the same lines for a real cluster).
+# Node N's MQTT and AMQP TLS listeners: its certificate and key, and a client certificate from
+# the CA required (docs/county.md shows the same lines for a real cluster).
 tls_listener() {
-    local mqtts_var=MQTTS_PORT_$1
+    local mqtts_var=MQTTS_PORT_$1 amqps_var=AMQPS_PORT_$1
     cat <<EOF
 mqtt.listeners.ssl.default = 127.0.0.1:${!mqtts_var}
+listeners.ssl.default = 127.0.0.1:${!amqps_var}
 ssl_options.cacertfile = $TLS_CA
 ssl_options.certfile = $TLS_CERT
 ssl_options.keyfile = $TLS_KEY
@@ -173,14 +175,15 @@ cmd_start() {
     local deadline=$(($(date +%s) + START_TIMEOUT_S))
 
     local ports
-    read -r -a ports <<<"$(free_ports 13)"
+    read -r -a ports <<<"$(free_ports 16)"
     {
         echo "EPMD_PORT=${ports[0]}"
         for n in "${NODES[@]}"; do
-            echo "AMQP_PORT_$n=${ports[$((4 * n - 3))]}"
-            echo "MQTT_PORT_$n=${ports[$((4 * n - 2))]}"
-            echo "DIST_PORT_$n=${ports[$((4 * n - 1))]}"
-            [ -z "$TLS_CA" ] || echo "MQTTS_PORT_$n=${ports[$((4 * n))]}"
+            echo "AMQP_PORT_$n=${ports[$((5 * n - 4))]}"
+            echo "MQTT_PORT_$n=${ports[$((5 * n - 3))]}"
+            echo "DIST_PORT_$n=${ports[$((5 * n - 2))]}"
+            [ -z "$TLS_CA" ] || echo "MQTTS_PORT_$n=${ports[$((5 * n - 1))]}"
+            [ -z "$TLS_CA" ] || echo "AMQPS_PORT_$n=${ports[$((5 * n))]}"
         done
         echo "QUEUE=$QUEUE"
         echo "BINDING=$BINDING"

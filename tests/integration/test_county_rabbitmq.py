@@ -5,12 +5,13 @@ cluster into `sealwatch-county run` consuming over AMQP 0-9-1, into PostgreSQL.
         quorum queue (members on rabbit1..3) ─AMQP─▶ sealwatch-county run ×2 ─▶ PostgreSQL
 
 - The cluster is tests/cluster/rabbit-cluster.sh's (nodes, cookie, plugin, queue and binding,
-  an MQTT TLS listener per node with a CA made by test_uplink_tls.make_pki); the database
+  an MQTT and an AMQP TLS listener per node with a CA made by test_uplink_tls.make_pki); the database
   tests/support/pg-instance.sh's.
 - The agent publishes to rabbit2's MQTT TLS listener, as in the field: the broker's certificate
   checked against the CA and the host name (the agent's default), its own certificate asked
   for. Two `run`s, competing consumers on the one database, consume from rabbit1 and rabbit2
-  first (their first URLs).
+  first (their first URLs): the first over amqps:// (the node's certificate checked against the
+  CA and the host name, the county's own given), the second over plain AMQP.
 - Midway rabbit1 stops: the connection of the `run` on it drops, it reconnects to another node,
   and the quorum queue, two of three members up, goes on. Then the other `run` is killed with
   SIGKILL: what it had not acknowledged is delivered again; it is started again.
@@ -81,10 +82,18 @@ class CountyOnRabbitmq(CountyVerbs, unittest.TestCase):
     def gateway(self, gw="gw-it"):
         return self.status().get(gw)
 
-    def consumer(self, name, first_node):
-        """`run` with the three nodes' URLs, starting at first_node; returns once it consumes."""
+    def consumer(self, name, first_node, tls=False):
+        """`run` with the three nodes' URLs, starting at first_node; returns once it consumes.
+        tls: amqps:// to the nodes' AMQP TLS listeners, the node's certificate checked against
+        the CA and the host name, the county's own certificate given ([source.tls])."""
         order = [first_node] + [n for n in (1, 2, 3) if n != first_node]
-        urls = ", ".join(f'"amqp://guest:guest@127.0.0.1:{self.port("AMQP", n)}"' for n in order)
+        scheme, kind = ("amqps", "AMQPS") if tls else ("amqp", "AMQP")
+        # By name over TLS: librabbitmq checks the certificate's DNS names, not its addresses.
+        host = "localhost" if tls else "127.0.0.1"
+        urls = ", ".join(f'"{scheme}://guest:guest@{host}:{self.port(kind, n)}"' for n in order)
+        source_tls = (f'[source.tls]\nca_file = "{self.pki["ca"]}"\n'
+                      f'cert_file = "{self.pki["client_cert"]}"\n'
+                      f'key_file = "{self.pki["client_key"]}"\n\n') if tls else ""
         cfg = self.h.write(f"{name}.toml", (
             f'[county]\ndata_dir = "{self.h.path("county")}"\n\n'
             f'[store]\nkind = "postgresql"\nurl = "{self.pg.url}"\n\n'
@@ -92,12 +101,13 @@ class CountyOnRabbitmq(CountyVerbs, unittest.TestCase):
             f'[broker.tls]\nca_file = "{self.pki["ca"]}"\n'
             f'cert_file = "{self.pki["client_cert"]}"\nkey_file = "{self.pki["client_key"]}"\n\n'
             f'[source]\nkind = "amqp"\nurls = [{urls}]\nqueue = "{self.env["QUEUE"]}"\n'
-            'prefetch = 20\nheartbeat_s = 10\n\n'
+            'prefetch = 20\nheartbeat_s = 10\n\n' + source_tls +
             f'[[command_key]]\nid = "county-1"\nprivate_key_file = "{self.h.path("key")}"\n'))
         self.cfg = cfg
         proc = self.h.start([binary("sealwatch-county"), "run", "--config", cfg], name)
         self.wait(f"{name} consuming", lambda: "connected to amqp" in proc.stderr(), 20)
-        self.assertIn(f"127.0.0.1:{self.port('AMQP', first_node)}/", proc.stderr())
+        self.assertIn(f"{host}:{self.port(kind, first_node)}/{' (TLS)' if tls else ''}",
+                      proc.stderr())
         return proc
 
     def grows(self, what, by, timeout=60):
@@ -109,8 +119,9 @@ class CountyOnRabbitmq(CountyVerbs, unittest.TestCase):
                                "--id", "county-1"], check=True, capture_output=True, text=True,
                               timeout=30)
         # Two instances, competing consumers on the one queue and the one database; a starts on
-        # rabbit1, b on rabbit2.
-        a = self.consumer("county-a", 1)
+        # rabbit1 over amqps:// (a county office reaching the cluster across a network), b on
+        # rabbit2 over plain AMQP.
+        a = self.consumer("county-a", 1, tls=True)
         b = self.consumer("county-b", 2)
 
         sim, listening = self.h.sim(self.h.write("m.toml", uc.SCENARIO), "--tcp", "127.0.0.1:0")

@@ -81,9 +81,43 @@ TEST(CountySource, ABadUrlIsNamedByPositionNeverPrinted) {
                           "\"http://u:secret@r2\", \"amqps://u:secret@r3\"]\n");
     ASSERT_EQ(ps.size(), 2U) << joined(ps);
     EXPECT_EQ(ps[0].rfind("c.toml:5: 'urls' in [source], item 2: not an AMQP URL", 0), 0U) << ps[0];
-    EXPECT_EQ(ps[1].rfind("c.toml:5: 'urls' in [source], item 3: amqps:// is not supported", 0), 0U)
-        << ps[1];
+    EXPECT_EQ(ps[1].rfind("c.toml:5: 'urls' in [source] mix amqps:// and amqp://", 0), 0U) << ps[1];
     EXPECT_EQ(joined(ps).find("secret"), std::string::npos) << joined(ps);
+}
+
+TEST(CountySource, AmqpsTakesTheTlsTableAndOnlyIt) {
+    const std::string ca = std::string(SEALWATCH_SOURCE_DIR) + "/CMakeLists.txt";  // a file
+    const std::string tls = "[source.tls]\nca_file = \"" + ca + "\"\n";
+    auto r = county::parse(kBroker +
+                               "[source]\nkind = \"amqp\"\nurls = [\"amqps://a:b@r1\", "
+                               "\"amqps://a:b@r2:5999\"]\n" +
+                               tls,
+                           "c.toml");
+    ASSERT_TRUE(r) << joined(r.error());
+    ASSERT_TRUE(r->source.amqp.tls);
+    EXPECT_EQ(r->source.amqp.tls->ca_file, ca);
+    EXPECT_TRUE(r->source.amqp.tls->cert_file.empty());
+
+    // amqps:// without the CA to check the nodes against: refused, not trusted blindly.
+    auto ps = problems_of(kBroker + "[source]\nkind = \"amqp\"\nurls = [\"amqps://r1\"]\n");
+    ASSERT_EQ(ps.size(), 1U) << joined(ps);
+    EXPECT_EQ(ps[0].rfind("c.toml:5: amqps:// 'urls' in [source] need a [source.tls] table", 0), 0U)
+        << ps[0];
+    // A [source.tls] that nothing would use, and one without its CA.
+    ps = problems_of(kBroker + "[source]\nkind = \"amqp\"\nurls = [\"amqp://r1\"]\n" + tls);
+    ASSERT_EQ(ps.size(), 1U) << joined(ps);
+    EXPECT_EQ(ps[0].rfind("c.toml:6: [source.tls] is for amqps:// urls", 0), 0U) << ps[0];
+    ps = problems_of(kBroker +
+                     "[source]\nkind = \"amqp\"\nurls = [\"amqps://r1\"]\n"
+                     "[source.tls]\ncert_file = \"" +
+                     ca + "\"\n");
+    ASSERT_EQ(ps.size(), 2U) << joined(ps);
+    EXPECT_EQ(ps[0], "c.toml:6: missing required key 'ca_file' in [source.tls]") << ps[0];
+    EXPECT_NE(ps[1].find("'cert_file' and 'key_file' go together"), std::string::npos) << ps[1];
+    // And none of it with kind "mqtt".
+    ps = problems_of(kBroker + "[source]\nkind = \"mqtt\"\n" + tls);
+    ASSERT_EQ(ps.size(), 1U) << joined(ps);
+    EXPECT_NE(ps[0].find("'tls' in [source] is for kind = \"amqp\""), std::string::npos) << ps[0];
 }
 
 TEST(CountySource, APrefixWithADotCannotBeCarriedThroughRabbitmq) {
@@ -120,6 +154,23 @@ TEST(AmqpUrl, TheDefaultsAndEveryPart) {
     ASSERT_TRUE(u) << u.error().message;
     EXPECT_EQ(u->vhost, "bureau");
     EXPECT_EQ(u->describe(), "r1:5672/bureau");
+}
+
+TEST(AmqpUrl, AmqpsIsTheSameOverTlsOnItsOwnPort) {
+    auto u = county::parse_amqp_url("amqps://county:pw@r1/bureau");
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_TRUE(u->tls);
+    EXPECT_EQ(u->port, 5671);
+    EXPECT_EQ(u->describe(), "r1:5671/bureau (TLS)");
+    u = county::parse_amqp_url("amqp://r1");
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_FALSE(u->tls);
+    // Its certificate is checked by name: an address could never pass, so it is said at once.
+    u = county::parse_amqp_url("amqps://127.0.0.1:5671");
+    ASSERT_FALSE(u);
+    EXPECT_NE(u.error().message.find("host name"), std::string::npos) << u.error().message;
+    EXPECT_FALSE(county::parse_amqp_url("amqps://[::1]:5671"));
+    EXPECT_TRUE(county::parse_amqp_url("amqp://127.0.0.1:5672"));
 }
 
 TEST(AmqpUrl, RefusedForms) {
