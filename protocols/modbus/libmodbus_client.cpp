@@ -67,18 +67,25 @@ tl::expected<void, ReadError> send_all(int fd, std::span<const uint8_t> bytes) {
     return {};
 }
 
-// Reads exactly out.size() bytes of one answer. The first byte of the answer must come before
-// `first_byte_by`, each later piece within `byte_timeout` of the one before, and the whole
-// answer before `answer_by`: a peer that drips bytes cannot hold the bus longer than that.
-// `received` counts the bytes of the answer read so far, across calls.
-tl::expected<void, ReadError> receive_exactly(int fd, std::span<uint8_t> out, size_t& received,
-                                              Clock::time_point first_byte_by,
-                                              Clock::time_point answer_by,
-                                              std::chrono::milliseconds byte_timeout) {
+// Reads one answer (MBAP header and PDU) into `frame` and returns its length. The first byte
+// must come before `first_byte_by`, each later piece within `byte_timeout` of the one before, and
+// the whole answer before `answer_by`: a peer that drips bytes cannot hold the bus longer than
+// that. Each recv asks for the rest of a normal answer to `request` (the longest a valid answer
+// can be), so an answer that arrives in one piece, as it does on a LAN, costs one poll and one
+// recv, not two of each. Once the header is in and checked, its MBAP length bounds the frame:
+// bytes beyond it (an exception followed by more) mean the stream is out of step, a bad frame,
+// as a wrong header is (either way the connection starts afresh).
+tl::expected<size_t, ReadError> receive_answer(int fd, const tcp::ReadRequest& request,
+                                               std::span<uint8_t> frame,
+                                               Clock::time_point first_byte_by,
+                                               Clock::time_point answer_by,
+                                               std::chrono::milliseconds byte_timeout) {
+    size_t want = frame.size();  // a normal answer's length until the header says otherwise
     size_t got = 0;
-    while (got < out.size()) {
-        auto deadline = received == 0 ? first_byte_by : answer_by;
-        if (received > 0 && byte_timeout.count() > 0)
+    bool header_checked = false;
+    while (got < want) {
+        auto deadline = got == 0 ? first_byte_by : answer_by;
+        if (got > 0 && byte_timeout.count() > 0)
             deadline = std::min(deadline, Clock::now() + byte_timeout);
         auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
         pollfd p{fd, POLLIN, 0};
@@ -88,23 +95,34 @@ tl::expected<void, ReadError> receive_exactly(int fd, std::span<uint8_t> out, si
         if (ready == 0) {
             // Silence before the first byte is a plain timeout (the line is still in step);
             // silence in the middle of an answer leaves the stream out of step.
-            if (received == 0)
+            if (got == 0)
                 return tl::unexpected(ReadError{ErrorKind::timeout, 0, "no answer in time"});
             return tl::unexpected(
                 ReadError{ErrorKind::bad_frame, 0,
-                          "answer cut short after " + std::to_string(received) + " bytes"});
+                          "answer cut short after " + std::to_string(got) + " bytes"});
         }
-        ssize_t n = ::recv(fd, out.data() + got, out.size() - got, 0);
+        ssize_t n = ::recv(fd, frame.data() + got, want - got, 0);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n < 0) return tl::unexpected(link_error("recv", errno));
         if (n == 0)
-            return tl::unexpected(ReadError{
-                ErrorKind::link, 0,
-                "connection closed by the peer after " + std::to_string(received) + " bytes"});
+            return tl::unexpected(
+                ReadError{ErrorKind::link, 0,
+                          "connection closed by the peer after " + std::to_string(got) + " bytes"});
         got += static_cast<size_t>(n);
-        received += static_cast<size_t>(n);
+        if (!header_checked && got >= tcp::kMbapBytes) {
+            auto pdu_bytes = tcp::check_header(request, frame.first<tcp::kMbapBytes>());
+            if (!pdu_bytes) return tl::unexpected(pdu_bytes.error());
+            header_checked = true;
+            want = tcp::kMbapBytes + *pdu_bytes;
+            // A shorter answer (an exception) followed by more bytes: not an answer to this
+            // request, and the stream is out of step.
+            if (got > want)
+                return tl::unexpected(
+                    ReadError{ErrorKind::bad_frame, 0,
+                              std::to_string(got - want) + " bytes more than the answer"});
+        }
     }
-    return {};
+    return got;
 }
 
 // An RTU read through libmodbus, which checks the CRC, the slave address, the function and the
@@ -189,20 +207,13 @@ struct LibmodbusClient::Impl {
         if (auto sent = send_all(fd, bytes); !sent) return tl::unexpected(sent.error());
         const auto first_byte_by = Clock::now() + options.response_timeout;
         const auto answer_by = first_byte_by + options.byte_timeout;
-        size_t received = 0;
-        std::array<uint8_t, tcp::kMbapBytes> header{};
-        if (auto ok = receive_exactly(fd, header, received, first_byte_by, answer_by,
-                                      options.byte_timeout);
-            !ok)
-            return tl::unexpected(ok.error());
-        auto pdu_bytes = tcp::check_header(request, header);
-        if (!pdu_bytes) return tl::unexpected(pdu_bytes.error());
-        std::vector<uint8_t> pdu(*pdu_bytes);
-        if (auto ok =
-                receive_exactly(fd, pdu, received, first_byte_by, answer_by, options.byte_timeout);
-            !ok)
-            return tl::unexpected(ok.error());
-        return tcp::decode_pdu(request, pdu);
+        // Room for a normal answer: header, function, byte count, 2 bytes a register.
+        std::array<uint8_t, tcp::kMbapBytes + 2 + size_t{2} * kMaxReadRegisters> buffer{};
+        const std::span<uint8_t> frame(buffer.data(), tcp::kMbapBytes + 2 + size_t{2} * count);
+        auto length =
+            receive_answer(fd, request, frame, first_byte_by, answer_by, options.byte_timeout);
+        if (!length) return tl::unexpected(length.error());
+        return tcp::decode_pdu(request, frame.subspan(tcp::kMbapBytes, *length - tcp::kMbapBytes));
     }
 
     uint16_t transaction = 0;

@@ -250,6 +250,21 @@ TEST(ModbusHostilePeer, ExceptionIsReadWithItsCodeAndAnUnknownCodeIsABadFrame) {
     }
 }
 
+TEST(ModbusHostilePeer, ExceptionFollowedByMoreBytesIsABadFrame) {
+    // The client asks the socket for a whole normal answer at once (one recv on a LAN): when the
+    // header announces a shorter frame, bytes beyond it are no part of this answer.
+    Case c([](Bytes b) {
+        Bytes e(b.begin(), b.begin() + 7);
+        e[5] = 3;
+        e.push_back(0x83);
+        e.push_back(2);
+        e.insert(e.end(), {0xEE, 0xEE});
+        return whole(e);
+    });
+    expect_refused_then_read(c, modbus::ErrorKind::bad_frame, "2 bytes more than the answer");
+    EXPECT_EQ(c.peer.connections(), 2) << "the stream is out of step: a fresh connection";
+}
+
 TEST(ModbusHostilePeer, FrameSplitOverManyWritesIsRead) {
     Case c([](const Bytes& b) {
         Reply r;
