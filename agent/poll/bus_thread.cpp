@@ -42,8 +42,12 @@ void BusThread::run() {
         {
             // The poller keeps system_clock() time, whose monotonic clock is steady_clock's.
             std::unique_lock lock(mutex_);
+            if (stopping_) return;
+            // A meter already due (a sweep of meters whose polls take longer than their spacing)
+            // is polled at once: a wait with a deadline in the past is still a futex call.
             auto due = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next));
-            if (wake_.wait_until(lock, due, [&] { return stopping_; })) return;
+            if (next > mono_now_ns() && wake_.wait_until(lock, due, [&] { return stopping_; }))
+                return;
         }
         due_ns_.store(mono_now_ns(), std::memory_order_relaxed);
         poller_.poll_next();

@@ -20,10 +20,14 @@ class Queue {
         ready_.notify_one();
     }
 
-    // Waits up to `timeout` for an item.
+    // Waits up to `timeout` for an item. A zero timeout only looks: a wait with a deadline that
+    // has already passed is still a futex call, and the consumer's "take what is already there"
+    // ends with one at every wake-up.
     std::optional<T> pop(std::chrono::milliseconds timeout) {
         std::unique_lock lock(mutex_);
-        if (!ready_.wait_for(lock, timeout, [&] { return !items_.empty(); })) return std::nullopt;
+        if (timeout.count() <= 0 ? items_.empty()
+                                 : !ready_.wait_for(lock, timeout, [&] { return !items_.empty(); }))
+            return std::nullopt;
         T item = std::move(items_.front());
         items_.pop_front();
         return item;
