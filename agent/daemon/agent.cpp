@@ -45,6 +45,12 @@ constexpr size_t kMaxPendingReadings = 20000;
 constexpr int64_t kSnapshotEveryMs = 30000;
 constexpr const char* kSnapshotKey = "detector.snapshot";
 constexpr MonoNs kReloadAfterReplyNs = 500'000'000;
+// The housekeeping tick: county commands, sticks, the appliance (LEDs, watchdog) and the
+// uplink's own timers are turned this often, not at every wake-up. A bus wakes the loop once per
+// meter poll (32 times a second in the standard scenario), and those turns (SQLite reads among
+// them) cost more than the reading itself (docs/performance.md, "Where the CPU goes").
+// Kept on the monotonic clock: a wall clock set back must not stop the watchdog's feeding.
+constexpr MonoNs kHousekeepingNs = 100'000'000;
 
 std::string status_payload(bool online, int64_t boot, WallMs now) {
     return wire::status_payload({online, now, SEALWATCH_VERSION, boot});
@@ -231,12 +237,16 @@ class MainLoop {
         int64_t last_flush = clock_.wall_ms();
         int64_t last_retention = 0;
         while (true) {
-            // Wake for the next item, or in time for the flush deadline (a short flush_ms is
-            // kept, not rounded up to the 100 ms housekeeping tick).
-            int64_t wait_ms = 100;
+            // Wake for the next item, or in time for the housekeeping tick or the flush deadline
+            // (a short flush_ms is kept, not rounded up to the tick). Rounded up: a wait of 0
+            // before the tick would spin.
+            int64_t wait_ms = std::clamp<int64_t>(
+                (last_housekeeping_ + kHousekeepingNs - clock_.mono_ns() + 999'999) / 1'000'000, 0,
+                100);
             if (!pending_.empty())
-                wait_ms = std::clamp<int64_t>(last_flush + cfg_.storage.flush_ms - clock_.wall_ms(),
-                                              0, 100);
+                wait_ms = std::min(
+                    wait_ms, std::clamp<int64_t>(
+                                 last_flush + cfg_.storage.flush_ms - clock_.wall_ms(), 0, 100));
             if (auto item = queue_.pop(std::chrono::milliseconds(wait_ms))) {
                 const size_t waiting = events_.size();  // events the store has not taken yet
                 handle(std::move(*item));
@@ -252,8 +262,12 @@ class MainLoop {
                 detector_->on_time(now, events_);
                 last_tick_ = now;
             }
-            commands(now);
-            sticks_->turn({*store_, cfg_, now, appliance_->clock_synced()}, events_);
+            const bool housekeeping = clock_.mono_ns() - last_housekeeping_ >= kHousekeepingNs;
+            if (housekeeping) {
+                last_housekeeping_ = clock_.mono_ns();
+                commands(now);
+                sticks_->turn({*store_, cfg_, now, appliance_->clock_synced()}, events_);
+            }
             if (!events_.empty()) record_events();
             if (now - last_evidence_ >= 1000) {
                 last_evidence_ = now;
@@ -271,16 +285,23 @@ class MainLoop {
             if (now - last_snapshot_ >= kSnapshotEveryMs) save_snapshot(now);
             // Early when many readings wait, but not while the disk is full: then every turn
             // would try (and fail) to store them all.
+            bool flushed = false;
             if ((pending_.size() >= 1000 && full_since_ == 0) ||
                 now - last_flush >= cfg_.storage.flush_ms) {
                 flush();
                 last_flush = now;
+                flushed = true;
             }
-            if (auto r = running_->uplink().pump(now); !r) log_once("uplink", r.error().message);
-            appliance_->turn(*store_,
-                             {running_->bus_due(), running_->uplink().in_flight(),
-                              !detector_->open_alarms().empty(), sticks_->led()},
-                             events_);
+            // After a flush at once (its telemetry is ready), else at the tick (acks, the
+            // batches' delay); events pump when they are recorded.
+            if (housekeeping || flushed)
+                if (auto r = running_->uplink().pump(now); !r)
+                    log_once("uplink", r.error().message);
+            if (housekeeping)
+                appliance_->turn(*store_,
+                                 {running_->bus_due(), running_->uplink().in_flight(),
+                                  !detector_->open_alarms().empty(), sticks_->led()},
+                                 events_);
             if (now - last_retention >= int64_t{cfg_.storage.check_interval_s} * 1000) {
                 retention(now);
                 last_retention = now;
@@ -696,6 +717,7 @@ class MainLoop {
     std::vector<Event> events_;
     size_t announced_ = 0;  // events_[0, announced_) have been told (record_events)
     int64_t last_tick_ = 0;
+    MonoNs last_housekeeping_ = 0;
     int64_t last_evidence_ = 0;
     int64_t last_snapshot_ = 0;
     std::vector<Reading> pending_;
