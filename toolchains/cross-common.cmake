@@ -40,7 +40,7 @@ set(ENV{PKG_CONFIG_LIBDIR}
     "${SEALWATCH_SYSROOT}/usr/lib/${SW_CROSS_TRIPLET}/pkgconfig:${SEALWATCH_SYSROOT}/usr/lib/pkgconfig:${SEALWATCH_SYSROOT}/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "${SEALWATCH_SYSROOT}")
 
-# Shared libraries' own dependencies (libmosquitto -> libssl3, libsystemd -> liblzma, ...) are
+# Shared libraries' own dependencies (libmosquitto -> libssl3, libpq -> libldap, ...) are
 # resolved by ld in the sysroot's multiarch directories, which binutils does not search by itself.
 set(_sw_rpl "-Wl,-rpath-link,${SEALWATCH_SYSROOT}/lib/${SW_CROSS_TRIPLET}:${SEALWATCH_SYSROOT}/usr/lib/${SW_CROSS_TRIPLET}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT    "${_sw_rpl}")

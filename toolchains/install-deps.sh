@@ -29,7 +29,7 @@ NATIVE_PACKAGES=(
     build-essential cmake ninja-build pkg-config clang-format clang-tidy
     libmodbus-dev libmosquitto-dev libsqlite3-dev sqlite3
     libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libexpected-dev
-    libssl-dev libsodium-dev libgpiod-dev libsystemd-dev
+    libssl-dev libsodium-dev libgpiod-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     mosquitto mosquitto-clients socat python3 openssl tzdata help2man pandoc
     chromium fonts-noto-cjk lintian
@@ -190,7 +190,7 @@ foreign=$(dpkg --print-foreign-architectures 2>/dev/null | tr '\n' ' ')
 if [ -n "${foreign// /}" ]; then
     skew=""
     for fa in $foreign; do
-        for p in libc6 libssl3 libsystemd0 libmodbus5; do
+        for p in libc6 libssl3 libsqlite3-0 libmodbus5; do
             nv=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/{print $2}')
             fv=$(apt-cache policy "$p:$fa" 2>/dev/null | awk '/Candidate:/{print $2}')
             if [ -n "$fv" ] && [ "$fv" != "(none)" ] && [ "${fv%+b[0-9]*}" != "${nv%+b[0-9]*}" ]; then

@@ -61,8 +61,8 @@ mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 [ "$OUTDIR" != / ] || die "refusing to use / as the sysroot"
 
-# What the sysroot holds. Dependencies (libssl3 for libmosquitto1, liblzma5/libzstd1/... for
-# libsystemd0, libgcc-s1 for libc6, ...) are added by apt's resolver; the runtime libraries are
+# What the sysroot holds. Dependencies (libssl3 for libmosquitto1, libgssapi-krb5-2/libldap-2.5-0
+# for libpq5, libgcc-s1 for libc6, ...) are added by apt's resolver; the runtime libraries are
 # listed anyway so the list documents what ends up on the gateway.
 PACKAGES=(
     # libraries the agent links, -dev and runtime
@@ -74,7 +74,6 @@ PACKAGES=(
     libssl-dev libssl3
     libsodium-dev libsodium23
     libgpiod-dev libgpiod2
-    libsystemd-dev libsystemd0 liblzma5 libzstd1 liblz4-1 libgcrypt20 libgpg-error0 libcap2
     # sealwatch-county's web page: the HTTP server (its -dev pulls zlib's and brotli's)
     libcpp-httplib-dev libcpp-httplib0.11
     # header-only
@@ -285,7 +284,7 @@ done <<< "$manifest"
 [ "$n" -gt 0 ] || die "apt selected no packages (see $A/download.log)"
 
 # ---- make absolute symlinks resolve inside the sysroot ---------------------------------------
-# e.g. usr/lib/aarch64-linux-gnu/libsystemd.so -> /lib/aarch64-linux-gnu/libsystemd.so.0,
+# e.g. usr/lib/aarch64-linux-gnu/libz.so -> /lib/aarch64-linux-gnu/libz.so.1.2.13,
 #      lib/ld-linux-aarch64.so.1 -> /lib/aarch64-linux-gnu/ld-linux-aarch64.so.1
 fixed=0
 while IFS= read -r -d '' link; do

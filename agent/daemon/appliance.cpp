@@ -1,10 +1,10 @@
 #include "daemon/appliance.hpp"
 
-#include <systemd/sd-daemon.h>
-
+#include <chrono>
 #include <fstream>
 
 #include "common/log.hpp"
+#include "daemon/service_notify.hpp"
 #include "model/event.hpp"
 
 namespace sealwatch::daemon {
@@ -24,12 +24,6 @@ std::string read_boot_id() {
     std::string id;
     std::getline(f, id);
     return id;
-}
-
-void notify(const std::string& text) {
-    // Outside systemd (no NOTIFY_SOCKET) this does nothing and returns 0.
-    if (int rc = sd_notify(0, text.c_str()); rc < 0)
-        log::warning("sd_notify(", text.substr(0, text.find('\n')), ") failed: ", rc);
 }
 
 }  // namespace
@@ -60,8 +54,11 @@ Appliance::Appliance(const config::Config& cfg, board::Board b)
       board_(std::move(b)),
       health_(int64_t{cfg.board.stall_s} * 1000),
       clock_watch_(cfg.board.clock_jump_ms) {
-    uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) > 0) notify_every_ns_ = static_cast<int64_t>(usec) * 500;
+    // Half the manager's timeout, as sd_watchdog_enabled(3) advises.
+    if (auto w = service_notify::watchdog_timeout(); !w)
+        log::warning("service manager watchdog: ", w.error().message, "; not notifying it");
+    else if (*w)
+        notify_every_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(**w).count() / 2;
     watchdog_reset_ = board_.watchdog->caused_last_reset();
 }
 
@@ -251,6 +248,20 @@ void Appliance::check_clock(store::Store& store, MonoNs now, std::vector<Event>&
     j["est_error_us"] = info.est_error_us;
     j["checked"] = format_rfc3339(wall);
     if (store.set_meta(kClockKey, j.dump())) last_clock_written_ = now;
+}
+
+void Appliance::notify(std::string_view text) {
+    // Outside a service manager (no NOTIFY_SOCKET) this sends nothing and succeeds. A failure
+    // is logged when it first happens or changes, not at every WATCHDOG=1 (once a second).
+    auto r = service_notify::notify(text);
+    if (r) {
+        if (!notify_error_.empty()) log::info("service manager: notifying it works again");
+        notify_error_.clear();
+    } else if (r.error().message != notify_error_) {
+        notify_error_ = r.error().message;
+        log::warning("service manager: ", text.substr(0, text.find('\n')),
+                     " not sent: ", notify_error_);
+    }
 }
 
 void Appliance::stopping() {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,7 @@ class Appliance {
   private:
     explicit Appliance(const config::Config& cfg, board::Board b);
     void feed(MonoNs now);
+    void notify(std::string_view text);  // to the service manager (service_notify.hpp)
     void check_tamper(store::Store& store, std::vector<Event>& out);
     void check_clock(store::Store& store, MonoNs now, std::vector<Event>& out);
     void emit_pending_power(std::vector<Event>& out);
@@ -76,6 +78,7 @@ class Appliance {
     MonoNs last_clock_check_ = 0;
     MonoNs last_clock_written_ = 0;
     int64_t notify_every_ns_ = 0;  // systemd's WatchdogSec / 2; 0: systemd does not watch
+    std::string notify_error_;     // the last notify failure logged; empty: the last one worked
     std::optional<std::string> unhealthy_;
     // power_restored waiting for the wall clock (new boot, clock not yet synchronised)
     std::optional<AliveStamp> pending_last_;

@@ -45,7 +45,7 @@ declare -A provider=(
     [libc.so.6]=libc6 [libm.so.6]=libc6 [libstdc++.so.6]=libstdc++6 [libgcc_s.so.1]=libgcc-s1
     [libmodbus.so.5]=libmodbus5 [libmosquitto.so.1]=libmosquitto1 [libsqlite3.so.0]=libsqlite3-0
     [libssl.so.3]=libssl3 [libcrypto.so.3]=libssl3 [libgpiod.so.2]=libgpiod2
-    [libsystemd.so.0]=libsystemd0 [ld-linux-aarch64.so.1]=libc6 [ld-linux-armhf.so.3]=libc6
+    [ld-linux-aarch64.so.1]=libc6 [ld-linux-armhf.so.3]=libc6
     [ld-linux-x86-64.so.2]=libc6 [libsodium.so.23]=libsodium23 [librabbitmq.so.4]=librabbitmq4 [libpq.so.5]=libpq5
     [libcpp-httplib.so.0.11]=libcpp-httplib0.11
 )
