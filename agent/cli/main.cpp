@@ -1,4 +1,5 @@
 // sealwatch: the operator's and inspector's tool. Verbs grow with the agent; each takes --config.
+// Started as `sealwatch` (multicall/programs.hpp).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include "cli/status.hpp"
 #include "cli/test_alarm.hpp"
 #include "config/config.hpp"
+#include "multicall/programs.hpp"
 
 using namespace sealwatch;
 
@@ -37,7 +39,7 @@ int profiles_list(const std::string& path) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int sealwatch::programs::sealwatch(int argc, char** argv) {
     CLI::App app{"sealwatch - operator and inspector tool for the sealwatch agent"};
     app.set_version_flag("--version", std::string("sealwatch ") + SEALWATCH_VERSION);
     app.require_subcommand(1);

@@ -1,6 +1,6 @@
 // sealwatchd: the agent. Parses the command line, takes signals on one thread (SIGTERM/SIGINT:
 // clean stop; SIGHUP: re-read the config, keep the running one if the new one has problems) and
-// hands over to daemon::run.
+// hands over to daemon::run. Started as `sealwatchd` (multicall/programs.hpp).
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -13,10 +13,11 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "daemon/agent.hpp"
+#include "multicall/programs.hpp"
 
 using namespace sealwatch;
 
-int main(int argc, char** argv) {
+int sealwatch::programs::sealwatchd(int argc, char** argv) {
     // Block the signals first, before any thread starts (so every thread inherits the mask and
     // only the signal thread receives them, with sigwait) and before anything slow: a SIGTERM
     // during start-up is then a clean stop, not death by default action.

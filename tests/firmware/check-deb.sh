@@ -26,6 +26,8 @@ for f in usr/bin/sealwatchd usr/bin/sealwatch usr/bin/sealwatch-sim \
          usr/share/bash-completion/completions/sealwatch-county; do
     [ -e "$tmp/root/$f" ] || fail "missing /$f"
 done
+# sealwatch is the same executable as sealwatchd, started under its own name (agent/multicall/).
+[ "$(readlink "$tmp/root/usr/bin/sealwatch")" = sealwatchd ] || fail "/usr/bin/sealwatch is not a symlink to sealwatchd"
 grep -qx /etc/sealwatch/sealwatch.toml "$tmp/control/conffiles" || fail "sealwatch.toml is not a conffile"
 for s in postinst prerm postrm; do [ -x "$tmp/control/$s" ] || fail "no executable $s"; done
 sh -n "$tmp/control/postinst" && sh -n "$tmp/control/postrm" && sh -n "$tmp/control/prerm"
