@@ -292,11 +292,13 @@ class MainLoop {
                 last_flush = now;
                 flushed = true;
             }
-            // After a flush at once (its telemetry is ready), else at the tick (acks, the
-            // batches' delay); events pump when they are recorded.
-            if (housekeeping || flushed)
+            // After a flush at once (its telemetry is ready) and after acknowledgements, else at
+            // the tick (the batches' delay); events pump when they are recorded.
+            if (housekeeping || flushed || link_moved_) {
+                link_moved_ = false;
                 if (auto r = running_->uplink().pump(now); !r)
                     log_once("uplink", r.error().message);
+            }
             if (housekeeping)
                 appliance_->turn(*store_,
                                  {running_->bus_due(), running_->uplink().in_flight(),
@@ -456,6 +458,10 @@ class MainLoop {
             if (events_.size() == before) save_snapshot(clock_.wall_ms());
         } else if (auto* n = std::get_if<uplink::LinkNote>(&item)) {
             if (running_) running_->uplink().on_note(*n);
+            // An acknowledgement frees a place in the window, a connect opens it: the pump goes
+            // on this turn, not at the tick (a backlog drains at the broker's pace, not 32
+            // messages per tick).
+            if (n->kind != uplink::LinkNote::Kind::message) link_moved_ = true;
             appliance_->on_link(*n);
         }
     }
@@ -718,6 +724,7 @@ class MainLoop {
     size_t announced_ = 0;  // events_[0, announced_) have been told (record_events)
     int64_t last_tick_ = 0;
     MonoNs last_housekeeping_ = 0;
+    bool link_moved_ = false;  // an ack or a connect since the last pump
     int64_t last_evidence_ = 0;
     int64_t last_snapshot_ = 0;
     std::vector<Reading> pending_;
