@@ -15,17 +15,24 @@ Measured over a window after the warm-up, per run (a fresh agent, database and s
     per meter poll, all its values packed, 9 bytes per value);
   - RSS: VmRSS sampled every second (start, end, max);
   - flash: write_bytes from /proc/PID/io, window delta, per reading and per value; and
-    cancelled_write_bytes (dirtied, then truncated before writeback: never written), for the net.
+    cancelled_write_bytes (dirtied, then truncated before writeback: never written), for the net;
+  - telemetry latency, read -> subscriber: a QoS 1 mosquitto_sub on P/telemetry, each line
+    stamped with the wall clock by a reading thread, minus each reading's "ts" (the wall clock
+    at the start of its poll), for the readings whose ts falls in the window: p50, p95, max.
 The agent runs with its default uplink and storage settings (batches of up to 200 readings,
 5 s flush), so the per-poll CPU includes SQLite and MQTT, as a peer's includes its MQTT.
 """
 import argparse
+import json
 import os
+import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
+from bench_event_latency import ts_seconds  # noqa: E402
 
 
 def count_requests(path):
@@ -37,11 +44,53 @@ def count_requests(path):
     return n
 
 
+def subscribe(port):
+    """A QoS 1 subscriber to everything, each line ("topic payload") stamped on arrival;
+    returns (process, arrivals)."""
+    sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", "#",
+                            "-v", "-q", "1"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           stdin=subprocess.DEVNULL)
+    arrivals = []
+
+    def read():
+        for raw in sub.stdout:
+            arrivals.append((time.time(), raw))
+
+    threading.Thread(target=read, daemon=True).start()
+    return sub, arrivals
+
+
+def telemetry_latency(arrivals, w0, w1):
+    """Per reading with ts in [w0, w1): first arrival minus ts, in ms."""
+    seen = {}
+    for at, raw in arrivals:
+        topic, _, payload = raw.partition(b" ")
+        if not topic.endswith(b"/telemetry"):
+            continue
+        try:
+            msg = json.loads(payload)
+        except ValueError:
+            continue
+        for r in msg.get("readings", []):
+            ts = ts_seconds(r["ts"])
+            if w0 <= ts < w1:
+                key = (r["meter"], r["ts"])
+                seen[key] = min(seen.get(key, at), at) - ts
+    lat = sorted(v * 1000 for v in seen.values())
+    if not lat:
+        return {"telemetry_n": 0}
+    return {"telemetry_n": len(lat), "telemetry_p50_ms": round(lat[len(lat) // 2], 1),
+            "telemetry_p95_ms": round(lat[int(len(lat) * 0.95)], 1),
+            "telemetry_max_ms": round(lat[-1], 1)}
+
+
 def one_run(a):
     b = bl.Bench(keep=a.keep)
+    sub = None
     try:
         sim, sim_port = b.sim(a.meters, verbose=True)
         broker, mqtt_port = b.broker()
+        sub, arrivals = subscribe(mqtt_port)
         data = b.path("data")
         storage = f"flush_ms = {a.flush_ms}" if a.flush_ms else ""
         conf = b.write("agent.toml", bl.agent_config(data, sim_port, mqtt_port, a.meters,
@@ -83,6 +132,7 @@ def one_run(a):
             db, "SELECT coalesce(sum(length(vals)), 0) / 9 FROM readings WHERE ts_ms >= ? AND ts_ms < ?",
             (int(w0 * 1000), int(w1 * 1000)))[0][0]
         agent.stop()
+        latency = telemetry_latency(arrivals, w0, w1)
         dur = m1 - m0
         cpu = (c1 - c0) / bl.CLK_TCK
         reqs = q1 - q0
@@ -109,9 +159,12 @@ def one_run(a):
             "write_bytes_per_value": wb / values if values else None,
             "cancelled_write_bytes": cwb,
             "net_write_bytes_per_value": (wb - cwb) / values if values else None,
-            "polls": polls, "block_reads": reqs,
+            "polls": polls, "block_reads": reqs, **latency,
         }
     finally:
+        if sub and sub.poll() is None:  # started here, stopped here by its own PID
+            sub.terminate()
+            sub.wait(10)
         b.close()
 
 
