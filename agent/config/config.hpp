@@ -37,7 +37,7 @@ struct Uplink : Broker {
 struct Storage {
     int budget_mb = 512;          // database + WAL on the flash card
     int raw_retention_days = 90;  // delivered raw readings older than this become minute rollups
-    int flush_ms = 5000;          // readings are committed in one transaction per this period
+    int flush_ms = 1000;          // readings are committed in one transaction per this period
     int check_interval_s = 60;    // how often retention and the budget are enforced
 };
 

@@ -131,6 +131,8 @@ class Running {
 
     ~Running() {
         stop_buses();
+        if (auto r = uplink_->apply_acks(); !r)
+            log::warning("uplink: acknowledgements not recorded: ", r.error().message);
         link_->stop();
     }
 
@@ -245,8 +247,7 @@ class MainLoop {
                 100);
             if (!pending_.empty())
                 wait_ms = std::min(
-                    wait_ms, std::clamp<int64_t>(
-                                 last_flush + cfg_.storage.flush_ms - clock_.wall_ms(), 0, 100));
+                    wait_ms, std::clamp<int64_t>(flush_at(last_flush) - clock_.wall_ms(), 0, 100));
             if (auto item = queue_.pop(std::chrono::milliseconds(wait_ms))) {
                 const size_t waiting = events_.size();  // events the store has not taken yet
                 handle(std::move(*item));
@@ -286,8 +287,7 @@ class MainLoop {
             // Early when many readings wait, but not while the disk is full: then every turn
             // would try (and fail) to store them all.
             bool flushed = false;
-            if ((pending_.size() >= 1000 && full_since_ == 0) ||
-                now - last_flush >= cfg_.storage.flush_ms) {
+            if ((pending_.size() >= 1000 && full_since_ == 0) || now >= flush_at(last_flush)) {
                 flush();
                 last_flush = now;
                 flushed = true;
@@ -435,6 +435,7 @@ class MainLoop {
             // Into the journal first: from here on a kill -9 cannot lose it.
             if (journal_)
                 if (auto j = journal_->append(*r); !j) log_once("journal", j.error().message);
+            last_reading_ms_ = clock_.wall_ms();
             if (options_.print_readings) print(wire::reading_json(*r));
             detector_->on_reading(*r, events_);
             if (pending_.size() >= kMaxPendingReadings) {
@@ -482,9 +483,23 @@ class MainLoop {
         if (outcome.reload) reload_due_ns_ = clock_.mono_ns() + kReloadAfterReplyNs;
     }
 
+    // When the readings waiting are due to be stored: flush_ms after the last flush, but in a
+    // pause of the readings, so that a poll cycle's readings are committed (and their telemetry
+    // leaves) as the cycle ends, not a period later; a bus that never pauses waits at most half
+    // a period more.
+    int64_t flush_at(int64_t last_flush) const {
+        const int64_t period = cfg_.storage.flush_ms;
+        return std::min(std::max(last_flush + period, last_reading_ms_ + kFlushPauseMs),
+                        last_flush + period + period / 2);
+    }
+
     void flush() {
         if (pending_.empty()) return;
-        auto stored = store_->append_readings(pending_, journal_ ? journal_->generation() : 0);
+        const uint64_t generation = journal_ ? journal_->generation() : 0;
+        // With the uplink running, the batch's telemetry takes its seq in the same commit.
+        auto stored = running_ ? running_->uplink().fold(clock_.wall_ms(), {pending_, generation},
+                                                         cfg_.storage.flush_ms)
+                               : store_->append_readings(pending_, generation);
         // A full disk is no stall for the watchdog (health.hpp): a restart frees no space and
         // would lose what waits in memory.
         appliance_->stored(stored.has_value() ||
@@ -724,7 +739,11 @@ class MainLoop {
     size_t announced_ = 0;  // events_[0, announced_) have been told (record_events)
     int64_t last_tick_ = 0;
     MonoNs last_housekeeping_ = 0;
-    bool link_moved_ = false;  // an ack or a connect since the last pump
+    bool link_moved_ = false;      // an ack or a connect since the last pump
+    int64_t last_reading_ms_ = 0;  // when the last reading reached the loop (flush_at)
+    // A gap this long between readings ends a poll cycle. The readings of one cycle arrive
+    // back to back (a meter's blocks, then the next meter's), far closer than this.
+    static constexpr int64_t kFlushPauseMs = 20;
     int64_t last_evidence_ = 0;
     int64_t last_snapshot_ = 0;
     std::vector<Reading> pending_;

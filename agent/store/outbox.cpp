@@ -1,6 +1,8 @@
 // The outbox: seq given out in batches, durably, and acknowledgements applied in the same
 // transaction. The hot path of the uplink: statements are prepared once and the watermarks are
 // kept in memory, so an idle pump costs three index lookups and no write.
+#include <algorithm>
+
 #include "store/internal.hpp"
 #include "store/store.hpp"
 
@@ -45,13 +47,10 @@ Result<void> Store::load_outbox_marks() {
     return {};
 }
 
-Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
-                                           std::span<const uint64_t> acked) {
+Result<std::vector<OutboxRow>> Store::plan_messages(const FormLimits& limits, Only only,
+                                                    OutboxMarks& m) {
     std::vector<OutboxRow> rows;
-    OutboxMarks m = marks_;
     auto limit = static_cast<int64_t>(limits.max_readings);
-
-    // Decide what to form (reads only), so an idle call opens no transaction at all.
     while (rows.size() < limits.max_messages) {
         OutboxRow row;
         if (only == Only::any || only == Only::event) {
@@ -110,13 +109,36 @@ Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
     next_event_.reset();
     next_rollups_.reset();
     next_readings_.reset();
-    if (rows.empty() && acked.empty()) return rows;
+    return rows;
+}
 
+Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
+                                           std::span<const uint64_t> acked, const Fold* fold) {
+    const bool folds = fold != nullptr && !fold->readings.empty();
+    OutboxMarks m = marks_;
+    std::vector<OutboxRow> rows;
+    // Without readings to store, decide first (reads only), so an idle call opens no
+    // transaction at all.
+    if (!folds) {
+        auto planned = plan_messages(limits, only, m);
+        if (!planned) return planned;
+        rows = std::move(*planned);
+        if (rows.empty() && (acked.empty() || !limits.acks_alone)) return rows;
+    }
     // The seqs must be on stable storage before any of these messages can leave: FULL makes
     // this commit (and every WAL frame before it) survive a power cut, not just a killed
     // process. Acknowledgements alone need no fsync: re-sending one after a power cut is QoS 1.
-    const bool gives_seqs = !rows.empty();
-    if (gives_seqs)
+    // SQLite takes the level only outside a transaction, so with a fold it is foreseen: FULL
+    // when the batch itself is due to leave (the usual flush while connected).
+    bool full = !rows.empty();
+    if (folds && limits.max_messages > 0) {
+        const auto oldest = std::min_element(
+            fold->readings.begin(), fold->readings.end(),
+            [](const Reading& a, const Reading& b) { return a.wall_ms < b.wall_ms; });
+        full =
+            oldest->wall_ms < limits.flush_before || fold->readings.size() >= limits.max_readings;
+    }
+    if (full)
         if (auto r = db_.exec("PRAGMA synchronous = FULL"); !r) return pass(r);
     struct Restore {
         sqlite::Db& db;
@@ -124,10 +146,25 @@ Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
         ~Restore() {
             if (active) (void)db.exec("PRAGMA synchronous = NORMAL");
         }
-    } restore{db_, gives_seqs};
+    } restore{db_, full};
 
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return pass(b);
+    ChainTip tip{chain_n_, chain_head_};
+    if (folds) {
+        auto stored = insert_readings(fold->readings, fold->journal_generation);
+        if (!stored) return pass(stored);
+        tip = *stored;
+        auto planned = plan_messages(limits, only, m);  // the batch just stored is seen
+        if (!planned) return planned;
+        rows = std::move(*planned);
+        if (!full) {  // not foreseen (older readings waiting): formed by the next pump instead
+            rows.clear();
+            m = marks_;
+        }
+    }
+    if (rows.empty() && !limits.acks_alone) acked = {};
+    const bool gives_seqs = !rows.empty();
     for (auto seq : acked) {
         delete_outbox_.bind(1, static_cast<int64_t>(seq));
         if (auto r = delete_outbox_.run(); !r) return pass(r);
@@ -151,6 +188,8 @@ Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
     if (auto r = put(kSentRollups, m.rollups, marks_.rollups); !r) return pass(r);
     if (auto r = tx.commit(); !r) return pass(r);
     marks_ = m;
+    chain_n_ = tip.n;
+    chain_head_ = tip.head;
     if (gives_seqs) made_durable();
     return rows;
 }
@@ -158,6 +197,11 @@ Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
 Result<std::vector<OutboxRow>> Store::form_messages(const FormLimits& limits,
                                                     std::span<const uint64_t> acked) {
     return form(limits, Only::any, acked);
+}
+
+Result<std::vector<OutboxRow>> Store::fold_and_form(const Fold& fold, const FormLimits& limits,
+                                                    std::span<const uint64_t> acked) {
+    return form(limits, Only::any, acked, &fold);
 }
 
 namespace {

@@ -20,7 +20,8 @@ static_assert(std::endian::native == std::endian::little,
 
 namespace {
 
-constexpr char kMagic[4] = {'S', 'W', 'J', '1'};
+constexpr char kMagic1[4] = {'S', 'W', 'J', '1'};  // records without their generation
+constexpr char kMagic[4] = {'S', 'W', 'J', '2'};
 constexpr size_t kHeaderBytes = 4 + 8 + 4;
 constexpr size_t kRecordHead = 4 + 4;  // payload length, CRC
 constexpr uint16_t kNoSerial = 0xFFFF;
@@ -28,6 +29,10 @@ constexpr uint8_t kFlagClockUnsynced = 1;
 // Far beyond any real reading (a meter id ≤ 64 chars, ≤ 256 values of 9 bytes): a length above
 // this is a torn or foreign record, not a reason to allocate.
 constexpr uint32_t kMaxPayload = 64 * 1024;
+// A new generation overwrites the last one's records in place rather than truncating the file,
+// so that the pages the kernel still holds dirty are dirtied again, not allocated anew (each new
+// page is a page of write_bytes); a file grown past this (a long store outage) is emptied.
+constexpr off_t kReuseBytes = off_t{256} * 1024;
 
 constexpr std::array<uint32_t, 256> make_crc_table() {
     std::array<uint32_t, 256> t{};
@@ -122,7 +127,8 @@ Result<ReadingJournal::Contents> ReadingJournal::read() const {
     all.resize(got);
     Contents c;
     std::span<const uint8_t> in(all);
-    if (in.size() < kHeaderBytes || std::memcmp(in.data(), kMagic, 4) != 0) {
+    const bool tagged = in.size() >= kHeaderBytes && std::memcmp(in.data(), kMagic, 4) == 0;
+    if (in.size() < kHeaderBytes || (!tagged && std::memcmp(in.data(), kMagic1, 4) != 0)) {
         c.torn_tail = !in.empty();
         return c;
     }
@@ -134,6 +140,7 @@ Result<ReadingJournal::Contents> ReadingJournal::read() const {
     }
     std::memcpy(&c.generation, in.data() + 4, 8);
     size_t at = kHeaderBytes;
+    bool older_generation = false;  // the end of this generation, before a previous one's records
     while (at < in.size()) {
         if (in.size() - at < kRecordHead) break;
         uint32_t length = 0, crc = 0;
@@ -143,6 +150,10 @@ Result<ReadingJournal::Contents> ReadingJournal::read() const {
         auto payload = in.subspan(at + kRecordHead, length);
         if (crc32(payload) != crc) break;
         Cursor cur{payload};
+        if (tagged && cur.get<uint64_t>() != c.generation) {
+            older_generation = true;
+            break;
+        }
         Reading r;
         r.wall_ms = cur.get<int64_t>();
         r.meter = cur.text(cur.get<uint16_t>());
@@ -166,12 +177,17 @@ Result<ReadingJournal::Contents> ReadingJournal::read() const {
         c.readings.push_back(std::move(r));
         at += kRecordHead + length;
     }
-    c.torn_tail = at < in.size();
+    c.torn_tail = at < in.size() && !older_generation;
     return c;
 }
 
 Result<void> ReadingJournal::start(uint64_t generation) {
-    if (::ftruncate(fd_.get(), 0) != 0) return fail(path_ + ": " + std::strerror(errno));
+    // Overwritten in place only over records this object wrote, all of older generations (the
+    // first start after open() empties the file: whatever it held is not known to be older).
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) return fail(path_ + ": " + std::strerror(errno));
+    if (generation <= generation_ || generation_ == 0 || st.st_size > kReuseBytes)
+        if (::ftruncate(fd_.get(), 0) != 0) return fail(path_ + ": " + std::strerror(errno));
     size_ = 0;
     std::string header(kMagic, 4);
     put(header, generation);
@@ -188,6 +204,7 @@ Result<void> ReadingJournal::append(const Reading& reading) {
         reading.values.size() > std::numeric_limits<uint16_t>::max())
         return fail(path_ + ": reading too large for the journal");
     record_.assign(kRecordHead, '\0');
+    put(record_, generation_);
     put(record_, static_cast<int64_t>(reading.wall_ms));
     put(record_, static_cast<uint16_t>(reading.meter.size()));
     record_ += reading.meter;

@@ -10,16 +10,23 @@
 // new generation; at start, a journal whose generation the store has not recorded is replayed
 // (fold_journal): a reading is stored once, whether the agent died before, during or after a fold.
 //
+// A new generation overwrites the previous one's records in place (the file is emptied only
+// at the first start of a run or when it grew large): the kernel's dirty pages are reused, not
+// new ones allocated, so the journal costs the flash almost nothing between writebacks. Each
+// record names its generation, so what is left of an older one after the last record is known
+// for what it is (the end), never replayed.
+//
 // File format (integers little-endian):
-//   header  "SWJ1", u64 generation, u32 CRC-32 of the 12 bytes before it
+//   header  "SWJ2", u64 generation, u32 CRC-32 of the 12 bytes before it
 //   record  u32 payload length, u32 CRC-32 of the payload, payload:
-//           i64 wall_ms, u16 meter length, meter, u16 serial length (0xFFFF: none), serial,
-//           u16 value count, then (u8 quantity, f64 value) per value,
-//           then (since the CT/PT ratios) f64 ct_ratio, f64 pt_ratio,
-//           then (since the clock state) u8 flags: bit 0 clock_unsynced
+//           u64 generation (the header's; another one ends the journal), i64 wall_ms, u16 meter
+//           length, meter, u16 serial length (0xFFFF: none), serial, u16 value count, then (u8
+//           quantity, f64 value) per value, then (since the CT/PT ratios) f64 ct_ratio, f64
+//           pt_ratio, then (since the clock state) u8 flags: bit 0 clock_unsynced
 //   A record that ends after its values or after its ratios (written by an earlier agent)
-//   reads with ratios 1 and the clock synchronised, so a journal left by the previous version
-//   is still replayed after an upgrade.
+//   reads with ratios 1 and the clock synchronised, and a file headed "SWJ1" has records
+//   without the generation (emptied at every start then), so a journal left by an earlier
+//   version is still replayed after an upgrade.
 // The first record that is short or fails its CRC ends the journal: a torn tail, from a
 // process killed in mid-write or a power cut, is detected and dropped, never misread.
 #include <cstdint>
@@ -48,7 +55,8 @@ class ReadingJournal {
     };
     // What the file holds now, from its start.
     Result<Contents> read() const;
-    // Empties the file and writes the header of `generation`; appends go after it.
+    // Writes the header of `generation` (emptying the file, or overwriting the previous
+    // generation's records from the start when this object wrote them); appends go after it.
     Result<void> start(uint64_t generation);
     // One record, one write(2). On failure the file is cut back to its last whole record.
     Result<void> append(const Reading& reading);

@@ -111,6 +111,12 @@ Result<void> migrate(sqlite::Db& db) {
     auto version = sqlite::schema_version(db, kSchemaVersion);
     if (!version) return tl::unexpected(version.error());
     if (*version == 0) {
+        // Only for a new file, and before auto_vacuum (which fixes the page size): every commit
+        // writes each page it touched whole into the WAL, and a flush touches ~7 pages besides
+        // the readings' own (page 1, the pointer map, meta, meters, the readings' interior
+        // page, outbox, chain), so the page size is most of what a commit costs in flash
+        // (docs/performance.md, "Durability").
+        if (auto r = db.exec("PRAGMA page_size = " + std::to_string(kPageSize)); !r) return r;
         // Only takes effect before the first table exists: lets the budget reclaim pages.
         if (auto r = db.exec("PRAGMA auto_vacuum = INCREMENTAL"); !r) return r;
     }

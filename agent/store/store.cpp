@@ -173,6 +173,16 @@ Result<void> Store::append_readings(std::span<const Reading> readings,
     if (readings.empty()) return {};
     sqlite::Transaction tx(db_);
     if (auto b = tx.begun(); !b) return b;
+    auto tip = insert_readings(readings, journal_generation);
+    if (!tip) return pass(tip);
+    if (auto c = tx.commit(); !c) return c;
+    chain_n_ = tip->n;
+    chain_head_ = tip->head;
+    return {};
+}
+
+Result<Store::ChainTip> Store::insert_readings(std::span<const Reading> readings,
+                                               uint64_t journal_generation) {
     // Stored in the chain's canonical order, (ts, meter), so that an export streams by id.
     std::vector<size_t> order(readings.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -215,7 +225,7 @@ Result<void> Store::append_readings(std::span<const Reading> readings,
         } else {
             insert_reading_.bind_null(7);
         }
-        if (auto s = insert_reading_.run(); !s) return s;
+        if (auto s = insert_reading_.run(); !s) return pass(s);
         last_id = db_.last_insert_rowid();
         if (first_id == 0) first_id = last_id;
         auto& last = seen[*key];
@@ -230,7 +240,7 @@ Result<void> Store::append_readings(std::span<const Reading> readings,
             upsert_meter_seen_.bind_null(2);
         }
         upsert_meter_seen_.bind(3, key);
-        if (auto s = upsert_meter_seen_.run(); !s) return s;
+        if (auto s = upsert_meter_seen_.run(); !s) return pass(s);
     }
     digest.update(line);
     const auto& lo = readings[order.front()];
@@ -242,12 +252,9 @@ Result<void> Store::append_readings(std::span<const Reading> readings,
     if (journal_generation != 0) {
         set_meta_.bind(1, std::string_view(kJournalFolded))
             .bind(2, std::string_view(std::to_string(journal_generation)));
-        if (auto s = set_meta_.run(); !s) return s;
+        if (auto s = set_meta_.run(); !s) return pass(s);
     }
-    if (auto c = tx.commit(); !c) return c;
-    chain_n_ = tip->n;
-    chain_head_ = tip->head;
-    return {};
+    return tip;
 }
 
 Result<int64_t> Store::append_event(const Event& event) {

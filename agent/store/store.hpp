@@ -170,8 +170,20 @@ class Store {
         size_t max_messages = 1;
         size_t max_readings = 200;
         WallMs flush_before = 0;
+        // Whether the acknowledgements are applied even when no message is formed (a commit
+        // of their own); if not, they are applied only with new messages.
+        bool acks_alone = true;
     };
     Result<std::vector<OutboxRow>> form_messages(const FormLimits& limits,
+                                                 std::span<const uint64_t> acked = {});
+    // form_messages with a readings batch stored first, in the same transaction (as
+    // append_readings would store it): a flush that also gives the batch's telemetry its seq
+    // costs one commit, not two. On failure nothing is stored and no seq is given out.
+    struct Fold {
+        std::span<const Reading> readings;
+        uint64_t journal_generation = 0;
+    };
+    Result<std::vector<OutboxRow>> fold_and_form(const Fold& fold, const FormLimits& limits,
                                                  std::span<const uint64_t> acked = {});
     // One message of one kind (tests, tools); nullopt when there is nothing of that kind.
     Result<std::optional<OutboxRow>> form_event_message();
@@ -272,7 +284,11 @@ class Store {
     enum class Only { any, event, rollup, telemetry };
     Result<void> load_outbox_marks();
     Result<std::vector<OutboxRow>> form(const FormLimits& limits, Only only,
-                                        std::span<const uint64_t> acked);
+                                        std::span<const uint64_t> acked,
+                                        const Fold* fold = nullptr);
+    // What form() would give seqs to, after marks (reads only).
+    Result<std::vector<OutboxRow>> plan_messages(const FormLimits& limits, Only only,
+                                                 OutboxMarks& marks);
 
     struct RollUp {
         int64_t after_id = 0;  // readings with id > after_id ...
@@ -294,6 +310,9 @@ class Store {
                                   const chain::Digest& digest, const ChainTip& after);
     Result<void> load_chain_tip();
     Result<int64_t> insert_event(const Event& event, ChainTip& tip);
+    // Stores a readings batch and its chain entry inside the caller's transaction.
+    Result<ChainTip> insert_readings(std::span<const Reading> readings,
+                                     uint64_t journal_generation);
 
     std::string path_;
     sqlite::Db db_;

@@ -18,6 +18,13 @@ Uplink::Uplink(store::Store& store, Link& link, wire::Topics topics, PumpOptions
     }
 }
 
+Result<void> Uplink::apply_acks() {
+    if (acked_.empty()) return {};
+    if (auto r = store_.acked(acked_); !r) return r;
+    acked_.clear();
+    return {};
+}
+
 void Uplink::on_note(const LinkNote& note) {
     switch (note.kind) {
         case LinkNote::Kind::connected:
@@ -53,7 +60,19 @@ Result<bool> Uplink::send(const store::OutboxRow& row) {
     return true;
 }
 
+size_t Uplink::room() const {
+    const bool can_send = connected_ && link_.connected();
+    return can_send && resend_.empty() && in_flight_.size() < options_.window
+               ? options_.window - in_flight_.size()
+               : 0;
+}
+
 Result<void> Uplink::pump(WallMs now) {
+    if (hand_over_error_) {
+        Error e = std::move(*hand_over_error_);
+        hand_over_error_.reset();
+        return tl::unexpected(std::move(e));
+    }
     const bool can_send = connected_ && link_.connected();
     // Messages found unacknowledged at start go first, as they are (same seq, same content).
     while (can_send && !resend_.empty() && in_flight_.size() < options_.window) {
@@ -63,24 +82,39 @@ Result<void> Uplink::pump(WallMs now) {
         if (!sent) return tl::unexpected(sent.error());
         if (!*sent) return {};
     }
-    size_t room = can_send && resend_.empty() && in_flight_.size() < options_.window
-                      ? options_.window - in_flight_.size()
-                      : 0;
-    if (room == 0 && acked_.empty()) return {};
+    if (acked_.empty()) acked_since_ = now;
+    const bool acks_due =
+        !acked_.empty() && (acked_.size() >= options_.window || now - acked_since_ >= kAckHoldMs);
+    const size_t free = room();
+    if (free == 0 && !acks_due) return {};
     // One transaction: the acknowledged rows go, the new messages get their seqs (events
     // first, then rollups of data that could not wait, then raw telemetry), one fsync.
-    store::Store::FormLimits limits{room, options_.batch_max_readings,
-                                    now - options_.batch_max_delay_ms};
+    store::Store::FormLimits limits{free, options_.batch_max_readings,
+                                    now - options_.batch_max_delay_ms, acks_due};
     auto rows = store_.form_messages(limits, acked_);
     if (!rows) return tl::unexpected(rows.error());
+    if (!rows->empty() || acks_due) acked_.clear();  // else they were not applied
+    return hand_over(*rows);
+}
+
+Result<void> Uplink::fold(WallMs now, const store::Store::Fold& batch, int64_t next_fold_ms) {
+    store::Store::FormLimits limits{room(), options_.batch_max_readings,
+                                    now + next_fold_ms - options_.batch_max_delay_ms, true};
+    auto rows = store_.fold_and_form(batch, limits, acked_);
+    if (!rows) return tl::unexpected(rows.error());
     acked_.clear();
-    for (const auto& row : *rows) {
+    if (auto sent = hand_over(*rows); !sent) hand_over_error_ = sent.error();
+    return {};
+}
+
+Result<void> Uplink::hand_over(const std::vector<store::OutboxRow>& rows) {
+    for (const auto& row : rows) {
         auto sent = send(row);
         if (!sent) return tl::unexpected(sent.error());
         if (!*sent) {
             // The link went down between forming and handing over: the rest keep their seqs
             // and go first when it is back.
-            for (auto it = rows->begin() + (&row - rows->data()) + 1; it != rows->end(); ++it)
+            for (auto it = rows.begin() + (&row - rows.data()) + 1; it != rows.end(); ++it)
                 resend_.push_back(*it);
             break;
         }

@@ -118,13 +118,40 @@ TEST(ReadingJournal, StartEmptiesTheFile) {
     EXPECT_EQ(c->readings[0].wall_ms, 2000);
 }
 
+namespace {
+// A generation of three readings, at 1000, 1001 and 1002.
+void start_with_three(store::ReadingJournal& j, uint64_t generation) {
+    ASSERT_TRUE(j.start(generation));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(j.append(full_reading(1000 + i)));
+}
+}  // namespace
+
+TEST(ReadingJournal, ANewGenerationOverwritesTheOldInPlaceAndNeverReplaysItsLeftovers) {
+    TempDir dir;
+    auto j = open_journal(dir);
+    start_with_three(j, 5);
+    const off_t three = file_size(dir / store::kJournalFile);
+    ASSERT_TRUE(j.start(6) && j.append(full_reading(2000)));
+    // Not truncated: the same pages are written again.
+    EXPECT_EQ(file_size(dir / store::kJournalFile), three);
+    auto c = j.read();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->generation, 6u);
+    ASSERT_EQ(c->readings.size(), 1u);  // generation 5's two last records are left, not read
+    EXPECT_EQ(c->readings[0].wall_ms, 2000);
+    EXPECT_FALSE(c->torn_tail);
+    // A new object (a new run) empties the file first: it does not know what the file holds.
+    auto again = open_journal(dir);
+    ASSERT_TRUE(again.start(7));
+    EXPECT_EQ(file_size(dir / store::kJournalFile), 16);
+}
+
 TEST(ReadingJournal, ATornTailIsDroppedNotMisread) {
     TempDir dir;
     const auto path = dir / store::kJournalFile;
     {
         auto j = open_journal(dir);
-        ASSERT_TRUE(j.start(3));
-        for (int i = 0; i < 3; ++i) ASSERT_TRUE(j.append(full_reading(1000 + i)));
+        start_with_three(j, 3);
     }
     const off_t whole = file_size(path);
     // Every cut inside the last record (a process killed in mid-write) leaves the first two.
@@ -138,8 +165,7 @@ TEST(ReadingJournal, ATornTailIsDroppedNotMisread) {
     // A flipped byte inside the second record (a power cut's stale block) ends the journal there.
     {
         auto j = open_journal(dir);
-        ASSERT_TRUE(j.start(4));
-        for (int i = 0; i < 3; ++i) ASSERT_TRUE(j.append(full_reading(1000 + i)));
+        start_with_three(j, 4);
     }
     const off_t record = (file_size(path) - 16) / 3;
     {

@@ -56,8 +56,8 @@ class UplinkTest : public testing::Test {
         ASSERT_TRUE(store_->append_readings(batch));
     }
 
-    void pump() {
-        auto r = uplink_->pump(kNow);
+    void pump(WallMs now = kNow) {
+        auto r = uplink_->pump(now);
         ASSERT_TRUE(r) << r.error().message;
     }
 
@@ -112,6 +112,7 @@ TEST_F(UplinkTest, TheWindowBoundsWhatIsInFlightAndEachAckMakesRoom) {
         link_->ack_all();
         pump();
     }
+    pump(kNow + uplink::Uplink::kAckHoldMs);  // the last acknowledgements, held alone
     EXPECT_EQ(published_seqs(), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
     for (const auto& m : link_->published()) {
         EXPECT_EQ(m.topic, topics_.telemetry);
@@ -120,7 +121,7 @@ TEST_F(UplinkTest, TheWindowBoundsWhatIsInFlightAndEachAckMakesRoom) {
     EXPECT_EQ(unacked_in_store(), 0);  // every acknowledged message left the outbox
 }
 
-TEST_F(UplinkTest, AcknowledgedMessagesLeaveTheOutboxAtTheNextPumpAndStrayAcksAreIgnored) {
+TEST_F(UplinkTest, AcknowledgementsRideOnTheNextCommitOrGoAloneWhenHeldLongAndStrayAcksAreIgnored) {
     add_readings(10);
     link_->accept();
     pump();
@@ -129,10 +130,69 @@ TEST_F(UplinkTest, AcknowledgedMessagesLeaveTheOutboxAtTheNextPumpAndStrayAcksAr
     uplink_->on_note({uplink::LinkNote::Kind::acked, 999, {}});  // e.g. the retained status
     EXPECT_EQ(uplink_->in_flight(), 2u);
     link_->ack(link_->published()[1].mid);
-    EXPECT_EQ(unacked_in_store(), 2);  // applied with the next pump's transaction
+    EXPECT_EQ(uplink_->in_flight(), 1u);  // the window has room at once
+    pump();
+    EXPECT_EQ(unacked_in_store(), 2);  // no commit of its own yet
+    add_readings(5);
+    pump();  // the new message's commit takes the acknowledgement along
+    EXPECT_EQ(link_->published().size(), 3u);
+    EXPECT_EQ(unacked_in_store(), 2);
+    link_->ack(link_->published()[0].mid);
+    pump(kNow + uplink::Uplink::kAckHoldMs - 1);
+    EXPECT_EQ(unacked_in_store(), 2);
+    pump(kNow + uplink::Uplink::kAckHoldMs);  // held long enough: a commit of its own
+    EXPECT_EQ(unacked_in_store(), 1);
+}
+
+TEST_F(UplinkTest, AcknowledgementsStillHeldAreAppliedAtAStop) {
+    add_readings(5);
+    link_->accept();
+    pump();
+    link_->ack_all();
     pump();
     EXPECT_EQ(unacked_in_store(), 1);
-    EXPECT_EQ(uplink_->in_flight(), 1u);
+    ASSERT_TRUE(uplink_->apply_acks());
+    EXPECT_EQ(unacked_in_store(), 0);
+}
+
+TEST_F(UplinkTest, AFoldStoresTheBatchAndSendsItsTelemetryInOneCommit) {
+    link_->accept();
+    pump();
+    std::vector<Reading> batch = {reading("m1", kNow - 200, 100, 10),
+                                  reading("m1", kNow - 190, 101, 10),
+                                  reading("m1", kNow - 180, 102, 10)};
+    const int64_t chain_before = store_->chain_length();
+    // Flushed every second and younger than the batch delay: it would not wait for the next.
+    auto r = uplink_->fold(kNow, {batch, 0}, 1000);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(link_->published().size(), 1u);
+    auto j = nlohmann::json::parse(link_->published()[0].payload);
+    EXPECT_EQ(j.at("seq"), 1);
+    EXPECT_EQ(j.at("readings").size(), 3u);
+    EXPECT_EQ(store_->chain_length(), chain_before + 1);
+    EXPECT_EQ(store_->durable_chain_length(), store_->chain_length());  // the commit was FULL
+    // With a short flush period the batch waits for the next folds, up to the batch delay.
+    batch = {reading("m1", kNow - 100, 1, 1)};
+    ASSERT_TRUE(uplink_->fold(kNow, {batch, 0}, 10));
+    EXPECT_EQ(link_->published().size(), 1u);
+    auto b = store_->backlog();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->unsent_readings, 1);
+    pump(kNow + 1000);  // an ordinary pump sends it once its oldest reading is that old
+    EXPECT_EQ(link_->published().size(), 2u);
+}
+
+TEST_F(UplinkTest, AFoldWhileDisconnectedStoresTheBatchAndGivesNoSeq) {
+    std::vector<Reading> batch = {reading("m1", kNow - 2000, 1, 1)};
+    ASSERT_TRUE(uplink_->fold(kNow, {batch, 7}, 1000));
+    EXPECT_TRUE(link_->published().empty());
+    auto b = store_->backlog();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->unsent_readings, 1);
+    EXPECT_EQ(b->next_seq, 1u);
+    auto folded = store_->journal_folded();
+    ASSERT_TRUE(folded);
+    EXPECT_EQ(*folded, 7u);
 }
 
 TEST_F(UplinkTest, EventsGoAheadOfATelemetryBacklog) {
