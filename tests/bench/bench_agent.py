@@ -4,7 +4,8 @@ and publishing to a local mosquitto: CPU per 1000 block reads and per 1000 meter
 start -> end, and bytes written to disk (/proc/PID/io write_bytes) per reading.
 
     tests/bench/bench_agent.py [--interval-ms 1000] [--seconds 60] [--warmup 10] [--runs 3]
-                               [--meters 32] [--out results.jsonl] [--label TEXT]
+                               [--meters 32] [--flush-ms N] [--page-size N]
+                               [--out results.jsonl] [--label TEXT]
 
 Measured over a window after the warm-up, per run (a fresh agent, database and simulator):
   - CPU: utime+stime of sealwatchd (all threads) from /proc/PID/stat, window delta; also the
@@ -25,6 +26,7 @@ The agent runs with its default uplink and storage settings (batches of up to 20
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -92,6 +94,15 @@ def one_run(a):
         broker, mqtt_port = b.broker()
         sub, arrivals = subscribe(mqtt_port)
         data = b.path("data")
+        if a.page_size:
+            # As a database made by an earlier agent (4 KiB pages) would be: the agent keeps
+            # the page size of an existing file.
+            os.makedirs(data, exist_ok=True)
+            con = sqlite3.connect(os.path.join(data, "sealwatch.db"))
+            con.execute(f"PRAGMA page_size = {a.page_size}")
+            con.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            con.execute("PRAGMA journal_mode = WAL")
+            con.close()
         storage = f"flush_ms = {a.flush_ms}" if a.flush_ms else ""
         conf = b.write("agent.toml", bl.agent_config(data, sim_port, mqtt_port, a.meters,
                                                      a.interval_ms, storage_extra=storage))
@@ -176,6 +187,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--meters", type=int, default=32)
     ap.add_argument("--flush-ms", type=int, default=0, help="[storage] flush_ms (default: the agent's)")
+    ap.add_argument("--page-size", type=int, default=0,
+                    help="make the database file with this page size first (default: the agent's)")
     ap.add_argument("--out")
     ap.add_argument("--label", default="")
     ap.add_argument("--keep", action="store_true")
