@@ -207,9 +207,9 @@ struct LibmodbusClient::Impl {
         if (auto sent = send_all(fd, bytes); !sent) return tl::unexpected(sent.error());
         const auto first_byte_by = Clock::now() + options.response_timeout;
         const auto answer_by = first_byte_by + options.byte_timeout;
-        // Room for a normal answer: header, function, byte count, 2 bytes a register.
-        std::array<uint8_t, tcp::kMbapBytes + 2 + size_t{2} * kMaxReadRegisters> buffer{};
-        const std::span<uint8_t> frame(buffer.data(), tcp::kMbapBytes + 2 + size_t{2} * count);
+        // Room for a normal answer to this request, the longest it can have.
+        std::array<uint8_t, tcp::kMbapBytes + tcp::data_pdu_bytes(kMaxReadRegisters)> buffer{};
+        const std::span<uint8_t> frame(buffer.data(), tcp::kMbapBytes + tcp::data_pdu_bytes(count));
         auto length =
             receive_answer(fd, request, frame, first_byte_by, answer_by, options.byte_timeout);
         if (!length) return tl::unexpected(length.error());

@@ -9,7 +9,6 @@ namespace {
 constexpr uint8_t kExceptionBit = 0x80;
 // An exception answer's PDU: function | 0x80, code. A data answer's: function, byte count, data.
 constexpr size_t kExceptionPduBytes = 2;
-constexpr size_t kDataPduOverhead = 2;
 
 uint16_t be16(const uint8_t* p) {
     return static_cast<uint16_t>((p[0] << 8) | p[1]);
@@ -83,7 +82,7 @@ tl::expected<size_t, ReadError> check_header(const ReadRequest& request,
     // The length counts the unit id and the PDU: only two values are possible for our request,
     // so a lying length (0xFFFF, 0) is refused before a byte more is read.
     const size_t length = be16(&header[4]);
-    const size_t data_pdu = kDataPduOverhead + size_t{2} * request.count;
+    const size_t data_pdu = data_pdu_bytes(request.count);
     if (length != 1 + data_pdu && length != 1 + kExceptionPduBytes)
         return bad_frame("MBAP length", static_cast<unsigned>(length),
                          static_cast<unsigned>(1 + data_pdu));

@@ -23,6 +23,13 @@ namespace sealwatch::modbus::tcp {
 inline constexpr size_t kMbapBytes = 7;  // transaction(2) protocol(2) length(2) unit(1)
 inline constexpr size_t kRequestBytes = kMbapBytes + 5;  // + function, address(2), count(2)
 
+// A normal answer's PDU to a read of `count` registers: function, byte count, 2 bytes a
+// register. The longest answer a request can have (an exception is shorter).
+inline constexpr size_t kDataPduOverhead = 2;
+constexpr size_t data_pdu_bytes(size_t count) {
+    return kDataPduOverhead + 2 * count;
+}
+
 struct ReadRequest {
     uint16_t transaction = 0;
     uint8_t unit = 0;
