@@ -60,10 +60,15 @@ for bin in sealwatchd sealwatch sealwatch-sim sealwatch-county; do
 done
 # The man pages render without a warning from groff (a broken page renders half a page). At 160
 # columns: the reference tables of sealwatch.toml(5) are wider than 80, and groff's warnings
-# about squeezing a table into a narrow terminal are layout, not errors.
+# about squeezing a table into a narrow terminal are layout, not errors. Nor is groff 1.22.4's
+# "table text block will not fit on one page": man renders one continuous page and grows it as
+# text comes, but tbl measures a table cell against the page's current end before it grows, so
+# the warning comes and goes with where a page of the text happens to end; all it changes is
+# where one blank line falls (compared line by line with a page that passes).
 if command -v man >/dev/null; then
     for page in "$tmp"/root/usr/share/man/man*/*.gz; do
-        warnings=$(MANWIDTH=160 man --warnings -l "$page" 2>&1 >/dev/null || true)
+        warnings=$(MANWIDTH=160 man --warnings -l "$page" 2>&1 >/dev/null |
+            grep -v '^warning: page [0-9]*: table text block will not fit on one page$' || true)
         [ -z "$warnings" ] || fail "$(basename "$page"): $warnings"
     done
 fi
