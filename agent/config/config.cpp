@@ -129,7 +129,7 @@ class Parser {
         TableReader r(t, "[storage]", log_);
         r.read("budget_mb", s.budget_mb, 1, int64_t{1024} * 1024);
         r.read("raw_retention_days", s.raw_retention_days, 1, 36500);
-        r.read("flush_ms", s.flush_ms, 10, 60000);
+        if (auto v = r.integer("flush_ms", 10, 60000)) s.flush_ms = static_cast<int>(*v);
         r.read("check_interval_s", s.check_interval_s, 1, 86400);
     }
 

@@ -37,8 +37,10 @@ struct Uplink : Broker {
 struct Storage {
     int budget_mb = 512;          // database + WAL on the flash card
     int raw_retention_days = 90;  // delivered raw readings older than this become minute rollups
-    int flush_ms = 1000;          // readings are committed in one transaction per this period
-    int check_interval_s = 60;    // how often retention and the budget are enforced
+    // Readings are committed in one transaction per this period; unset, it follows the
+    // database's page size (store::default_flush_ms), which the config cannot know.
+    std::optional<int> flush_ms;
+    int check_interval_s = 60;  // how often retention and the budget are enforced
 };
 
 // rtu: Modbus RTU on a serial device; tcp: Modbus TCP; dlt645: DL/T 645-2007 on a serial

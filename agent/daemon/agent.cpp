@@ -22,6 +22,7 @@
 #include "poll/queue.hpp"
 #include "store/reading_journal.hpp"
 #include "store/recovery.hpp"
+#include "store/schema.hpp"
 #include "store/storage_note.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
@@ -236,6 +237,7 @@ class MainLoop {
         desk_ = std::make_unique<CommandDesk>(cfg_, clock_.mono_ns());
         sticks_ = std::make_unique<StickDesk>(appliance_->take_stick_watch());
         appliance_->ready();
+        tell_flush_period();
         int64_t last_flush = clock_.wall_ms();
         int64_t last_retention = 0;
         while (true) {
@@ -488,18 +490,39 @@ class MainLoop {
     // leaves) as the cycle ends, not a period later; a bus that never pauses waits at most half
     // a period more.
     int64_t flush_at(int64_t last_flush) const {
-        const int64_t period = cfg_.storage.flush_ms;
+        const int64_t period = flush_ms();
         return std::min(std::max(last_flush + period, last_reading_ms_ + kFlushPauseMs),
                         last_flush + period + period / 2);
+    }
+
+    // [storage] flush_ms, or when it is not set the default for the database's page size.
+    int flush_ms() const {
+        return cfg_.storage.flush_ms.value_or(store::default_flush_ms(store_->page_size()));
+    }
+
+    // Said at the start and when the config or the database changes: an upgraded gateway's
+    // database keeps its 4 KiB pages and with them the 5 s it was made with, and the operator
+    // should be able to see why telemetry leaves later there than on a new gateway.
+    void tell_flush_period() {
+        const int period = flush_ms();
+        if (period == told_flush_ms_) return;
+        told_flush_ms_ = period;
+        if (cfg_.storage.flush_ms) {
+            log::info("storage: readings committed every ", period, " ms ([storage] flush_ms)");
+        } else {
+            log::info("storage: readings committed every ", period,
+                      " ms (the default for this database's ", store_->page_size(),
+                      "-byte pages; [storage] flush_ms sets it)");
+        }
     }
 
     void flush() {
         if (pending_.empty()) return;
         const uint64_t generation = journal_ ? journal_->generation() : 0;
         // With the uplink running, the batch's telemetry takes its seq in the same commit.
-        auto stored = running_ ? running_->uplink().fold(clock_.wall_ms(), {pending_, generation},
-                                                         cfg_.storage.flush_ms)
-                               : store_->append_readings(pending_, generation);
+        auto stored =
+            running_ ? running_->uplink().fold(clock_.wall_ms(), {pending_, generation}, flush_ms())
+                     : store_->append_readings(pending_, generation);
         // A full disk is no stall for the watchdog (health.hpp): a restart frees no space and
         // would lose what waits in memory.
         appliance_->stored(stored.has_value() ||
@@ -616,6 +639,7 @@ class MainLoop {
         store_ = std::move(opened->store);
         last_error_["store"].clear();
         record_damage(*opened->damage, "running");
+        tell_flush_period();  // the new file has kPageSize pages
         open_journal();
         make_detector();
         running_ = std::make_unique<Running>(cfg_, *store_, queue_, inbox_, boot_, clock_,
@@ -705,6 +729,7 @@ class MainLoop {
                                                  appliance_->clock_synced_flag());
         }
         desk_->set_config(cfg_);
+        tell_flush_period();
         appliance_->ready();  // [board] changes take effect at the next start
     }
 
@@ -741,6 +766,7 @@ class MainLoop {
     MonoNs last_housekeeping_ = 0;
     bool link_moved_ = false;      // an ack or a connect since the last pump
     int64_t last_reading_ms_ = 0;  // when the last reading reached the loop (flush_at)
+    int told_flush_ms_ = 0;        // the flush period last logged (tell_flush_period)
     // A gap this long between readings ends a poll cycle. The readings of one cycle arrive
     // back to back (a meter's blocks, then the next meter's), far closer than this.
     static constexpr int64_t kFlushPauseMs = 20;

@@ -60,6 +60,9 @@ Result<Store> Store::open(const std::string& path, const Options& options) {
     if (auto r = s.db_.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_wait_ms)); !r)
         return pass(r);
     if (auto r = migrate(s.db_); !r) return pass(r);
+    auto page_size = s.db_.scalar("PRAGMA page_size");
+    if (!page_size) return pass(page_size);
+    s.page_size_ = static_cast<int>(*page_size);
     if (auto r = s.prepare_statements(); !r) return pass(r);
     if (auto r = s.load_chain_tip(); !r) return pass(r);
     if (auto r = s.load_outbox_marks(); !r) return pass(r);

@@ -268,6 +268,8 @@ class Store {
     Result<int64_t> forget_command_nonces(WallMs now);
 
     Result<int64_t> size_bytes();
+    // The file's page size, as SQLite reported it at the open (fixed for the file's life).
+    int page_size() const { return page_size_; }
     Result<RetentionReport> enforce_retention(WallMs now);
 
   private:
@@ -317,6 +319,7 @@ class Store {
     std::string path_;
     sqlite::Db db_;
     Options options_;
+    int page_size_ = 0;
     std::vector<std::pair<std::string, int64_t>> meter_keys_;
     sqlite::Stmt insert_reading_;
     sqlite::Stmt upsert_meter_seen_;

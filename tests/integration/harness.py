@@ -325,7 +325,7 @@ def sealed_furnace(meter, asset="furnace-2"):
 
 def agent_config(data_dir, buses, meters, mqtt_port=None, extra="", tuned=True):
     """A sealwatch.toml as text. buses/meters: lists of dicts rendered as [[bus]]/[[meter]].
-    tuned=False: the contract's keys and nothing else (no uplink or storage tuning), for the
+    tuned=False: the contract's keys and nothing else (no uplink tuning), for the
     tests that prove a promise on the defaults."""
     def render(table, items):
         out = ""
@@ -337,8 +337,4 @@ def agent_config(data_dir, buses, meters, mqtt_port=None, extra="", tuned=True):
     text = (f'[gateway]\nid = "gw-it"\nsite = "plant-it"\ndata_dir = "{data_dir}"\n'
             f'timezone = "UTC"\n\n[uplink]\nhost = "127.0.0.1"\nport = {mqtt_port or 1}\n'
             f'insecure = true\n' + ('batch_max_delay_ms = 200\n' if tuned else ''))
-    if tuned and "[storage]" not in extra:
-        # Tests look at the database within seconds: commit readings every second (the
-        # agent's default, 5 s, is chosen for flash wear, not for tests).
-        text += "\n[storage]\nflush_ms = 1000\n"
     return text + extra + render("bus", buses) + render("meter", meters)

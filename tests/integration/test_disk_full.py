@@ -91,7 +91,7 @@ class DiskFull(unittest.TestCase):
         st = run(binary("sealwatch"), "status", "-c", cfg)
         self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
         sim.stop()
-        time.sleep(1.5)  # the last readings polled are flushed (flush_ms 1000) and sent
+        time.sleep(1.5)  # the last readings polled are flushed (1 s on a new database) and sent
         uc.wait_drained(self, self.h, 30)
         agent.signal(signal.SIGTERM)
         self.assertEqual(agent.p.wait(15), 0)

@@ -74,7 +74,7 @@ class TlsChurn(unittest.TestCase):
             time.sleep(rng.uniform(0.2, 1.0))  # sending between restarts
         churn_s = time.monotonic() - started
         self.sim.stop()
-        time.sleep(1.5)  # the last readings polled are flushed (flush_ms 1000) and sent
+        time.sleep(1.5)  # the last readings polled are flushed (1 s on a new database) and sent
         uc.wait_drained(self, self.h, 30)
         agent.signal(15)
         self.assertEqual(agent.p.wait(15), 0)

@@ -101,6 +101,19 @@ TEST(Config, GoodConfigParses) {
     EXPECT_TRUE(r->uplink.insecure);
 }
 
+// Unset, the flush period is the store's to choose by the database's page size; set, it is kept.
+TEST(Config, FlushPeriodIsUnsetUnlessWritten) {
+    auto unset = config::parse(kGood, "t.toml");
+    ASSERT_TRUE(unset) << join(unset.error());
+    EXPECT_EQ(unset->storage.flush_ms, std::nullopt);
+    auto set = config::parse(kGood + "\n[storage]\nflush_ms = 5000\n", "t.toml");
+    ASSERT_TRUE(set) << join(set.error());
+    EXPECT_EQ(set->storage.flush_ms, std::optional<int>(5000));
+    auto ps = problems_of(kGood + "\n[storage]\nflush_ms = 5\n");
+    ASSERT_EQ(ps.size(), 1u) << join(ps);
+    EXPECT_NE(ps[0].find("flush_ms"), std::string::npos) << ps[0];
+}
+
 TEST(Config, SyntaxErrorNamesLine) {
     auto ps = problems_of(replace(kGood, "unit = 1\n", "unit = = 1\n"));
     ASSERT_EQ(ps.size(), 1u);

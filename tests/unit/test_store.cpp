@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/quantities.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 #include "test_support.hpp"
 
@@ -174,6 +175,25 @@ TEST(Store, ReadOnlyOpenSeesTheDaemonsData) {
     ASSERT_TRUE(b);
     EXPECT_EQ(b->unsent_readings, 1);
     EXPECT_FALSE(ro->set_meta("x", "y"));  // query_only
+}
+
+// A new file is made with small pages, which make a commit cheap in flash; a file made before
+// (SQLite's 4 KiB) keeps its own, and with it the longer flush period that keeps its flash cost.
+TEST(Store, NewFileGetsSmallPagesAndAnOlderFileKeepsItsOwn) {
+    TempDir fresh;
+    EXPECT_EQ(open(fresh).page_size(), store::kPageSize);
+    EXPECT_EQ(store::default_flush_ms(store::kPageSize), 1000);
+
+    TempDir older;
+    {
+        auto db = raw_db(older.db());
+        ASSERT_TRUE(db.exec("PRAGMA page_size = 4096"));
+        ASSERT_TRUE(db.exec("CREATE TABLE made_before (x)"));  // fixes the page size
+    }
+    auto s = open(older);
+    EXPECT_EQ(s.page_size(), 4096);
+    EXPECT_EQ(store::default_flush_ms(s.page_size()), 5000);
+    ASSERT_TRUE(s.append_readings(std::vector{reading("m1", 1000, 1, 1)}));
 }
 
 TEST(Store, RetentionRollsUpOldDeliveredReadingsOnly) {
