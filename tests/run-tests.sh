@@ -2,7 +2,8 @@
 # tests/run-tests.sh — README.md's test command: install what is needed, build the `dev` preset
 # with warnings as errors, run every test (unit + integration). Same as
 #   ./toolchains/install-deps.sh && cmake --preset dev && cmake --build --preset dev && ctest --preset dev
-# plus -DSEALWATCH_WERROR=ON, -j2 (the machines have 2 cores) and a summary at the end.
+# plus -DSEALWATCH_WERROR=ON, -j2 for the build and the tests (the machines have 2 cores) and a
+# summary at the end.
 #
 # Environment: SEALWATCH_JOBS (default 2); extra arguments are passed to ctest (e.g. -L unit).
 set -euo pipefail
@@ -34,5 +35,8 @@ stage deps    ./toolchains/install-deps.sh
 stage config  cmake --preset dev -DSEALWATCH_WERROR=ON
 stage build   cmake --build --preset dev -j "$jobs"
 mkdir -p build
-# --no-tests=error: a test tree that registers nothing is a failure, not a pass.
-stage test    bash -c 'set -o pipefail; ctest --preset dev --no-tests=error "$@" 2>&1 | tee "'"$log"'"' ctest "$@"
+# --no-tests=error: a test tree that registers nothing is a failure, not a pass. Two tests at a
+# time: the integration tests mostly wait on real programs (9 min instead of 18), and each has
+# its own temporary folder and ports; those that time a latency run alone (RUN_SERIAL,
+# tests/CMakeLists.txt).
+stage test    bash -c 'set -o pipefail; ctest --preset dev --no-tests=error -j "'"$jobs"'" "$@" 2>&1 | tee "'"$log"'"' ctest "$@"
