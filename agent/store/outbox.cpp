@@ -1,7 +1,9 @@
 // The outbox: seq given out in batches, durably, and acknowledgements applied in the same
 // transaction. The hot path of the uplink: statements are prepared once and the watermarks are
-// kept in memory, so an idle pump costs three index lookups and no write.
+// kept in memory, so an idle pump costs three index lookups and no write, and nothing at all
+// while nothing has changed since the last one (Store::IdlePlan).
 #include <algorithm>
+#include <limits>
 
 #include "store/internal.hpp"
 #include "store/store.hpp"
@@ -48,7 +50,7 @@ Result<void> Store::load_outbox_marks() {
 }
 
 Result<std::vector<OutboxRow>> Store::plan_messages(const FormLimits& limits, Only only,
-                                                    OutboxMarks& m) {
+                                                    OutboxMarks& m, WallMs* waiting_since) {
     std::vector<OutboxRow> rows;
     auto limit = static_cast<int64_t>(limits.max_readings);
     while (rows.size() < limits.max_messages) {
@@ -103,6 +105,7 @@ Result<std::vector<OutboxRow>> Store::plan_messages(const FormLimits& limits, On
                 m.readings = last;
                 continue;
             }
+            if (n > 0 && waiting_since != nullptr) *waiting_since = oldest;
         }
         break;
     }
@@ -118,12 +121,21 @@ Result<std::vector<OutboxRow>> Store::form(const FormLimits& limits, Only only,
     OutboxMarks m = marks_;
     std::vector<OutboxRow> rows;
     // Without readings to store, decide first (reads only), so an idle call opens no
-    // transaction at all.
+    // transaction at all; and when nothing has changed since the last idle plan, not even that.
     if (!folds) {
-        auto planned = plan_messages(limits, only, m);
+        const bool acks_to_apply = !acked.empty() && limits.acks_alone;
+        if (only == Only::any && !acks_to_apply && idle_plan_ &&
+            idle_plan_->changes == db_.total_changes() &&
+            idle_plan_->max_readings == limits.max_readings &&
+            limits.flush_before <= idle_plan_->waiting_since)
+            return rows;
+        WallMs waiting_since = std::numeric_limits<WallMs>::max();
+        auto planned = plan_messages(limits, only, m, &waiting_since);
         if (!planned) return planned;
         rows = std::move(*planned);
-        if (rows.empty() && (acked.empty() || !limits.acks_alone)) return rows;
+        if (rows.empty() && only == Only::any)
+            idle_plan_ = IdlePlan{db_.total_changes(), limits.max_readings, waiting_since};
+        if (rows.empty() && !acks_to_apply) return rows;
     }
     // The seqs must be on stable storage before any of these messages can leave: FULL makes
     // this commit (and every WAL frame before it) survive a power cut, not just a killed

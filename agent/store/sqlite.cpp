@@ -194,6 +194,9 @@ int64_t Db::last_insert_rowid() const {
 int Db::changes() const {
     return sqlite3_changes(db_);
 }
+int64_t Db::total_changes() const {
+    return sqlite3_total_changes64(db_);
+}
 std::string Db::message() const {
     return db_ ? sqlite3_errmsg(db_) : "no database";
 }

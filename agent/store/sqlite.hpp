@@ -86,6 +86,9 @@ class Db {
     Result<Stmt> prepare(std::string_view sql);
     int64_t last_insert_rowid() const;
     int changes() const;
+    // Rows inserted, updated or deleted through this connection since it opened, in any table:
+    // equal twice, nothing this connection can see has changed (when it is the only writer).
+    int64_t total_changes() const;
     std::string message() const;
     sqlite3* raw() { return db_; }
     // The most serious failure on this connection since forget_failure() (none: no failure).

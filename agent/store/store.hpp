@@ -288,9 +288,21 @@ class Store {
     Result<std::vector<OutboxRow>> form(const FormLimits& limits, Only only,
                                         std::span<const uint64_t> acked,
                                         const Fold* fold = nullptr);
-    // What form() would give seqs to, after marks (reads only).
+    // What form() would give seqs to, after marks (reads only). When readings wait that are
+    // not yet due, *waiting_since is the oldest one's time.
     Result<std::vector<OutboxRow>> plan_messages(const FormLimits& limits, Only only,
-                                                 OutboxMarks& marks);
+                                                 OutboxMarks& marks,
+                                                 WallMs* waiting_since = nullptr);
+    // The last plan that found nothing to form, and what it depended on: until this connection
+    // changes a row (it is the only writer) or the waiting readings come due, a plan would
+    // find nothing again, so an idle pump (ten a second, and one per acknowledgement) costs no
+    // SQLite read at all.
+    struct IdlePlan {
+        int64_t changes = -1;  // Db::total_changes() when it was made
+        size_t max_readings = 0;
+        WallMs waiting_since = 0;  // the oldest reading not yet due (INT64_MAX: none waits)
+    };
+    std::optional<IdlePlan> idle_plan_;
 
     struct RollUp {
         int64_t after_id = 0;  // readings with id > after_id ...

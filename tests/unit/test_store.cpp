@@ -76,6 +76,74 @@ TEST(Store, TelemetryBatchesBySizeOrAge) {
     EXPECT_EQ(j["readings"][1]["values"]["e_imp_kwh"], 14.0);
 }
 
+// An idle pump (nothing to form) is remembered, and the memory never hides what this store
+// writes next nor readings coming due: each of them is formed at the next call.
+TEST(Store, AnIdlePlanNeverHidesWhatComesNext) {
+    TempDir dir;
+    auto s = open(dir);
+    const store::Store::FormLimits wait_for_ten{8, 10, 500};
+    auto idle = [&](const store::Store::FormLimits& limits) {
+        auto rows = s.form_messages(limits);
+        EXPECT_TRUE(rows) << rows.error().message;
+        return rows && rows->empty();
+    };
+    EXPECT_TRUE(idle(wait_for_ten));
+    EXPECT_TRUE(idle(wait_for_ten));
+    // Readings written: seen, but not due yet (5 of 10, the oldest at 1000, not before 500).
+    std::vector<Reading> batch;
+    batch.reserve(5);
+    for (int i = 0; i < 5; ++i) batch.push_back(reading("m1", 1000 + i * 1000, 1, 1));
+    ASSERT_TRUE(s.append_readings(batch));
+    EXPECT_TRUE(idle(wait_for_ten));
+    EXPECT_TRUE(idle(wait_for_ten));
+    // Coming due by age with nothing written meanwhile.
+    auto due = s.form_messages({8, 10, 1001});
+    ASSERT_TRUE(due);
+    ASSERT_EQ(due->size(), 1u);
+    EXPECT_EQ((*due)[0].kind, store::MessageKind::telemetry);
+    EXPECT_TRUE(idle(wait_for_ten));
+    // An event written after an idle plan.
+    ASSERT_TRUE(s.append_event(event("a1", 2000)));
+    auto ev = s.form_messages(wait_for_ten);
+    ASSERT_TRUE(ev);
+    ASSERT_EQ(ev->size(), 1u);
+    EXPECT_EQ((*ev)[0].kind, store::MessageKind::event);
+    // Waiting readings coming due by count once the batch size is smaller.
+    ASSERT_TRUE(s.append_readings(std::vector{reading("m1", 9000, 1, 1)}));
+    EXPECT_TRUE(idle(wait_for_ten));
+    auto by_count = s.form_messages({8, 1, 500});
+    ASSERT_TRUE(by_count);
+    EXPECT_EQ(by_count->size(), 1u);
+}
+
+// The memory rests on this connection being the database's only writer: a reading another
+// connection writes is not looked for until this one changes something. (Shows the idle pump
+// reads nothing; the agent's store is the only writer of readings, events and rollups.)
+TEST(Store, AnIdlePlanReadsNothingUntilThisConnectionWrites) {
+    TempDir dir;
+    auto s = open(dir);
+    const store::Store::FormLimits any{8, 1, 0};
+    ASSERT_TRUE(s.form_messages(any));
+    ASSERT_TRUE(s.append_readings(std::vector{reading("m1", 1000, 1, 1)}));
+    auto first = s.form_messages(any);
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->size(), 1u);
+    ASSERT_TRUE(s.form_messages(any));  // idle, remembered
+    {
+        auto other = raw_db(dir.db());
+        ASSERT_TRUE(
+            other.exec("INSERT INTO readings(meter, ts_ms, vals) "
+                       "SELECT meter, ts_ms + 1000, vals FROM readings"));
+    }
+    auto unseen = s.form_messages(any);
+    ASSERT_TRUE(unseen);
+    EXPECT_TRUE(unseen->empty());
+    ASSERT_TRUE(s.set_meta("touch", "1"));  // this connection writes: planned again
+    auto seen = s.form_messages(any);
+    ASSERT_TRUE(seen);
+    EXPECT_EQ(seen->size(), 1u);
+}
+
 TEST(Store, SeqSurvivesReopenAndResendIsIdentical) {
     TempDir dir;
     std::string first_payload;
