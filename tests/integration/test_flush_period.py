@@ -38,7 +38,7 @@ class FlushPeriod(unittest.TestCase):
             db.close()
         broker = Broker(h)
         sub = Subscriber(h, broker)
-        sim, listening = h.sim(h.write("meters.toml", SCENARIO), "--tcp", "127.0.0.1:0")
+        _, listening = h.sim(h.write("meters.toml", SCENARIO), "--tcp", "127.0.0.1:0")
         bus = [{"id": "lan", "kind": "tcp", "host": "127.0.0.1", "port": listening["tcp"][0]}]
         meters = [{"id": "m1", "bus": "lan", "unit": 1, "profile": "eastron-sdm630"}]
         text = agent_config(data, bus, meters, broker.port, extra, tuned=False)
@@ -60,7 +60,7 @@ class FlushPeriod(unittest.TestCase):
             wait(lambda: line in agent.stderr(), 10, f"{name}: {line!r}")
             sub.wait_for(lambda topic, _: topic.endswith("/telemetry"), 20)
         time.sleep(16)
-        for name, ((agent, sub), period, why) in cases.items():
+        for name, ((_, sub), period, _) in cases.items():
             arrivals = [t for t, topic, _ in sub.collect() if topic.endswith("/telemetry")]
             gaps = [b - a for a, b in zip(arrivals[1:], arrivals[2:])]  # after the first
             self.assertGreaterEqual(len(gaps), 2, (name, arrivals))
